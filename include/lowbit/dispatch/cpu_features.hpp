@@ -1,0 +1,177 @@
+// lowbit: what the host CPU can run, detected once.
+//
+// With cpuinfo (LOWBIT_HAVE_CPUINFO, set by the CMake target when libcpuinfo is found) features
+// come from cpuinfo; otherwise from the compiler's builtins on x86 (__builtin_cpu_supports checks
+// both CPUID and the OS's XSAVE state) and getauxval(AT_HWCAP) on Arm Linux. Bare-metal and
+// unknown targets report only what the compiler was told to assume (-march / -mfpu).
+#pragma once
+
+#include "lowbit/isa.hpp"
+
+#if defined(LOWBIT_HAVE_CPUINFO)
+#include <cpuinfo.h>
+#endif
+
+#if defined(__linux__) && (defined(__aarch64__) || defined(__arm__))
+#include <sys/auxv.h>
+#endif
+
+namespace lowbit {
+namespace detail {
+
+// Features the compiler may already use everywhere in this translation unit (-march=...).
+constexpr feature_set compile_time_features() noexcept {
+  feature_set f = 0;
+#if defined(__SSSE3__)
+  f |= bit(cpu_feature::ssse3);
+#endif
+#if defined(__SSE4_1__)
+  f |= bit(cpu_feature::sse41);
+#endif
+#if defined(__SSE4_2__)
+  f |= bit(cpu_feature::sse42);
+#endif
+#if defined(__POPCNT__)
+  f |= bit(cpu_feature::popcnt);
+#endif
+#if defined(__AVX__)
+  f |= bit(cpu_feature::avx);
+#endif
+#if defined(__AVX2__)
+  f |= bit(cpu_feature::avx2);
+#endif
+#if defined(__FMA__)
+  f |= bit(cpu_feature::fma);
+#endif
+#if defined(__BMI2__)
+  f |= bit(cpu_feature::bmi2);
+#endif
+#if defined(__AVX512F__)
+  f |= bit(cpu_feature::avx512f);
+#endif
+#if defined(__AVX512BW__)
+  f |= bit(cpu_feature::avx512bw);
+#endif
+#if defined(__AVX512VL__)
+  f |= bit(cpu_feature::avx512vl);
+#endif
+#if defined(__AVX512DQ__)
+  f |= bit(cpu_feature::avx512dq);
+#endif
+#if defined(__AVX512CD__)
+  f |= bit(cpu_feature::avx512cd);
+#endif
+#if defined(__AVX512VNNI__)
+  f |= bit(cpu_feature::avx512vnni);
+#endif
+#if defined(__AVX512VBMI__)
+  f |= bit(cpu_feature::avx512vbmi);
+#endif
+#if defined(__AVX512VBMI2__)
+  f |= bit(cpu_feature::avx512vbmi2);
+#endif
+#if defined(__AVX512VPOPCNTDQ__)
+  f |= bit(cpu_feature::avx512vpopcntdq);
+#endif
+#if defined(__AVX512BITALG__)
+  f |= bit(cpu_feature::avx512bitalg);
+#endif
+#if defined(__AVXVNNI__)
+  f |= bit(cpu_feature::avxvnni);
+#endif
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+  f |= bit(cpu_feature::neon);
+#endif
+#if defined(__ARM_FEATURE_DOTPROD)
+  f |= bit(cpu_feature::neon_dotprod);
+#endif
+#if defined(__ARM_FEATURE_MATMUL_INT8)
+  f |= bit(cpu_feature::neon_i8mm);
+#endif
+  return f;
+}
+
+#if defined(__aarch64__) && defined(__linux__)
+inline bool getauxval_i8mm() noexcept { return (getauxval(AT_HWCAP2) & (1ul << 13)) != 0; }
+#endif
+
+inline feature_set detect_runtime_features() noexcept {
+  feature_set f = 0;
+#if defined(LOWBIT_HAVE_CPUINFO)
+  if (cpuinfo_initialize()) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpuinfo_has_x86_ssse3()) f |= bit(cpu_feature::ssse3);
+    if (cpuinfo_has_x86_sse4_1()) f |= bit(cpu_feature::sse41);
+    if (cpuinfo_has_x86_sse4_2()) f |= bit(cpu_feature::sse42);
+    if (cpuinfo_has_x86_popcnt()) f |= bit(cpu_feature::popcnt);
+    if (cpuinfo_has_x86_avx()) f |= bit(cpu_feature::avx);
+    if (cpuinfo_has_x86_avx2()) f |= bit(cpu_feature::avx2);
+    if (cpuinfo_has_x86_fma3()) f |= bit(cpu_feature::fma);
+    if (cpuinfo_has_x86_bmi2()) f |= bit(cpu_feature::bmi2);
+    if (cpuinfo_has_x86_avx512f()) f |= bit(cpu_feature::avx512f);
+    if (cpuinfo_has_x86_avx512bw()) f |= bit(cpu_feature::avx512bw);
+    if (cpuinfo_has_x86_avx512vl()) f |= bit(cpu_feature::avx512vl);
+    if (cpuinfo_has_x86_avx512dq()) f |= bit(cpu_feature::avx512dq);
+    if (cpuinfo_has_x86_avx512cd()) f |= bit(cpu_feature::avx512cd);
+    if (cpuinfo_has_x86_avx512vnni()) f |= bit(cpu_feature::avx512vnni);
+    if (cpuinfo_has_x86_avx512vbmi()) f |= bit(cpu_feature::avx512vbmi);
+    if (cpuinfo_has_x86_avx512vbmi2()) f |= bit(cpu_feature::avx512vbmi2);
+    if (cpuinfo_has_x86_avx512vpopcntdq()) f |= bit(cpu_feature::avx512vpopcntdq);
+    if (cpuinfo_has_x86_avx512bitalg()) f |= bit(cpu_feature::avx512bitalg);
+      // The 2022 cpuinfo Debian ships has no AVX-VNNI query: ask the compiler's runtime.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+    if (__builtin_cpu_supports("avxvnni")) f |= bit(cpu_feature::avxvnni);
+#endif
+#elif defined(__aarch64__) || defined(__arm__)
+    if (cpuinfo_has_arm_neon()) f |= bit(cpu_feature::neon);
+    if (cpuinfo_has_arm_neon_dot()) f |= bit(cpu_feature::neon_dotprod);
+#if defined(__aarch64__) && defined(__linux__)
+    // No i8mm query in this cpuinfo: read the kernel's hwcap2 (HWCAP2_I8MM = 1 << 13).
+    if (getauxval_i8mm()) f |= bit(cpu_feature::neon_i8mm);
+#endif
+#endif
+  }
+#elif (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("ssse3")) f |= bit(cpu_feature::ssse3);
+  if (__builtin_cpu_supports("sse4.1")) f |= bit(cpu_feature::sse41);
+  if (__builtin_cpu_supports("sse4.2")) f |= bit(cpu_feature::sse42);
+  if (__builtin_cpu_supports("popcnt")) f |= bit(cpu_feature::popcnt);
+  if (__builtin_cpu_supports("avx")) f |= bit(cpu_feature::avx);
+  if (__builtin_cpu_supports("avx2")) f |= bit(cpu_feature::avx2);
+  if (__builtin_cpu_supports("fma")) f |= bit(cpu_feature::fma);
+  if (__builtin_cpu_supports("bmi2")) f |= bit(cpu_feature::bmi2);
+  if (__builtin_cpu_supports("avx512f")) f |= bit(cpu_feature::avx512f);
+  if (__builtin_cpu_supports("avx512bw")) f |= bit(cpu_feature::avx512bw);
+  if (__builtin_cpu_supports("avx512vl")) f |= bit(cpu_feature::avx512vl);
+  if (__builtin_cpu_supports("avx512dq")) f |= bit(cpu_feature::avx512dq);
+  if (__builtin_cpu_supports("avx512cd")) f |= bit(cpu_feature::avx512cd);
+  if (__builtin_cpu_supports("avx512vnni")) f |= bit(cpu_feature::avx512vnni);
+  if (__builtin_cpu_supports("avx512vbmi")) f |= bit(cpu_feature::avx512vbmi);
+  if (__builtin_cpu_supports("avx512vbmi2")) f |= bit(cpu_feature::avx512vbmi2);
+  if (__builtin_cpu_supports("avx512vpopcntdq")) f |= bit(cpu_feature::avx512vpopcntdq);
+  if (__builtin_cpu_supports("avx512bitalg")) f |= bit(cpu_feature::avx512bitalg);
+#if !defined(__clang__) && __GNUC__ >= 11
+  if (__builtin_cpu_supports("avxvnni")) f |= bit(cpu_feature::avxvnni);
+#endif
+#elif defined(__linux__) && defined(__aarch64__)
+  const unsigned long hw = getauxval(AT_HWCAP);
+  if (hw & (1ul << 1)) f |= bit(cpu_feature::neon);           // HWCAP_ASIMD
+  if (hw & (1ul << 20)) f |= bit(cpu_feature::neon_dotprod);  // HWCAP_ASIMDDP
+  if (getauxval_i8mm()) f |= bit(cpu_feature::neon_i8mm);
+#elif defined(__linux__) && defined(__arm__)
+  const unsigned long hw = getauxval(AT_HWCAP);
+  if (hw & (1ul << 12)) f |= bit(cpu_feature::neon);  // HWCAP_NEON
+#endif
+  // Whatever the compiler was told to assume is present by definition.
+  return f | compile_time_features();
+}
+
+// Detected once, then cached (thread-safe static initialisation).
+inline feature_set host_features() noexcept {
+  static const feature_set f = detect_runtime_features();
+  return f;
+}
+
+}  // namespace detail
+}  // namespace lowbit

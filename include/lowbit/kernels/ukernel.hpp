@@ -1,0 +1,113 @@
+// lowbit: the contract between the GEMM driver and a microkernel.
+//
+// Every algorithm family (lookup table, bitplane popcount, int8 dot, scalar) and every ISA
+// implements the same small interface, described by a `ukernel_desc`. The driver never looks
+// inside a packed panel: a kernel declares its tile (MR x NR), its K step and its panel sizes,
+// and brings its own packers, so the packed layout belongs to the kernel that reads it.
+//
+// What a kernel computes. Every encoding of a b-bit operand is an affine image of an unsigned
+// "u-code" u in [0, 2^b - 1] (see lowbit/format.hpp: value = alpha * u + beta). Kernels work on
+// u-codes only and compute the unsigned dot product
+//
+//     S[i][j] = sum_k  ua[i][k] * uw[j][k]        (modulo 2^32, stored as int32)
+//
+// The driver turns S into values, zero-point corrections and output stages in the epilogue,
+// using the row sums of ua and column sums of uw. So signed, odd-symmetric and ternary formats
+// run the same kernel as unsigned ones, and zero padding (u = 0) contributes exactly nothing.
+//
+// Optional operand offsets: a kernel may store (u - a_offset) / (u - w_offset) in its panels when
+// its instructions need that (for example 8-bit u-codes as int8 for a u8 x s8 dot product); it
+// then computes S' = sum (ua - a_offset)(uw - w_offset) over the *padded* K, and the driver
+// recovers S exactly from the sums. Padding must still be stored as u = 0, i.e. as -offset.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/isa.hpp"
+
+namespace lowbit {
+
+// The algorithm families. Public so callers can force one (lowbit::force_algorithm,
+// LOWBIT_ALGO) and read which one a call used.
+enum class algorithm : std::uint8_t {
+  scalar,       // portable C++ reference-grade kernel, the fallback everywhere
+  lut_product,  // DeepGEMM: table of products, indexed by concatenated (w, a) codes
+  lut_actsum,   // table of sums of activations, indexed by the bits of several weights
+  bitplane,     // AND + popcount over bit planes
+  dot_i8,       // codes widened to 8 bits, int8 dot-product instructions
+  automatic     // let dispatch decide (the default)
+};
+
+constexpr const char* algorithm_name(algorithm a) noexcept {
+  switch (a) {
+    case algorithm::scalar:
+      return "scalar";
+    case algorithm::lut_product:
+      return "lut_product";
+    case algorithm::lut_actsum:
+      return "lut_actsum";
+    case algorithm::bitplane:
+      return "bitplane";
+    case algorithm::dot_i8:
+      return "dot_i8";
+    case algorithm::automatic:
+      return "auto";
+  }
+  return "?";
+}
+
+namespace kernels {
+
+// Packs up to `rows` rows (rows <= MR for A, <= NR for W) of `kc` u-codes each, one u-code per
+// byte, row r starting at u + r * ldu, into one micro-panel at `dst` (64-byte aligned, size
+// a_panel_bytes(kc) / w_panel_bytes(kc)). Rows rows..MR-1 (NR-1) and k in kc..round_up(kc,
+// k_step)-1 must be written as u = 0 (minus the offset). Every input u-code is < 2^bits.
+using pack_fn = void (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
+                         void* dst);
+
+// Bytes of one packed micro-panel holding kc (not yet rounded) values per row.
+using panel_bytes_fn = std::size_t (*)(std::size_t kc);
+
+// Computes the full MR x NR tile c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + S'[i][j]
+// over kc (1 <= kc <= kc_max) values of K, from one packed A micro-panel and one packed W
+// micro-panel. No loops over M or N in the caller's sense: the tile is always full.
+using run_fn = void (*)(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
+                        std::size_t ldc, bool accumulate);
+
+struct ukernel_desc {
+  const char* name;  // says it all: "lut_actsum_w2a2_4x16__avx2"
+  algorithm algo;
+  feature_set features;   // every CPU feature the code was compiled for
+  std::uint8_t w_bits;    // weight u-codes are < 2^w_bits
+  std::uint8_t a_bits;    // activation u-codes are < 2^a_bits
+  std::uint16_t mr;       // rows of A (and of C) per tile
+  std::uint16_t nr;       // rows of W (columns of C) per tile
+  std::uint16_t k_step;   // packed K is padded to a multiple of this
+  std::uint32_t kc_max;   // largest kc per run() call (a multiple of k_step): bounds narrow
+                          // internal accumulators; the driver blocks K by at most this
+  std::int16_t a_offset;  // see the file comment; 0 for most kernels
+  std::int16_t w_offset;
+  float macs_per_cycle;  // measured on a cache-resident tile (docs/performance.md); guides
+                         // automatic selection between kernels that all qualify
+  panel_bytes_fn a_panel_bytes;
+  panel_bytes_fn w_panel_bytes;
+  pack_fn pack_a;
+  pack_fn pack_w;
+  run_fn run;
+};
+
+// A list of kernels, as each family header exposes it.
+struct ukernel_list {
+  const ukernel_desc* data;
+  std::size_t size;
+  const ukernel_desc* begin() const noexcept { return data; }
+  const ukernel_desc* end() const noexcept { return data + size; }
+};
+
+constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {
+  return (x + m - 1) / m * m;
+}
+
+}  // namespace kernels
+}  // namespace lowbit

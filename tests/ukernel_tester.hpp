@@ -1,0 +1,120 @@
+// One parametrised tester for every microkernel (XNNPACK style): it packs random u-codes with the
+// kernel's own packers, runs the kernel, and compares the tile bit-exactly with a naive sum.
+// Cases: k equal to, below, above and a multiple of the K step; m and n below and at the tile;
+// strided inputs; accumulate on/off; worst-case codes at kc_max (the accumulator bound).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include "lowbit/detail/aligned_buffer.hpp"
+#include "lowbit/dispatch/cpu_features.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+namespace test {
+
+// True when the host (capped by nothing) can execute the kernel's code.
+inline bool host_can_run(const kernels::ukernel_desc& d) {
+  return (d.features & ~detail::host_features()) == 0;
+}
+
+class ukernel_tester {
+ public:
+  explicit ukernel_tester(const kernels::ukernel_desc& d) : d_(d) {}
+
+  // Runs one case: `m` x `n` live rows (<= MR, NR), `k` values, input row stride k + pad.
+  // mode 0: random codes; 1: all codes at their maximum; 2: alternating 0 / max.
+  void test(std::size_t m, std::size_t n, std::size_t k, bool accumulate, int mode,
+            std::size_t pad = 0, unsigned seed = 1) const {
+    const std::size_t ldu = k + pad;
+    const unsigned amax = (1u << d_.a_bits) - 1, wmax = (1u << d_.w_bits) - 1;
+    std::mt19937 rng(seed + static_cast<unsigned>(m * 131 + n * 17 + k));
+    std::vector<std::uint8_t> a(std::max<std::size_t>(1, m * ldu), 0xEE),
+        w(std::max<std::size_t>(1, n * ldu), 0xEE);
+    auto gen = [&](std::size_t idx, unsigned maxv) -> std::uint8_t {
+      if (mode == 1) return static_cast<std::uint8_t>(maxv);
+      if (mode == 2) return static_cast<std::uint8_t>((idx & 1) ? maxv : 0);
+      return static_cast<std::uint8_t>(rng() % (maxv + 1));
+    };
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t x = 0; x < k; ++x) a[i * ldu + x] = gen(i + x, amax);
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t x = 0; x < k; ++x) w[j * ldu + x] = gen(j + x + 1, wmax);
+
+    detail::aligned_buffer ap(d_.a_panel_bytes(k) + 64), wp(d_.w_panel_bytes(k) + 64);
+    // Poison the panels: packers must write every byte the kernel reads.
+    std::fill_n(ap.bytes(), ap.size(), std::uint8_t{0xA5});
+    std::fill_n(wp.bytes(), wp.size(), std::uint8_t{0x5A});
+    d_.pack_a(a.data(), ldu, m, k, ap.data());
+    d_.pack_w(w.data(), ldu, n, k, wp.data());
+
+    const std::size_t ldc = d_.nr + 3;
+    std::vector<std::int32_t> c(d_.mr * ldc, 0), expect(d_.mr * ldc, 0);
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      c[i] = accumulate ? static_cast<std::int32_t>(rng()) : 0x7EADBEEF;
+      expect[i] = accumulate ? c[i] : 0;
+    }
+    const std::size_t kp = kernels::round_up(k, d_.k_step);
+    for (std::size_t i = 0; i < d_.mr; ++i)
+      for (std::size_t j = 0; j < d_.nr; ++j) {
+        std::uint32_t s = static_cast<std::uint32_t>(expect[i * ldc + j]);
+        for (std::size_t x = 0; x < kp; ++x) {
+          const std::int64_t ua = (i < m && x < k) ? a[i * ldu + x] : 0;
+          const std::int64_t uw = (j < n && x < k) ? w[j * ldu + x] : 0;
+          s += static_cast<std::uint32_t>((ua - d_.a_offset) * (uw - d_.w_offset));
+        }
+        expect[i * ldc + j] = static_cast<std::int32_t>(s);
+      }
+    d_.run(k, ap.data(), wp.data(), c.data(), ldc, accumulate);
+    for (std::size_t i = 0; i < d_.mr; ++i)
+      for (std::size_t j = 0; j < d_.nr; ++j) {
+        INFO(d_.name << " m=" << m << " n=" << n << " k=" << k << " acc=" << accumulate
+                     << " mode=" << mode << " tile(" << i << "," << j << ")");
+        REQUIRE(c[i * ldc + j] == expect[i * ldc + j]);
+      }
+  }
+
+  // The XNNPACK-style sweep. Returns false (and runs nothing) when the host cannot run it.
+  bool test_all() const {
+    if (!host_can_run(d_)) {
+      WARN("skipping " << d_.name << ": the host lacks a feature it needs");
+      return false;
+    }
+    const std::size_t ks = d_.k_step, mr = d_.mr, nr = d_.nr;
+    std::vector<std::size_t> kvals = {1, 2, 3, 5, 7, ks, 2 * ks, 3 * ks + 1, 5 * ks - 1, 257};
+    if (ks > 1) kvals.push_back(ks - 1), kvals.push_back(ks + 1);
+    std::sort(kvals.begin(), kvals.end());
+    kvals.erase(std::unique(kvals.begin(), kvals.end()), kvals.end());
+    for (std::size_t k : kvals) {
+      if (k == 0 || k > d_.kc_max) continue;
+      test(mr, nr, k, false, 0);                                       // k_eq / k_lt / k_gt / k_div
+      test(mr, nr, k, true, 0);                                        // accumulate
+      test(mr, nr, k, false, 0, 5);                                    // strided input rows
+      for (std::size_t m = 1; m <= mr; ++m) test(m, nr, k, false, 0);  // subtile m
+      for (std::size_t n = 1; n <= nr; ++n) test(mr, n, k, false, 0);  // subtile n
+      test(1, 1, k, false, 2);
+    }
+    // The accumulator bound: worst-case codes over the largest kc the kernel accepts (capped to
+    // keep the test quick; kernels with a narrow internal accumulator have a small kc_max).
+    const std::size_t kbig = std::min<std::size_t>(d_.kc_max, 16384) / ks * ks;
+    if (kbig > 0) {
+      test(mr, nr, kbig, false, 1);
+      test(mr, nr, kbig, true, 1);
+      test(mr, nr, kbig, false, 0);
+      if (kbig > 1) test(mr, nr, kbig - 1, false, 1);
+    }
+    return true;
+  }
+
+ private:
+  const kernels::ukernel_desc& d_;
+};
+
+}  // namespace test
+}  // namespace lowbit
