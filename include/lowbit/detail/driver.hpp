@@ -1,0 +1,180 @@
+// lowbit internal: the GEMM driver, BLIS loops around one microkernel.
+//
+//   for ic in M, step MC:            activations of MC rows -> u-codes -> packed A block (all of K)
+//     for jt in N, step NR:          one packed weight panel (prepacked: nothing to do here)
+//       for it in MC, step MR:       one MR x NR tile
+//         for kb in K, step KC:      microkernel, accumulating in a tile buffer
+//         epilogue:                  u-code sums -> exact int32 -> output stage, while hot
+//
+// NC is all of N (weights are packed once, whole), and K blocks sit innermost so the epilogue is
+// fused per tile without an M x N accumulator; KC only respects the kernel's accumulator bound.
+// The A block (MC x K, low-bit) stays in L2 while weight panels stream through L1.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/detail/codes.hpp"
+#include "lowbit/format.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+#include "lowbit/output.hpp"
+#include "lowbit/packed_weights.hpp"
+#include "lowbit/status.hpp"
+#include "lowbit/workspace.hpp"
+
+namespace lowbit {
+namespace detail {
+
+constexpr std::size_t round64(std::size_t x) noexcept { return (x + 63) / 64 * 64; }
+constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
+
+// Supplies u-codes of activation rows to the driver. A plain matrix: unsigned and odd-symmetric
+// one-per-byte codes are used in place; anything else is converted into scratch.
+struct matrix_source {
+  const matrix_ref* m;
+  format f;
+  const u_table* table;
+
+  bool in_place() const noexcept { return m->store == storage::one_per_byte && table->identity; }
+  // Rows [r0, r0 + nr), all K columns, as u-codes; row stride returned in ld.
+  const std::uint8_t* rows(std::size_t r0, std::size_t nr, std::uint8_t* scratch,
+                           std::size_t& ld) const noexcept {
+    if (in_place()) {
+      ld = effective_stride(*m, f.bits);
+      return static_cast<const std::uint8_t*>(m->data) + r0 * ld;
+    }
+    ld = m->cols;
+    to_u_codes(*m, f, *table, r0, nr, 0, m->cols, scratch, ld);
+    return scratch;
+  }
+};
+
+struct gemm_plan {
+  std::size_t m, n, k, kc, k_blocks, mc;
+  std::size_t a_kblock_stride, a_panel_stride;
+  std::size_t off_scratch, off_apack, off_rowsum, off_rowcoef, off_colconst, total;
+};
+
+inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
+                           std::size_t k, std::size_t kc, bool needs_scratch) noexcept {
+  gemm_plan p{};
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.kc = kc;
+  p.k_blocks = (k + kc - 1) / kc;
+  // MC: keep the A block (u-code scratch plus packed panels) around 256 KiB, within L2.
+  std::size_t mc = (std::size_t{256} << 10) / (2 * k + 1);
+  mc = mc / d.mr * d.mr;
+  if (mc < d.mr) mc = d.mr;
+  if (mc > 1024) mc = 1024;
+  const std::size_t m_rounded = kernels::round_up(m, d.mr);
+  p.mc = mc < m_rounded ? mc : m_rounded;
+  p.a_kblock_stride = round64(d.a_panel_bytes(kc));
+  p.a_panel_stride = p.k_blocks * p.a_kblock_stride;
+  std::size_t off = 0;
+  p.off_scratch = off;
+  off += needs_scratch ? round64(p.mc * k) : 0;
+  p.off_apack = off;
+  off += (p.mc / d.mr) * p.a_panel_stride;
+  p.off_rowsum = off;
+  off += round64(p.mc * sizeof(std::uint32_t));
+  p.off_rowcoef = off;
+  off += round64(n * sizeof(std::uint32_t));
+  p.off_colconst = off;
+  off += round64(n * sizeof(std::uint32_t));
+  p.total = off;
+  return p;
+}
+
+// The integer epilogue coefficients: T = alpha*S' + rowcoef[n] * Sa[m] + colconst[n] (mod 2^32);
+// see docs/architecture.md for the derivation.
+inline void make_coefficients(const kernels::ukernel_desc& d, format af, format wf,
+                              const zero_points& z, const std::uint32_t* col_sums, std::size_t n,
+                              std::size_t k, std::size_t k_padded, std::uint32_t* rowcoef,
+                              std::uint32_t* colconst) noexcept {
+  const affine_map ma = affine_of(af), mw = affine_of(wf);
+  const std::uint32_t aa = static_cast<std::uint32_t>(ma.alpha);
+  const std::uint32_t aw = static_cast<std::uint32_t>(mw.alpha);
+  const std::uint32_t ao = static_cast<std::uint32_t>(static_cast<std::int32_t>(d.a_offset));
+  const std::uint32_t wo = static_cast<std::uint32_t>(static_cast<std::int32_t>(d.w_offset));
+  const std::uint32_t ba = static_cast<std::uint32_t>(ma.beta - z.a_zero);
+  const std::uint32_t kk = static_cast<std::uint32_t>(k), kp = static_cast<std::uint32_t>(k_padded);
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint32_t bw = static_cast<std::uint32_t>(mw.beta - z.w_zero(j));
+    rowcoef[j] = aa * aw * wo + aa * bw;
+    colconst[j] = (aa * aw * ao + aw * ba) * col_sums[j] + kk * ba * bw - aa * aw * kp * ao * wo;
+  }
+}
+
+template <class Source, class Stage>
+status run_gemm(const Source& src, format af, const packed_weights& w, const Stage& out,
+                const zero_points& zeros, std::size_t m, workspace& ws) noexcept {
+  const kernels::ukernel_desc& d = *w.kernel();
+  const std::size_t n = w.rows(), k = w.cols(), kc = w.kc();
+  const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place());
+  std::uint8_t* base = nullptr;
+  LOWBIT_RETURN_IF_ERROR(ws.acquire(p.total, base));
+  std::uint8_t* scratch = base + p.off_scratch;
+  std::uint8_t* apack = base + p.off_apack;
+  auto* rowsum = reinterpret_cast<std::uint32_t*>(base + p.off_rowsum);
+  auto* rowcoef = reinterpret_cast<std::uint32_t*>(base + p.off_rowcoef);
+  auto* colconst = reinterpret_cast<std::uint32_t*>(base + p.off_colconst);
+
+  std::size_t k_padded = 0;
+  for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+    const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
+    k_padded += kernels::round_up(kcb, d.k_step);
+  }
+  make_coefficients(d, af, w.weight_format(), zeros, w.column_sums(), n, k, k_padded, rowcoef,
+                    colconst);
+  const std::uint32_t alpha = static_cast<std::uint32_t>(affine_of(af).alpha) *
+                              static_cast<std::uint32_t>(affine_of(w.weight_format()).alpha);
+
+  alignas(64) std::int32_t tile[max_tile_elements];
+  alignas(64) std::int32_t trow[max_tile_elements];
+  const std::size_t mr = d.mr, nr = d.nr;
+
+  for (std::size_t ic = 0; ic < m; ic += p.mc) {
+    const std::size_t mc = (m - ic) < p.mc ? (m - ic) : p.mc;
+    std::size_t ldu = 0;
+    const std::uint8_t* u = src.rows(ic, mc, scratch, ldu);
+    for (std::size_t i = 0; i < mc; ++i) {
+      std::uint32_t s = 0;
+      const std::uint8_t* row = u + i * ldu;
+      for (std::size_t x = 0; x < k; ++x) s += row[x];
+      rowsum[i] = s;
+    }
+    for (std::size_t it = 0; it < mc; it += mr) {
+      const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
+      for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+        const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
+        d.pack_a(u + it * ldu + kb * kc, ldu, rows, kcb,
+                 apack + (it / mr) * p.a_panel_stride + kb * p.a_kblock_stride);
+      }
+    }
+    for (std::size_t jt = 0; jt < n; jt += nr) {
+      const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
+      for (std::size_t it = 0; it < mc; it += mr) {
+        const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
+        const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
+        for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+          const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
+          d.run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
+        }
+        for (std::size_t i = 0; i < rows; ++i) {
+          const std::uint32_t sa = rowsum[it + i];
+          const std::int32_t* s = tile + i * nr;
+          for (std::size_t j = 0; j < cols; ++j)
+            trow[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(s[j]) +
+                                                rowcoef[jt + j] * sa + colconst[jt + j]);
+          store_row(out, n, ic + it + i, jt, cols, trow);
+        }
+      }
+    }
+  }
+  return status::success();
+}
+
+}  // namespace detail
+}  // namespace lowbit

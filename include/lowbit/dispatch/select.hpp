@@ -1,0 +1,172 @@
+// lowbit: choosing a microkernel, and the knobs that force a choice.
+//
+// Choice happens once per packed weight matrix (pack_weights), from the registry of compiled
+// kernels: a kernel qualifies when it serves the bit widths (its w_bits/a_bits are at least the
+// formats') and the allowed features include all it needs. Allowed = host features, capped by an
+// ISA level (per call: pack_options::isa; process-wide: lowbit::force_isa(); environment:
+// LOWBIT_ISA=scalar|sse4|avx2|avxvnni|avx512|avx512vnni|avx512icl|neon|neon_dotprod|...), and an
+// algorithm can be forced the same three ways (LOWBIT_ALGO=lut_actsum|lut_product|bitplane|
+// dot_i8|scalar). Among qualifying kernels the highest expected throughput wins: the kernel's
+// measured MACs per cycle, discounted by the work its tile and K step waste on this shape.
+// LOWBIT_VERBOSE=1 logs every choice to stderr.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "lowbit/dispatch/cpu_features.hpp"
+#include "lowbit/dispatch/registry.hpp"
+#include "lowbit/isa.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+
+// Per-call dispatch controls (default: whatever the process-wide settings say).
+struct dispatch_options {
+  isa cap = isa::native;                  // cap the features kernels may use
+  algorithm algo = algorithm::automatic;  // force an algorithm family
+  const char* kernel_name = nullptr;      // force one kernel by name (tests, benchmarks)
+  std::size_t m_hint = 0;                 // expected M, when known, for the shape heuristic
+};
+
+namespace detail {
+
+inline bool parse_isa(const char* s, isa& out) noexcept {
+  for (int i = 0; i <= static_cast<int>(isa::native); ++i) {
+    const isa l = static_cast<isa>(i);
+    if (std::strcmp(s, isa_name(l)) == 0) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+inline bool parse_algorithm(const char* s, algorithm& out) noexcept {
+  for (int i = 0; i <= static_cast<int>(algorithm::automatic); ++i) {
+    const algorithm a = static_cast<algorithm>(i);
+    if (std::strcmp(s, algorithm_name(a)) == 0) {
+      out = a;
+      return true;
+    }
+  }
+  return false;
+}
+
+struct process_settings {
+  std::atomic<int> cap{static_cast<int>(isa::native)};
+  std::atomic<int> algo{static_cast<int>(algorithm::automatic)};
+  bool verbose = false;
+
+  process_settings() noexcept { read_environment(); }
+  void read_environment() noexcept;
+};
+
+inline void process_settings::read_environment() noexcept {
+  process_settings& p = *this;
+#if !defined(LOWBIT_NO_GETENV)
+  if (const char* e = std::getenv("LOWBIT_ISA")) {
+    isa l;
+    if (*e && parse_isa(e, l))
+      p.cap.store(static_cast<int>(l));
+    else if (*e)
+      std::fprintf(stderr, "lowbit: LOWBIT_ISA=%s is not an ISA name; ignored\n", e);
+  }
+  if (const char* e = std::getenv("LOWBIT_ALGO")) {
+    algorithm a;
+    if (*e && parse_algorithm(e, a))
+      p.algo.store(static_cast<int>(a));
+    else if (*e)
+      std::fprintf(stderr, "lowbit: LOWBIT_ALGO=%s is not an algorithm name; ignored\n", e);
+  }
+  if (const char* e = std::getenv("LOWBIT_VERBOSE")) p.verbose = *e && *e != '0';
+#endif
+}
+
+inline process_settings& settings() noexcept {
+  static process_settings s;
+  return s;
+}
+
+}  // namespace detail
+
+// Process-wide caps (override LOWBIT_ISA / LOWBIT_ALGO; isa::native / algorithm::automatic
+// remove the cap). Affect weights packed afterwards.
+inline void force_isa(isa level) noexcept { detail::settings().cap.store(static_cast<int>(level)); }
+inline void force_algorithm(algorithm a) noexcept {
+  detail::settings().algo.store(static_cast<int>(a));
+}
+inline isa forced_isa() noexcept { return static_cast<isa>(detail::settings().cap.load()); }
+inline algorithm forced_algorithm() noexcept {
+  return static_cast<algorithm>(detail::settings().algo.load());
+}
+
+// The CPU features kernels may use under these options.
+inline feature_set allowed_features(const dispatch_options& o = {}) noexcept {
+  const isa cap = o.cap != isa::native ? o.cap : forced_isa();
+  return detail::host_features() & isa_features(cap);
+}
+
+// The best ISA level the host reaches (for reports).
+inline isa host_isa() noexcept {
+  const feature_set h = detail::host_features();
+  isa best = isa::scalar;
+  for (int i = 0; i < static_cast<int>(isa::native); ++i) {
+    const isa l = static_cast<isa>(i);
+    const feature_set need = isa_features(l);
+    if ((need & ~h) == 0 && __builtin_popcountll(need) >= __builtin_popcountll(isa_features(best)))
+      best = l;
+  }
+  return best;
+}
+
+namespace detail {
+
+inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
+                                  std::size_t k) noexcept {
+  // Work wasted on padding: a tile or K step larger than the problem computes zeros.
+  double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
+               static_cast<double>(k) / static_cast<double>(kernels::round_up(k, d.k_step));
+  if (m != 0) eff *= static_cast<double>(m) / static_cast<double>(kernels::round_up(m, d.mr));
+  return static_cast<double>(d.macs_per_cycle) * eff;
+}
+
+template <class F>
+inline void for_each_ukernel(F&& f) noexcept {
+  std::size_t count = 0;
+  const kernels::ukernel_list* fam = ukernel_families(count);
+  for (std::size_t i = 0; i < count; ++i)
+    for (const kernels::ukernel_desc& d : fam[i]) f(d);
+}
+
+}  // namespace detail
+
+// The kernel dispatch would use for weights of w_bits and activations of a_bits with N x K
+// weights, or nullptr when none qualifies under the options.
+inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::size_t n,
+                                                   std::size_t k,
+                                                   const dispatch_options& o = {}) noexcept {
+  const feature_set allowed = allowed_features(o);
+  const algorithm algo = o.algo != algorithm::automatic ? o.algo : forced_algorithm();
+  const kernels::ukernel_desc* best = nullptr;
+  double best_score = -1.0;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if ((d.features & ~allowed) != 0) return;
+    if (d.w_bits < w_bits || d.a_bits < a_bits) return;
+    if (o.kernel_name != nullptr && std::strcmp(o.kernel_name, d.name) != 0) return;
+    if (algo != algorithm::automatic && d.algo != algo) return;
+    const double score = detail::expected_throughput(d, o.m_hint, n, k);
+    if (score > best_score) {
+      best = &d;
+      best_score = score;
+    }
+  });
+  if (best != nullptr && detail::settings().verbose)
+    std::fprintf(stderr, "lowbit: w%da%d N=%zu K=%zu -> %s\n", w_bits, a_bits, n, k, best->name);
+  return best;
+}
+
+}  // namespace lowbit

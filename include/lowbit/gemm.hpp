@@ -1,0 +1,192 @@
+// lowbit: low-bit GEMM, the public entry points.
+//
+//   lowbit::packed_weights pw;
+//   lowbit::check(lowbit::pack_weights(lowbit::codes(w, N, K), w_format, a_format, pw));
+//   lowbit::check(lowbit::gemm(lowbit::codes(a, M, K), a_format, pw,
+//                              lowbit::int32_output{c, N}));        // C = A * W^T, exact
+//
+// Every function returns a lowbit::status and never throws (-fno-exceptions builds work);
+// lowbit::check() turns a failure into a lowbit::error exception when exceptions are on. Each
+// validates all of its arguments before it writes anything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "lowbit/detail/codes.hpp"
+#include "lowbit/detail/driver.hpp"
+#include "lowbit/dispatch/select.hpp"
+#include "lowbit/format.hpp"
+#include "lowbit/limits.hpp"
+#include "lowbit/matrix.hpp"
+#include "lowbit/output.hpp"
+#include "lowbit/packed_weights.hpp"
+#include "lowbit/status.hpp"
+#include "lowbit/workspace.hpp"
+
+namespace lowbit {
+
+using pack_options = dispatch_options;
+
+// Which kernel pack_weights would choose for these formats and shape (nullptr: none).
+inline const kernels::ukernel_desc* query_kernel(format wf, format af, std::size_t n, std::size_t k,
+                                                 const pack_options& opt = {}) noexcept {
+  if (!is_valid(wf) || !is_valid(af)) return nullptr;
+  return select_ukernel(wf.bits, af.bits, n, k, opt);
+}
+
+// Packs N x K weight codes (w.rows = N, w.cols = K) of format wf, for activations of format af
+// (its bit width selects the kernel), into `out`. On failure `out` is left empty.
+inline status pack_weights(const matrix_ref& w, format wf, format af, packed_weights& out,
+                           const pack_options& opt = {}) noexcept {
+  detail::packed_weights_access::clear(out);
+  LOWBIT_RETURN_IF_ERROR(detail::validate_format(wf, "w_format.bits", "w_format.enc"));
+  LOWBIT_RETURN_IF_ERROR(detail::validate_format(af, "a_format.bits", "a_format.enc"));
+  LOWBIT_RETURN_IF_ERROR(detail::validate_matrix(w, wf, "w.data", "N", "K", "w.stride"));
+  const std::int64_t kmax = max_k(af, wf);
+  if (static_cast<std::int64_t>(w.cols) > kmax)
+    return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(w.cols), kmax};
+  detail::u_table table;
+  detail::make_u_table(wf, table);
+  LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(w, wf, table, "w.data"));
+
+  const kernels::ukernel_desc* d = select_ukernel(wf.bits, af.bits, w.rows, w.cols, opt);
+  if (d == nullptr)
+    return {errc::unsupported_isa, opt.kernel_name ? "options.kernel_name" : "options.algo",
+            static_cast<std::int64_t>(opt.algo)};
+  const std::size_t n = w.rows, k = w.cols;
+  const std::size_t kc_cap = d->kc_max / d->k_step * d->k_step;
+  const std::size_t k_rounded = kernels::round_up(k, d->k_step);
+  const std::size_t kc = k_rounded < kc_cap ? k_rounded : kc_cap;
+  const std::size_t k_blocks = (k + kc - 1) / kc;
+  const std::size_t kblock_stride = detail::round64(d->w_panel_bytes(kc));
+  const std::size_t tiles = (n + d->nr - 1) / d->nr;
+  std::size_t panel_stride = 0, panels = 0;
+  if (!detail::mul_size(k_blocks, kblock_stride, panel_stride) ||
+      !detail::mul_size(tiles, panel_stride, panels))
+    return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
+  const std::size_t sums = detail::round64(n * sizeof(std::uint32_t));
+  if (panels > SIZE_MAX - sums) return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
+
+  detail::aligned_buffer& buf = detail::packed_weights_access::buffer(out);
+  if (!buf.allocate(sums + panels))
+    return {errc::out_of_memory, "packed weights", static_cast<std::int64_t>(sums + panels)};
+  detail::aligned_buffer rows_u;
+  if (!rows_u.allocate(std::size_t{d->nr} * k + 64)) {
+    buf.release();
+    return {errc::out_of_memory, "packing scratch", static_cast<std::int64_t>(d->nr * k)};
+  }
+  auto* col_sums = reinterpret_cast<std::uint32_t*>(buf.bytes());
+  std::memset(buf.bytes(), 0, sums);
+  for (std::size_t t = 0; t < tiles; ++t) {
+    const std::size_t n0 = t * d->nr;
+    const std::size_t rows = (n - n0) < d->nr ? (n - n0) : d->nr;
+    detail::to_u_codes(w, wf, table, n0, rows, 0, k, rows_u.bytes(), k);
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::uint32_t s = 0;
+      for (std::size_t x = 0; x < k; ++x) s += rows_u.bytes()[r * k + x];
+      col_sums[n0 + r] = s;
+    }
+    for (std::size_t kb = 0; kb < k_blocks; ++kb) {
+      const std::size_t kcb = (kb + 1 < k_blocks) ? kc : k - kb * kc;
+      d->pack_w(rows_u.bytes() + kb * kc, k, rows, kcb,
+                buf.bytes() + sums + t * panel_stride + kb * kblock_stride);
+    }
+  }
+  detail::packed_weights_access::set_layout(out, d, wf, af.bits, n, k, kc, sums, panel_stride,
+                                            kblock_stride);
+  return status::success();
+}
+
+namespace detail {
+
+inline std::int64_t max_abs_w_centered(const packed_weights& w, const zero_points& z) noexcept {
+  if (z.w_zeros == nullptr) return max_abs_centered(w.weight_format());
+  std::int64_t m = 0;
+  const std::size_t count = z.w_zero_count == 1 ? 1 : w.rows();
+  for (std::size_t j = 0; j < count; ++j) {
+    const std::int64_t v = max_abs_centered(w.weight_format(), z.w_zeros[j]);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+template <class Stage>
+status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const Stage& out,
+                 workspace& ws) noexcept {
+  LOWBIT_RETURN_IF_ERROR(validate_format(af, "a_format.bits", "a_format.enc"));
+  if (w.empty()) return {errc::wrong_packing, "weights (empty)"};
+  LOWBIT_RETURN_IF_ERROR(validate_matrix(a, af, "a.data", "M", "K", "a.stride"));
+  if (a.cols != w.cols())
+    return {errc::dimension_mismatch, "K", static_cast<std::int64_t>(a.cols),
+            static_cast<std::int64_t>(w.cols())};
+  if (af.bits > w.activation_bits())
+    return {errc::wrong_packing, "a_format.bits", af.bits, w.activation_bits()};
+  if ((w.kernel()->features & ~detail::host_features()) != 0)
+    return {errc::wrong_packing, "weights (kernel needs CPU features this host lacks)"};
+  LOWBIT_RETURN_IF_ERROR(validate_stage(out, a.rows, w.rows()));
+  const std::int64_t kmax =
+      max_k(af, w.weight_format(), out.zeros.a_zero, max_abs_w_centered(w, out.zeros));
+  if (static_cast<std::int64_t>(a.cols) > kmax)
+    return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(a.cols), kmax};
+  u_table table;
+  make_u_table(af, table);
+  LOWBIT_RETURN_IF_ERROR(find_invalid_code(a, af, table, "a.data"));
+  const matrix_source src{&a, af, &table};
+  return run_gemm(src, af, w, out, out.zeros, a.rows, ws);
+}
+
+inline workspace& thread_workspace() noexcept {
+#if defined(LOWBIT_NO_THREADS)
+  static workspace ws;
+#else
+  thread_local workspace ws;
+#endif
+  return ws;
+}
+
+}  // namespace detail
+
+// Scratch bytes a gemm call with M rows of activations needs (for a caller-owned workspace).
+inline std::size_t gemm_workspace_size(const packed_weights& w, std::size_t m,
+                                       bool activations_need_conversion = true) noexcept {
+  if (w.empty() || m == 0) return 0;
+  return detail::make_plan(*w.kernel(), m, w.rows(), w.cols(), w.kc(), activations_need_conversion)
+             .total +
+         detail::cache_line;
+}
+
+// C = A * W^T through an output stage: int32_output, float_output or quantized_output.
+// A: M x K activation codes of format af. Uses (and grows) the given workspace.
+inline status gemm(const matrix_ref& a, format af, const packed_weights& w, const int32_output& out,
+                   workspace& ws) noexcept {
+  return detail::gemm_impl(a, af, w, out, ws);
+}
+inline status gemm(const matrix_ref& a, format af, const packed_weights& w, const float_output& out,
+                   workspace& ws) noexcept {
+  return detail::gemm_impl(a, af, w, out, ws);
+}
+inline status gemm(const matrix_ref& a, format af, const packed_weights& w,
+                   const quantized_output& out, workspace& ws) noexcept {
+  return detail::gemm_impl(a, af, w, out, ws);
+}
+
+// The same with a per-thread workspace that lowbit keeps (allocates on first use only).
+template <class Stage>
+inline status gemm(const matrix_ref& a, format af, const packed_weights& w,
+                   const Stage& out) noexcept {
+  return gemm(a, af, w, out, detail::thread_workspace());
+}
+
+#if defined(LOWBIT_EXCEPTIONS)
+// Convenience: returns the packed weights, throws lowbit::error on failure.
+inline packed_weights pack_weights(const matrix_ref& w, format wf, format af,
+                                   const pack_options& opt = {}) {
+  packed_weights p;
+  check(pack_weights(w, wf, af, p, opt));
+  return p;
+}
+#endif
+
+}  // namespace lowbit

@@ -1,0 +1,233 @@
+// lowbit: output stages, fused into the GEMM's epilogue (one tile row at a time, while hot).
+//
+// Every stage starts from the exact integer T[m][n] = sum_k (a - a_zero)(w - w_zero[n]), where a
+// and w are the values of the codes (format.hpp) and the zero points are integers in value space
+// (real = scale * (value - zero_point)). Then:
+//   int32_output      C = T.
+//   float_output      C = clamp(float(T) * (a_scale * w_scale[n]) + bias[n], min, max):
+//                     one float multiply by the per-channel product of scales, one add, a clamp
+//                     (ReLU: min = 0; ReLU6: min = 0, max = 6).
+//   quantized_output  integer-only requantization, TFLite's rule so results are bit-exact with
+//                     TFLite-style reference kernels and identical on every ISA:
+//                       x = T + bias[n]                       (int32 bias at scale a_s * w_s[n])
+//                       y = round(x * M[n])                   with M[n] = m0 * 2^(shift - 31):
+//                           saturating rounding doubling high multiply by m0, then a rounding
+//                           right shift; halves round away from zero
+//                       v = clamp(y + out_zero, lo, hi)       lo/hi: the output format's range,
+//                                                             narrowed by clamp_min/clamp_max
+//                     For an odd-symmetric output format (values are odd), an even v is moved up
+//                     to the next odd value before clamping. The output byte is the code for
+//                     unsigned and odd-symmetric formats, and the value as int8_t for signed and
+//                     ternary ones (lowbit's inputs accept both), so layers chain directly.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "lowbit/format.hpp"
+#include "lowbit/status.hpp"
+
+namespace lowbit {
+
+// Zero points common to every stage. w_zeros: nullptr (all zero), or w_zero_count = 1 or N
+// entries.
+struct zero_points {
+  std::int32_t a_zero = 0;
+  const std::int32_t* w_zeros = nullptr;
+  std::size_t w_zero_count = 1;
+
+  std::int32_t w_zero(std::size_t n) const noexcept {
+    return w_zeros == nullptr ? 0 : w_zeros[w_zero_count == 1 ? 0 : n];
+  }
+};
+
+struct int32_output {
+  std::int32_t* data = nullptr;
+  std::size_t ld = 0;  // elements between rows of C; 0 = N
+  zero_points zeros{};
+};
+
+struct float_output {
+  float* data = nullptr;
+  std::size_t ld = 0;  // 0 = N
+  float a_scale = 1.0f;
+  const float* w_scales = nullptr;  // w_scale_count = 1 (per tensor) or N (per channel)
+  std::size_t w_scale_count = 1;
+  const float* bias = nullptr;  // N entries or nullptr
+  float clamp_min = -std::numeric_limits<float>::infinity();
+  float clamp_max = std::numeric_limits<float>::infinity();
+  zero_points zeros{};
+};
+
+// A real multiplier as m0 * 2^(shift - 31), m0 in [2^30, 2^31) (or 0).
+struct fixed_multiplier {
+  std::int32_t m0 = 0;
+  int shift = 0;
+};
+
+// The fixed-point form of a positive real multiplier (round to nearest).
+inline status make_fixed_multiplier(double real, fixed_multiplier& out) noexcept {
+  if (!(real >= 0.0) || !std::isfinite(real))
+    return {errc::invalid_argument, "multiplier", static_cast<std::int64_t>(real)};
+  if (real == 0.0) {
+    out = {0, 0};
+    return status::success();
+  }
+  int exp = 0;
+  const double q = std::frexp(real, &exp);  // real = q * 2^exp, q in [0.5, 1)
+  std::int64_t m = static_cast<std::int64_t>(std::llround(q * 2147483648.0));
+  if (m == (std::int64_t{1} << 31)) {
+    m /= 2;
+    ++exp;
+  }
+  if (exp > 30 || exp < -31) return {errc::invalid_argument, "multiplier exponent", exp, 30};
+  out = {static_cast<std::int32_t>(m), exp};
+  return status::success();
+}
+
+struct quantized_output {
+  std::uint8_t* data = nullptr;
+  std::size_t ld = 0;  // bytes between rows; 0 = N
+  format out_format{8, encoding::unsigned_int};
+  std::int32_t out_zero = 0;
+  const fixed_multiplier* multipliers = nullptr;  // multiplier_count = 1 or N:
+  std::size_t multiplier_count = 1;               // a_scale * w_scale[n] / out_scale
+  const std::int32_t* bias = nullptr;             // N entries or nullptr
+  std::int32_t clamp_min = std::numeric_limits<std::int32_t>::min();  // in output value space
+  std::int32_t clamp_max = std::numeric_limits<std::int32_t>::max();
+  zero_points zeros{};
+};
+
+namespace detail {
+
+// TFLite's saturating rounding doubling high multiply: round(a * b / 2^31), halves away from 0.
+inline std::int32_t rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
+  if (a == b && a == std::numeric_limits<std::int32_t>::min())
+    return std::numeric_limits<std::int32_t>::max();
+  const std::int64_t ab = std::int64_t{a} * b;
+  const std::int64_t nudge = ab >= 0 ? (std::int64_t{1} << 30) : 1 - (std::int64_t{1} << 30);
+  // Division (not shift) truncates toward zero, as the rule needs.
+  return static_cast<std::int32_t>((ab + nudge) / (std::int64_t{1} << 31));
+}
+
+// Rounding arithmetic right shift, halves away from zero.
+inline std::int32_t rounding_shift_right(std::int32_t x, int exponent) noexcept {
+  if (exponent <= 0) return x;
+  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
+  const std::int32_t remainder = x & mask;
+  const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+inline std::int32_t apply_multiplier(std::int32_t x, fixed_multiplier m) noexcept {
+  if (m.shift > 0) {
+    const std::int64_t shifted = std::int64_t{x} * (std::int64_t{1} << m.shift);
+    x = shifted > std::numeric_limits<std::int32_t>::max()
+            ? std::numeric_limits<std::int32_t>::max()
+            : (shifted < std::numeric_limits<std::int32_t>::min()
+                   ? std::numeric_limits<std::int32_t>::min()
+                   : static_cast<std::int32_t>(shifted));
+  }
+  return rounding_shift_right(rounding_doubling_high_mul(x, m.m0), m.shift < 0 ? -m.shift : 0);
+}
+
+// The output byte for value v of format f (v already in range and representable).
+inline std::uint8_t output_byte(format f, std::int32_t v) noexcept {
+  if (f.enc == encoding::signed_int || f.enc == encoding::ternary)
+    return static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
+  return static_cast<std::uint8_t>(code_of_value(f, v));
+}
+
+inline std::uint8_t requantize_one(const quantized_output& q, std::int32_t t,
+                                   std::size_t n) noexcept {
+  const std::uint32_t xb =
+      static_cast<std::uint32_t>(t) + static_cast<std::uint32_t>(q.bias ? q.bias[n] : 0);
+  const std::int32_t x = static_cast<std::int32_t>(xb);
+  const fixed_multiplier m = q.multipliers[q.multiplier_count == 1 ? 0 : n];
+  std::int64_t v = std::int64_t{apply_multiplier(x, m)} + q.out_zero;
+  if (q.out_format.enc == encoding::odd_symmetric && (v & 1) == 0) ++v;
+  std::int64_t lo = min_value(q.out_format), hi = max_value(q.out_format);
+  if (q.clamp_min > lo) lo = q.clamp_min;
+  if (q.clamp_max < hi) hi = q.clamp_max;
+  if (q.out_format.enc == encoding::odd_symmetric) {
+    if ((lo & 1) == 0) ++lo;  // keep the clamp bounds on representable (odd) values
+    if ((hi & 1) == 0) --hi;
+  }
+  v = v < lo ? lo : (v > hi ? hi : v);
+  return output_byte(q.out_format, static_cast<std::int32_t>(v));
+}
+
+// Stage interface used by the driver: validate once, then store rows of exact T values.
+inline status validate_zeros(const zero_points& z, std::size_t n) noexcept {
+  if (z.w_zeros != nullptr && z.w_zero_count != 1 && z.w_zero_count != n)
+    return {errc::dimension_mismatch, "zeros.w_zero_count",
+            static_cast<std::int64_t>(z.w_zero_count), static_cast<std::int64_t>(n)};
+  return status::success();
+}
+
+inline status validate_stage(const int32_output& o, std::size_t, std::size_t n) noexcept {
+  if (o.data == nullptr) return {errc::null_pointer, "out.data"};
+  if (o.ld != 0 && o.ld < n)
+    return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
+            static_cast<std::int64_t>(n)};
+  return validate_zeros(o.zeros, n);
+}
+
+inline status validate_stage(const float_output& o, std::size_t, std::size_t n) noexcept {
+  if (o.data == nullptr) return {errc::null_pointer, "out.data"};
+  if (o.ld != 0 && o.ld < n)
+    return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
+            static_cast<std::int64_t>(n)};
+  if (o.w_scales == nullptr) return {errc::null_pointer, "out.w_scales"};
+  if (o.w_scale_count != 1 && o.w_scale_count != n)
+    return {errc::dimension_mismatch, "out.w_scale_count",
+            static_cast<std::int64_t>(o.w_scale_count), static_cast<std::int64_t>(n)};
+  if (!(o.clamp_min <= o.clamp_max)) return {errc::invalid_argument, "out.clamp_min"};
+  return validate_zeros(o.zeros, n);
+}
+
+inline status validate_stage(const quantized_output& o, std::size_t, std::size_t n) noexcept {
+  if (o.data == nullptr) return {errc::null_pointer, "out.data"};
+  if (o.ld != 0 && o.ld < n)
+    return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
+            static_cast<std::int64_t>(n)};
+  if (!is_valid(o.out_format))
+    return {errc::invalid_bits, "out.out_format.bits", o.out_format.bits, max_bits};
+  if (o.multipliers == nullptr) return {errc::null_pointer, "out.multipliers"};
+  if (o.multiplier_count != 1 && o.multiplier_count != n)
+    return {errc::dimension_mismatch, "out.multiplier_count",
+            static_cast<std::int64_t>(o.multiplier_count), static_cast<std::int64_t>(n)};
+  if (o.clamp_min > o.clamp_max) return {errc::invalid_argument, "out.clamp_min", o.clamp_min};
+  return validate_zeros(o.zeros, n);
+}
+
+// Stores T[0..len) of row m, columns n0.., through the stage.
+inline void store_row(const int32_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
+                      std::size_t len, const std::int32_t* t) noexcept {
+  std::int32_t* dst = o.data + m * (o.ld ? o.ld : n_total) + n0;
+  for (std::size_t j = 0; j < len; ++j) dst[j] = t[j];
+}
+
+inline void store_row(const float_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
+                      std::size_t len, const std::int32_t* t) noexcept {
+  float* dst = o.data + m * (o.ld ? o.ld : n_total) + n0;
+  for (std::size_t j = 0; j < len; ++j) {
+    const std::size_t n = n0 + j;
+    const float scale = o.a_scale * o.w_scales[o.w_scale_count == 1 ? 0 : n];
+    float v = static_cast<float>(t[j]) * scale;
+    if (o.bias) v += o.bias[n];
+    v = v < o.clamp_min ? o.clamp_min : (v > o.clamp_max ? o.clamp_max : v);
+    dst[j] = v;
+  }
+}
+
+inline void store_row(const quantized_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
+                      std::size_t len, const std::int32_t* t) noexcept {
+  std::uint8_t* dst = o.data + m * (o.ld ? o.ld : n_total) + n0;
+  for (std::size_t j = 0; j < len; ++j) dst[j] = requantize_one(o, t[j], n0 + j);
+}
+
+}  // namespace detail
+}  // namespace lowbit

@@ -1,0 +1,86 @@
+// lowbit: weights packed once, for one kernel.
+//
+// An owning, 64-byte aligned, movable object that remembers the weight format, N, K, the kernel
+// it was packed for (its name, algorithm, tile and bit widths) and the K blocking. Layout:
+//   [column sums of u-codes: N x uint32, padded to 64 bytes]
+//   [panel 0: K block 0 | K block 1 | ...] [panel 1: ...] ...    (a panel = NR rows of W)
+// Each K block is one micro-panel in the kernel's own layout, at a 64-byte aligned offset.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/detail/aligned_buffer.hpp"
+#include "lowbit/format.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+
+class packed_weights;
+namespace detail {
+struct packed_weights_access;
+}
+
+class packed_weights {
+ public:
+  packed_weights() noexcept = default;
+  packed_weights(packed_weights&&) noexcept = default;
+  packed_weights& operator=(packed_weights&&) noexcept = default;
+  packed_weights(const packed_weights&) = delete;
+  packed_weights& operator=(const packed_weights&) = delete;
+
+  bool empty() const noexcept { return kernel_ == nullptr; }
+  format weight_format() const noexcept { return format_; }
+  // The activation bit width the kernel was chosen for (activations may have fewer bits).
+  int activation_bits() const noexcept { return a_bits_; }
+  std::size_t rows() const noexcept { return n_; }  // N
+  std::size_t cols() const noexcept { return k_; }  // K
+  const char* kernel_name() const noexcept { return kernel_ ? kernel_->name : ""; }
+  algorithm kernel_algorithm() const noexcept {
+    return kernel_ ? kernel_->algo : algorithm::automatic;
+  }
+  const kernels::ukernel_desc* kernel() const noexcept { return kernel_; }
+  std::size_t size_bytes() const noexcept { return buffer_.size(); }
+
+  // Layout, for the driver.
+  std::size_t kc() const noexcept { return kc_; }
+  std::size_t k_blocks() const noexcept { return (k_ + kc_ - 1) / kc_; }
+  const std::uint32_t* column_sums() const noexcept {
+    return reinterpret_cast<const std::uint32_t*>(buffer_.bytes());
+  }
+  const void* panel(std::size_t tile, std::size_t kblock) const noexcept {
+    return buffer_.bytes() + panels_offset_ + tile * panel_stride_ + kblock * kblock_stride_;
+  }
+
+ private:
+  friend struct detail::packed_weights_access;
+  detail::aligned_buffer buffer_;
+  const kernels::ukernel_desc* kernel_ = nullptr;
+  format format_{};
+  int a_bits_ = 0;
+  std::size_t n_ = 0, k_ = 0, kc_ = 0;
+  std::size_t panels_offset_ = 0, panel_stride_ = 0, kblock_stride_ = 0;
+};
+
+namespace detail {
+// The packer's door into packed_weights (keeps the public surface read-only).
+struct packed_weights_access {
+  static detail::aligned_buffer& buffer(packed_weights& p) noexcept { return p.buffer_; }
+  static void set_layout(packed_weights& p, const kernels::ukernel_desc* k, format f, int a_bits,
+                         std::size_t n, std::size_t kk, std::size_t kc, std::size_t panels_offset,
+                         std::size_t panel_stride, std::size_t kblock_stride) noexcept {
+    p.kernel_ = k;
+    p.format_ = f;
+    p.a_bits_ = a_bits;
+    p.n_ = n;
+    p.k_ = kk;
+    p.kc_ = kc;
+    p.panels_offset_ = panels_offset;
+    p.panel_stride_ = panel_stride;
+    p.kblock_stride_ = kblock_stride;
+  }
+  static void clear(packed_weights& p) noexcept { p = packed_weights{}; }
+};
+}  // namespace detail
+
+}  // namespace lowbit
