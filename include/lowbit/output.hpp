@@ -7,16 +7,18 @@
 //   float_output      C = clamp(float(T) * (a_scale * w_scale[n]) + bias[n], min, max):
 //                     one float multiply by the per-channel product of scales, one add, a clamp
 //                     (ReLU: min = 0; ReLU6: min = 0, max = 6).
-//   quantized_output  integer-only requantization, TFLite's rule so results are bit-exact with
-//                     TFLite-style reference kernels and identical on every ISA:
-//                       x = T + bias[n]                       (int32 bias at scale a_s * w_s[n])
-//                       y = round(x * M[n])                   with M[n] = m0 * 2^(shift - 31):
-//                           saturating rounding doubling high multiply by m0, then a rounding
-//                           right shift; halves round away from zero
+//   quantized_output  integer-only requantization (gemmlowp/TFLite style fixed-point multipliers),
+//                     identical on every ISA:
+//                       x = T + bias[n]                       (int32 bias at scale a_s * w_s[n],
+//                                                             wrapping add)
+//                       y = round(x * M[n])                   M[n] = m0 * 2^(shift - 31) exactly:
+//                           one rounding of the exact 64-bit product, halves away from zero,
+//                           saturated to int32 (TFLite rounds twice, so it can differ on ties)
 //                       v = clamp(y + out_zero, lo, hi)       lo/hi: the output format's range,
 //                                                             narrowed by clamp_min/clamp_max
-//                     For an odd-symmetric output format (values are odd), an even v is moved up
-//                     to the next odd value before clamping. The output byte is the code for
+//                     For an odd-symmetric output format (values are odd), an even v moves to the
+//                     odd neighbour away from zero (0 goes to +1) before clamping, as quantize()
+//                     rounds. The output byte is the code for
 //                     unsigned and odd-symmetric formats, and the value as int8_t for signed and
 //                     ternary ones (lowbit's inputs accept both), so layers chain directly.
 #pragma once
@@ -83,6 +85,7 @@ inline status make_fixed_multiplier(double real, fixed_multiplier& out) noexcept
     ++exp;
   }
   if (exp > 30 || exp < -31) return {errc::invalid_argument, "multiplier exponent", exp, 30};
+  // exp < -31 would shift every int32 to zero anyway: callers get the error instead.
   out = {static_cast<std::int32_t>(m), exp};
   return status::success();
 }
@@ -102,35 +105,19 @@ struct quantized_output {
 
 namespace detail {
 
-// TFLite's saturating rounding doubling high multiply: round(a * b / 2^31), halves away from 0.
-inline std::int32_t rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
-  if (a == b && a == std::numeric_limits<std::int32_t>::min())
-    return std::numeric_limits<std::int32_t>::max();
-  const std::int64_t ab = std::int64_t{a} * b;
-  const std::int64_t nudge = ab >= 0 ? (std::int64_t{1} << 30) : 1 - (std::int64_t{1} << 30);
-  // Division (not shift) truncates toward zero, as the rule needs.
-  return static_cast<std::int32_t>((ab + nudge) / (std::int64_t{1} << 31));
-}
-
-// Rounding arithmetic right shift, halves away from zero.
-inline std::int32_t rounding_shift_right(std::int32_t x, int exponent) noexcept {
-  if (exponent <= 0) return x;
-  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
-  const std::int32_t remainder = x & mask;
-  const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
+// round(x * m0 * 2^(shift - 31)) with halves away from zero, in one exact rounding (the 64-bit
+// product is exact), saturated to int32.
 inline std::int32_t apply_multiplier(std::int32_t x, fixed_multiplier m) noexcept {
-  if (m.shift > 0) {
-    const std::int64_t shifted = std::int64_t{x} * (std::int64_t{1} << m.shift);
-    x = shifted > std::numeric_limits<std::int32_t>::max()
-            ? std::numeric_limits<std::int32_t>::max()
-            : (shifted < std::numeric_limits<std::int32_t>::min()
-                   ? std::numeric_limits<std::int32_t>::min()
-                   : static_cast<std::int32_t>(shifted));
-  }
-  return rounding_shift_right(rounding_doubling_high_mul(x, m.m0), m.shift < 0 ? -m.shift : 0);
+  const std::int64_t p = std::int64_t{x} * m.m0;  // |p| < 2^62
+  const int s = 31 - m.shift;                     // 1..62 (make_fixed_multiplier's range)
+  const std::uint64_t mag = static_cast<std::uint64_t>(p < 0 ? -p : p);
+  const std::uint64_t r = (mag + (std::uint64_t{1} << (s - 1))) >> s;
+  const std::int64_t v = p < 0 ? -static_cast<std::int64_t>(r) : static_cast<std::int64_t>(r);
+  return v > std::numeric_limits<std::int32_t>::max()
+             ? std::numeric_limits<std::int32_t>::max()
+             : (v < std::numeric_limits<std::int32_t>::min()
+                    ? std::numeric_limits<std::int32_t>::min()
+                    : static_cast<std::int32_t>(v));
 }
 
 // The output byte for value v of format f (v already in range and representable).
@@ -147,7 +134,7 @@ inline std::uint8_t requantize_one(const quantized_output& q, std::int32_t t,
   const std::int32_t x = static_cast<std::int32_t>(xb);
   const fixed_multiplier m = q.multipliers[q.multiplier_count == 1 ? 0 : n];
   std::int64_t v = std::int64_t{apply_multiplier(x, m)} + q.out_zero;
-  if (q.out_format.enc == encoding::odd_symmetric && (v & 1) == 0) ++v;
+  if (q.out_format.enc == encoding::odd_symmetric && (v & 1) == 0) v += v >= 0 ? 1 : -1;
   std::int64_t lo = min_value(q.out_format), hi = max_value(q.out_format);
   if (q.clamp_min > lo) lo = q.clamp_min;
   if (q.clamp_max < hi) hi = q.clamp_max;

@@ -15,7 +15,8 @@
 // x86 families (one line each): lookup table, bitplane, int8 dot.
 #endif
 
-#if (defined(__aarch64__) || (defined(__arm__) && (defined(__ARM_NEON) || defined(__ARM_NEON__)))) && \
+#if (defined(__aarch64__) ||                                                  \
+     (defined(__arm__) && (defined(__ARM_NEON) || defined(__ARM_NEON__)))) && \
     !defined(LOWBIT_PORTABLE)
 #define LOWBIT_ARM_KERNELS 1
 // Arm families (one line each).
@@ -33,7 +34,7 @@ inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcep
 #if defined(LOWBIT_ARM_KERNELS)
   // Arm family lists (one line each).
 #endif
-      kernels::scalar::ukernels(),
+    kernels::scalar::ukernels(),
   };
   count = sizeof(families) / sizeof(families[0]);
   return families;

@@ -1,0 +1,109 @@
+// GEMM through the public API against the reference, bit-exactly: every kernel compiled in (each
+// forced by name), every ISA level this host runs (forced one by one), every format pair, the
+// shapes around each kernel's tile and K step, strides, bit-packed inputs and the largest K.
+#include <algorithm>
+#include <set>
+
+#include "gemm_tester.hpp"
+#include "lowbit/dispatch/select.hpp"
+
+using namespace lowbit;
+using lowbit::test::check_gemm;
+using lowbit::test::gemm_case;
+
+namespace {
+
+std::vector<const kernels::ukernel_desc*> runnable_kernels() {
+  std::vector<const kernels::ukernel_desc*> v;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if ((d.features & ~detail::host_features()) == 0) v.push_back(&d);
+  });
+  return v;
+}
+
+std::vector<std::size_t> around(std::size_t t) {
+  std::set<std::size_t> s = {1, t, t + 1, 2 * t + 3};
+  if (t > 1) s.insert(t - 1);
+  return {s.begin(), s.end()};
+}
+
+}  // namespace
+
+TEST_CASE("every kernel matches the reference on every format pair and edge shape",
+          "[gemm][kernels]") {
+  for (const kernels::ukernel_desc* d : runnable_kernels()) {
+    dispatch_options opt;
+    opt.kernel_name = d->name;
+    // The kernel's own widths, and the smallest ones it also serves.
+    std::set<std::pair<int, int>> pairs = {{d->w_bits, d->a_bits}, {1, 1}};
+    if (d->w_bits >= 2 && d->a_bits >= 2) pairs.insert({2, 2});
+    for (auto [wb, ab] : pairs) {
+      for (format wf : test::all_formats(wb))
+        for (format af : test::all_formats(ab)) {
+          INFO("kernel " << d->name);
+          const std::size_t kk = std::max<std::size_t>(d->k_step, 4);
+          for (std::size_t m : around(d->mr))
+            for (std::size_t n : around(d->nr)) check_gemm(opt, wf, af, {m, n, kk + 1});
+          for (std::size_t k : around(d->k_step))
+            check_gemm(opt, wf, af, {d->mr + 1u, d->nr + 1u, k});
+          check_gemm(opt, wf, af, {3, 5, 3 * kk + 5, 3, 2, 1});        // strided A, W and C
+          check_gemm(opt, wf, af, {2, 3, 2 * kk + 3, 1, 1, 0, true});  // bit-packed inputs
+          if (d->kc_max < 100000) {                                    // K blocking
+            const std::size_t kb = d->kc_max * 2 + d->k_step + 1;
+            check_gemm(opt, wf, af, {2, 2, kb, 0, 0, 0, false, 1});
+            check_gemm(opt, wf, af, {2, 2, kb});
+          }
+        }
+    }
+  }
+}
+
+TEST_CASE("dispatch forced to each ISA level picks only kernels within it, exactly",
+          "[gemm][dispatch]") {
+  const isa levels[] = {isa::scalar,       isa::sse4,       isa::avx2,      isa::avxvnni,
+                        isa::avx512,       isa::avx512vnni, isa::avx512icl, isa::neon,
+                        isa::neon_dotprod, isa::neon_i8mm,  isa::native};
+  for (isa level : levels) {
+    const feature_set need = level == isa::native ? 0 : isa_features(level);
+    if ((need & ~detail::host_features()) != 0) continue;  // the host cannot run this level
+    dispatch_options opt;
+    opt.cap = level;
+    for (int wb = 1; wb <= 8; ++wb)
+      for (int ab = 1; ab <= 8; ++ab) {
+        const format wf{wb, static_cast<encoding>((wb + ab) % 3)};
+        const format af{ab, static_cast<encoding>((wb * ab + 1) % 3)};
+        const kernels::ukernel_desc* d = select_ukernel(wb, ab, 64, 256, opt);
+        INFO("isa " << isa_name(level) << " w" << wb << "a" << ab);
+        REQUIRE(d != nullptr);
+        REQUIRE((d->features & ~isa_features(level)) == 0);
+        check_gemm(opt, wf, af, {7, 19, 131});
+        check_gemm(opt, wf, af, {1, 33, 300});
+      }
+  }
+}
+
+TEST_CASE("the largest K is exact with worst-case codes, one more is refused", "[gemm][limits]") {
+  const std::pair<format, format> cases[] = {
+      {{8, encoding::signed_int}, {8, encoding::unsigned_int}},
+      {{8, encoding::signed_int}, {8, encoding::signed_int}},
+      {{8, encoding::odd_symmetric}, {8, encoding::unsigned_int}},
+  };
+  for (auto [wf, af] : cases) {
+    const std::int64_t kmax = max_k(af, wf);
+    REQUIRE(kmax < 200000);
+    check_gemm({}, wf, af, {1, 2, static_cast<std::size_t>(kmax), 0, 0, 0, false, 1});
+    std::vector<std::uint8_t> w(static_cast<std::size_t>(kmax + 1), 1);
+    packed_weights pw;
+    const status s = pack_weights(codes(w.data(), 1, w.size()), wf, af, pw);
+    REQUIRE(s.code() == errc::accumulator_overflow);
+    REQUIRE(s.limit() == kmax);
+  }
+}
+
+TEST_CASE("weights packed once serve many calls and activations of fewer bits", "[gemm]") {
+  const format wf{2, encoding::signed_int};
+  for (int ab = 1; ab <= 4; ++ab) check_gemm({}, wf, {ab, encoding::unsigned_int}, {9, 40, 77});
+  // The workspace is reused: a second, smaller call through the same thread workspace.
+  check_gemm({}, wf, {2, encoding::unsigned_int}, {300, 70, 600});
+  check_gemm({}, wf, {2, encoding::unsigned_int}, {3, 7, 60});
+}

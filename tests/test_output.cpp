@@ -1,0 +1,171 @@
+// Output stages fused into the GEMM: zero points, float dequantization, integer requantization
+// with the documented rounding rule, against the reference computed outside the library's driver.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "gemm_tester.hpp"
+#include "lowbit/gemm.hpp"
+#include "lowbit/output.hpp"
+#include "lowbit/reference.hpp"
+
+using namespace lowbit;
+
+namespace {
+
+struct problem {
+  format wf, af;
+  std::size_t m, n, k;
+  std::vector<std::uint8_t> a, w;
+  std::int32_t a_zero;
+  std::vector<std::int32_t> w_zeros;
+  std::vector<std::int64_t> t;  // exact sum (a - za)(w - zw)
+
+  problem(format wf_, format af_, std::size_t m_, std::size_t n_, std::size_t k_, unsigned seed)
+      : wf(wf_), af(af_), m(m_), n(n_), k(k_), a(m_ * k_), w(n_ * k_), w_zeros(n_), t(m_ * n_) {
+    std::mt19937 rng(seed);
+    for (auto& x : a) x = test::random_code(rng, af, 0);
+    for (auto& x : w) x = test::random_code(rng, wf, 0);
+    a_zero = static_cast<std::int32_t>(rng() % 5) - 2;
+    for (auto& z : w_zeros) z = static_cast<std::int32_t>(rng() % 7) - 3;
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        std::int64_t s = 0;
+        for (std::size_t x = 0; x < k; ++x)
+          s += (std::int64_t{value_at(codes(a.data(), m, k), af, i, x)} - a_zero) *
+               (std::int64_t{value_at(codes(w.data(), n, k), wf, j, x)} - w_zeros[j]);
+        t[i * n + j] = s;
+      }
+  }
+  zero_points zeros() const { return {a_zero, w_zeros.data(), n}; }
+};
+
+}  // namespace
+
+TEST_CASE("int32 output with activation and per-channel weight zero points", "[output]") {
+  for (int wb : {1, 2, 4, 8})
+    for (format wf : test::all_formats(wb))
+      for (format af : {format{2, encoding::unsigned_int}, format{8, encoding::unsigned_int},
+                        format{1, encoding::odd_symmetric}, format{3, encoding::signed_int}}) {
+        problem p(wf, af, 11, 37, 129, 5);
+        packed_weights pw;
+        REQUIRE(pack_weights(codes(p.w.data(), p.n, p.k), wf, af, pw).ok());
+        std::vector<std::int32_t> c(p.m * p.n);
+        REQUIRE(
+            gemm(codes(p.a.data(), p.m, p.k), af, pw, int32_output{c.data(), p.n, p.zeros()}).ok());
+        for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == p.t[i]);
+      }
+}
+
+TEST_CASE("float output: scales, bias, clamp", "[output]") {
+  const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+  problem p(wf, af, 9, 21, 70, 3);
+  std::vector<float> scales(p.n), bias(p.n), out(p.m * p.n);
+  for (std::size_t j = 0; j < p.n; ++j) {
+    scales[j] = 0.01f * static_cast<float>(j + 1);
+    bias[j] = 0.5f - 0.1f * static_cast<float>(j);
+  }
+  packed_weights pw;
+  REQUIRE(pack_weights(codes(p.w.data(), p.n, p.k), wf, af, pw).ok());
+  for (int relu6 = 0; relu6 < 2; ++relu6) {
+    float_output o;
+    o.data = out.data();
+    o.a_scale = 0.25f;
+    o.w_scales = scales.data();
+    o.w_scale_count = p.n;
+    o.bias = bias.data();
+    o.zeros = p.zeros();
+    if (relu6) {
+      o.clamp_min = 0.0f;
+      o.clamp_max = 6.0f;
+    }
+    REQUIRE(gemm(codes(p.a.data(), p.m, p.k), af, pw, o).ok());
+    for (std::size_t i = 0; i < p.m; ++i)
+      for (std::size_t j = 0; j < p.n; ++j) {
+        double e = static_cast<double>(p.t[i * p.n + j]) * 0.25 * scales[j] + bias[j];
+        if (relu6) e = std::min(6.0, std::max(0.0, e));
+        REQUIRE(out[i * p.n + j] == Approx(e).epsilon(1e-6).margin(1e-6));
+      }
+  }
+}
+
+TEST_CASE("fixed-point multiplier and the rounding rule", "[output][requantize]") {
+  fixed_multiplier m;
+  REQUIRE(make_fixed_multiplier(0.5, m).ok());
+  CHECK(detail::apply_multiplier(3, m) == 2);    // 1.5 -> 2, halves away from zero
+  CHECK(detail::apply_multiplier(-3, m) == -2);  // -1.5 -> -2
+  CHECK(detail::apply_multiplier(5, m) == 3);    // 2.5 -> 3
+  CHECK(detail::apply_multiplier(4, m) == 2);
+  REQUIRE(make_fixed_multiplier(0.1, m).ok());
+  CHECK(detail::apply_multiplier(1000, m) == 100);
+  CHECK(detail::apply_multiplier(-15, m) == -1);  // m0 is just below 0.1: -1.4999999 -> -1
+  CHECK(detail::apply_multiplier(14, m) == 1);    // 1.4 -> 1
+  REQUIRE(make_fixed_multiplier(3.0, m).ok());
+  CHECK(detail::apply_multiplier(7, m) == 21);
+  CHECK(detail::apply_multiplier(1 << 30, m) == 2147483647);  // saturates
+  CHECK_FALSE(make_fixed_multiplier(-1.0, m).ok());
+  // Against double arithmetic over many values and multipliers.
+  std::mt19937 rng(9);
+  for (int i = 0; i < 20000; ++i) {
+    const double real =
+        std::ldexp(0.5 + (rng() % 1000) / 2000.0, static_cast<int>(rng() % 20) - 16);
+    REQUIRE(make_fixed_multiplier(real, m).ok());
+    const std::int32_t x = static_cast<std::int32_t>(rng() % 2000001) - 1000000;
+    const double exact = static_cast<double>(x) * m.m0 * std::ldexp(1.0, m.shift - 31);
+    const double rounded = std::round(exact);  // away from zero on halves, as the rule says
+    REQUIRE(detail::apply_multiplier(x, m) == rounded);
+  }
+}
+
+TEST_CASE("requantized output to 8-bit and low-bit codes chains into the next layer",
+          "[output][requantize]") {
+  const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+  problem p(wf, af, 13, 40, 96, 11);
+  std::vector<fixed_multiplier> mult(p.n);
+  std::vector<std::int32_t> bias(p.n);
+  for (std::size_t j = 0; j < p.n; ++j) {
+    REQUIRE(make_fixed_multiplier(0.02 + 0.003 * j, mult[j]).ok());
+    bias[j] = static_cast<std::int32_t>(j) * 3 - 50;
+  }
+  packed_weights pw;
+  REQUIRE(pack_weights(codes(p.w.data(), p.n, p.k), wf, af, pw).ok());
+  for (format of : {format{8, encoding::unsigned_int}, format{8, encoding::signed_int},
+                    format{2, encoding::unsigned_int}, format{4, encoding::signed_int},
+                    format{2, encoding::odd_symmetric}, format{2, encoding::ternary},
+                    format{1, encoding::odd_symmetric}}) {
+    std::vector<std::uint8_t> out(p.m * p.n, 0xCC);
+    quantized_output q;
+    q.data = out.data();
+    q.out_format = of;
+    q.out_zero = of.enc == encoding::unsigned_int ? (1 << (of.bits - 1)) : 0;
+    q.multipliers = mult.data();
+    q.multiplier_count = p.n;
+    q.bias = bias.data();
+    q.zeros = p.zeros();
+    REQUIRE(gemm(codes(p.a.data(), p.m, p.k), af, pw, q).ok());
+    for (std::size_t i = 0; i < p.m; ++i)
+      for (std::size_t j = 0; j < p.n; ++j) {
+        // The rule, spelled out with doubles.
+        const double y = static_cast<double>(p.t[i * p.n + j] + bias[j]) * mult[j].m0 *
+                         std::ldexp(1.0, mult[j].shift - 31);
+        std::int64_t v = static_cast<std::int64_t>(std::round(y)) + q.out_zero;
+        if (of.enc == encoding::odd_symmetric && v % 2 == 0) v += v >= 0 ? 1 : -1;
+        v = std::max<std::int64_t>(min_value(of), std::min<std::int64_t>(max_value(of), v));
+        const std::uint8_t byte = out[i * p.n + j];
+        const std::uint32_t code = detail::code_of_byte(of, byte);
+        REQUIRE(code <= 0xFF);  // a valid input byte for the next layer
+        INFO("format bits " << of.bits << " " << encoding_name(of.enc) << " y " << y << " t "
+                            << p.t[i * p.n + j] << " bias " << bias[j] << " m0 " << mult[j].m0
+                            << " shift " << mult[j].shift << " j " << j);
+        REQUIRE(code_value(of, code) == v);
+      }
+    // The output feeds the next layer as activations.
+    packed_weights next;
+    std::vector<std::uint8_t> w2(5 * p.n, 1);
+    REQUIRE(pack_weights(codes(w2.data(), 5, p.n), {1, encoding::unsigned_int}, of, next).ok());
+    std::vector<std::int32_t> c2(p.m * 5);
+    REQUIRE(gemm(codes(out.data(), p.m, p.n), of, next, int32_output{c2.data()}).ok());
+  }
+}
