@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "lowbit/config.hpp"
+
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
 #define LOWBIT_EXCEPTIONS 1
 #include <stdexcept>

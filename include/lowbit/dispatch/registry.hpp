@@ -7,6 +7,7 @@
 
 #include <cstddef>
 
+#include "lowbit/config.hpp"
 #include "lowbit/kernels/scalar/udot_scalar.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 

@@ -1,0 +1,17 @@
+// lowbit: build configuration, detected from the toolchain; each can be set by the user first.
+//   LOWBIT_NO_THREADS   no std::thread / thread_local (bare-metal newlib has no gthreads)
+//   LOWBIT_NO_GETENV    ignore LOWBIT_ISA / LOWBIT_ALGO / LOWBIT_VERBOSE
+//   LOWBIT_PORTABLE     compile only the portable scalar kernels (no SIMD, no target attributes)
+//   LOWBIT_EXCEPTIONS   (status.hpp) set when the compiler has exceptions on
+#pragma once
+
+#include <cstddef>
+
+#if !defined(LOWBIT_NO_THREADS) && defined(__GLIBCXX__) && !defined(_GLIBCXX_HAS_GTHREADS)
+#define LOWBIT_NO_THREADS 1
+#endif
+
+#if !defined(LOWBIT_PORTABLE) && defined(__arm__) && !defined(__linux__) && \
+    !(defined(__ARM_NEON) || defined(__ARM_NEON__))
+#define LOWBIT_PORTABLE 1  // bare-metal Arm without NEON (Cortex-M): the scalar kernel only
+#endif

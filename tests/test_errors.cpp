@@ -1,0 +1,174 @@
+// Every documented error: the right code, the argument named, and nothing written to the output.
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "lowbit/gemm.hpp"
+#include "lowbit/quantize.hpp"
+#include "lowbit/reference.hpp"
+
+using namespace lowbit;
+
+namespace {
+const format u2{2, encoding::unsigned_int};
+const format s2{2, encoding::signed_int};
+
+packed_weights packed(std::size_t n, std::size_t k) {
+  std::vector<std::uint8_t> w(n * k, 1);
+  packed_weights p;
+  REQUIRE(pack_weights(codes(w.data(), n, k), s2, u2, p).ok());
+  return p;
+}
+}  // namespace
+
+TEST_CASE("pack_weights rejects bad arguments and leaves the output empty", "[errors]") {
+  std::vector<std::uint8_t> w(64, 1);
+  packed_weights p = packed(4, 16);
+  REQUIRE_FALSE(p.empty());
+  struct bad {
+    matrix_ref m;
+    format wf, af;
+    errc code;
+    const char* arg;
+  };
+  const bad cases[] = {
+      {codes(w.data(), 4, 16), {0, encoding::unsigned_int}, u2, errc::invalid_bits, "w_format.bits"},
+      {codes(w.data(), 4, 16), {9, encoding::unsigned_int}, u2, errc::invalid_bits, "w_format.bits"},
+      {codes(w.data(), 4, 16), {3, encoding::ternary}, u2, errc::invalid_bits, "w_format.bits"},
+      {codes(w.data(), 4, 16), {2, static_cast<encoding>(9)}, u2, errc::invalid_encoding,
+       "w_format.enc"},
+      {codes(w.data(), 4, 16), s2, {12, encoding::unsigned_int}, errc::invalid_bits,
+       "a_format.bits"},
+      {codes(nullptr, 4, 16), s2, u2, errc::null_pointer, "w.data"},
+      {codes(w.data(), 0, 16), s2, u2, errc::invalid_dimension, "N"},
+      {codes(w.data(), 4, 0), s2, u2, errc::invalid_dimension, "K"},
+      {codes(w.data(), 4, 16, 8), s2, u2, errc::leading_dimension_too_small, "w.stride"},
+      {codes(w.data(), SIZE_MAX / 2, 16), s2, u2, errc::invalid_dimension, "N"},
+  };
+  for (const bad& b : cases) {
+    const status s = pack_weights(b.m, b.wf, b.af, p);
+    INFO(b.arg);
+    CHECK(s.code() == b.code);
+    CHECK(std::string(s.argument()) == b.arg);
+    CHECK(p.empty());
+  }
+  // An invalid code: bits above the width, named by its flat index.
+  w[5] = 0x10;
+  const status s = pack_weights(codes(w.data(), 4, 16), s2, u2, p);
+  CHECK(s.code() == errc::invalid_code);
+  CHECK(s.value() == 5);
+  // Ternary 0b10.
+  std::vector<std::uint8_t> t(16, 0);
+  t[3] = 2;
+  CHECK(pack_weights(codes(t.data(), 1, 16), {2, encoding::ternary}, u2, p).code() ==
+        errc::invalid_code);
+  // A forced kernel name that does not exist.
+  dispatch_options opt;
+  opt.kernel_name = "no_such_kernel";
+  std::vector<std::uint8_t> ok(16, 1);
+  CHECK(pack_weights(codes(ok.data(), 1, 16), s2, u2, p, opt).code() == errc::unsupported_isa);
+}
+
+TEST_CASE("gemm rejects bad arguments and writes nothing", "[errors]") {
+  const std::size_t m = 3, n = 4, k = 16;
+  packed_weights p = packed(n, k);
+  std::vector<std::uint8_t> a(m * k, 1);
+  std::vector<std::int32_t> c(m * n, -7);
+  auto untouched = [&] {
+    for (std::int32_t v : c)
+      if (v != -7) return false;
+    return true;
+  };
+  struct bad {
+    status s;
+    errc code;
+  };
+  packed_weights empty;
+  std::vector<std::uint8_t> bad_codes = a;
+  bad_codes[40] = 0xF0;
+  const fixed_multiplier mult{1 << 30, 0};
+  quantized_output q;
+  q.data = reinterpret_cast<std::uint8_t*>(c.data());
+  q.multipliers = &mult;
+  q.multiplier_count = 2;  // neither 1 nor N
+  float_output f;
+  f.data = reinterpret_cast<float*>(c.data());  // w_scales missing
+  const bad cases[] = {
+      {gemm(codes(a.data(), m, k), u2, empty, int32_output{c.data()}), errc::wrong_packing},
+      {gemm(codes(a.data(), m, 15), u2, p, int32_output{c.data()}), errc::dimension_mismatch},
+      {gemm(codes(a.data(), m, k), {3, encoding::unsigned_int}, p, int32_output{c.data()}),
+       errc::wrong_packing},
+      {gemm(codes(a.data(), m, k), {0, encoding::unsigned_int}, p, int32_output{c.data()}),
+       errc::invalid_bits},
+      {gemm(codes(nullptr, m, k), u2, p, int32_output{c.data()}), errc::null_pointer},
+      {gemm(codes(a.data(), 0, k), u2, p, int32_output{c.data()}), errc::invalid_dimension},
+      {gemm(codes(a.data(), m, k, 3), u2, p, int32_output{c.data()}),
+       errc::leading_dimension_too_small},
+      {gemm(codes(a.data(), m, k), u2, p, int32_output{nullptr}), errc::null_pointer},
+      {gemm(codes(a.data(), m, k), u2, p, int32_output{c.data(), 2}),
+       errc::leading_dimension_too_small},
+      {gemm(codes(bad_codes.data(), m, k), u2, p, int32_output{c.data()}), errc::invalid_code},
+      {gemm(codes(a.data(), m, k), u2, p, q), errc::dimension_mismatch},
+      {gemm(codes(a.data(), m, k), u2, p, f), errc::null_pointer},
+  };
+  for (const bad& b : cases) {
+    char msg[256];
+    b.s.describe(msg, sizeof msg);
+    INFO(msg);
+    CHECK(b.s.code() == b.code);
+    CHECK(untouched());
+  }
+  // A caller-owned workspace that is too small says how much it needs.
+  alignas(64) static std::uint8_t small[128];
+  workspace ws(small, sizeof small);
+  const status s = gemm(codes(a.data(), m, k), u2, p, int32_output{c.data()}, ws);
+  CHECK(s.code() == errc::buffer_too_small);
+  CHECK(s.limit() > 128);
+  CHECK(untouched());
+  // ... and a large enough one works without allocating.
+  std::vector<std::uint8_t> big(gemm_workspace_size(p, m));
+  workspace ws2(big.data(), big.size());
+  CHECK(gemm(codes(a.data(), m, k), u2, p, int32_output{c.data()}, ws2).ok());
+}
+
+TEST_CASE("zero points that could overflow the accumulator are refused", "[errors][limits]") {
+  const format u8{8, encoding::unsigned_int}, s8{8, encoding::signed_int};
+  const std::size_t k = 40000;  // fine without zero points for u8 x s8: 255 * 128 * 40000 < 2^31
+  std::vector<std::uint8_t> w(k, 1), a(k, 1);
+  packed_weights p;
+  REQUIRE(pack_weights(codes(w.data(), 1, k), s8, u8, p).ok());
+  std::int32_t c = 0;
+  std::int32_t wz = 127;  // |w - 127| up to 255
+  int32_output o{&c};
+  o.zeros = {-255, &wz, 1};  // |a + 255| up to 510
+  const status s = gemm(codes(a.data(), 1, k), u8, p, o);
+  CHECK(s.code() == errc::accumulator_overflow);
+  CHECK(s.argument() == std::string("K"));
+}
+
+TEST_CASE("status messages name the argument and the limit", "[errors]") {
+  const status s{errc::invalid_bits, "w_format.bits", 9, 8};
+  char buf[128];
+  s.describe(buf, sizeof buf);
+  CHECK(std::string(buf) == "lowbit: invalid bit width: w_format.bits = 9 (limit 8)");
+  CHECK_THROWS_AS(check(s), lowbit::error);
+  try {
+    check(s);
+  } catch (const lowbit::error& e) {
+    CHECK(e.code() == errc::invalid_bits);
+    CHECK(std::string(e.what()) == buf);
+  }
+  CHECK_NOTHROW(check(status::success()));
+}
+
+TEST_CASE("quantization helpers validate too", "[errors]") {
+  const float x[4] = {1, 2, 3, 4};
+  std::uint8_t q[4];
+  quant_params p;
+  CHECK(choose_quant_params(nullptr, 4, s2, quant_mode::symmetric, p).code() ==
+        errc::null_pointer);
+  CHECK(choose_quant_params(x, 4, {1, encoding::signed_int}, quant_mode::symmetric, p).code() ==
+        errc::unsupported_format);
+  CHECK(quantize(x, 4, s2, {0.0f, 0}, q).code() == errc::invalid_argument);
+  CHECK(quantize(x, 4, s2, {1.0f, 0}, nullptr).code() == errc::null_pointer);
+}
