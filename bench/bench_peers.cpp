@@ -1,0 +1,129 @@
+// Peer libraries on lowbit's benchmark shapes, one thread, weights prepacked where the peer's API
+// allows it. Names: peer/<peer>/<M>x<N>x<K>; counter GOPS = 2*M*N*K per iteration, as a rate.
+// Each peer's result is checked once per shape against a reference before it is timed.
+//   taskset -c 1 ./bench_peers --benchmark_filter='peer/onednn_matmul_u8s8s32/.*'
+//   taskset -c 1 ./bench_peers --benchmark_filter='/3136x64x576$' --benchmark_repetitions=5
+#include <benchmark/benchmark.h>
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "peers/shapes.hpp"
+
+#if LOWBIT_HAVE_ONEDNN
+#include "peers/onednn.hpp"
+// oneDNN's Debian build threads with GNU OpenMP; this is the standard OpenMP entry point, declared
+// here so the benchmark needs no -fopenmp (which would also thread Eigen and lowbit).
+extern "C" void omp_set_num_threads(int);
+#endif
+#if LOWBIT_HAVE_XNNPACK
+#include "peers/xnnpack.hpp"
+#endif
+#if LOWBIT_HAVE_GEMMLOWP
+#include "peers/gemmlowp.hpp"
+#endif
+#if LOWBIT_HAVE_EIGEN
+#include "peers/eigen.hpp"
+#endif
+
+namespace {
+
+using lowbit_bench::shapes::GemmShape;
+
+// One live instance per peer type: Google Benchmark calls a benchmark function several times for
+// one shape (iteration-count probing, repetitions), and building and checking a peer for the
+// 2048-cubed shape takes seconds. Benchmarks run in registration order, so one slot suffices.
+template <class Peer>
+struct PeerSlot {
+  std::tuple<long, long, long> shape{-1, -1, -1};
+  std::unique_ptr<Peer> peer;
+  std::string error;  // non-empty: construction or check failed for this shape
+};
+
+template <class Peer>
+Peer* prepare(long M, long N, long K, std::string& error) {
+  static PeerSlot<Peer> slot;
+  if (slot.shape != std::make_tuple(M, N, K)) {
+    slot.peer.reset();  // release the previous shape's buffers first
+    slot.shape = std::make_tuple(M, N, K);
+    slot.error.clear();
+    try {
+      slot.peer = std::make_unique<Peer>(M, N, K);
+      const auto result = slot.peer->check();
+      if (!result.ok) slot.error = "check failed: " + result.detail;
+    } catch (const std::exception& e) {
+      slot.error = e.what();
+    }
+  }
+  error = slot.error;
+  return slot.error.empty() ? slot.peer.get() : nullptr;
+}
+
+template <class Peer>
+void bench_peer(benchmark::State& state, long M, long N, long K) {
+  std::string error;
+  Peer* peer = prepare<Peer>(M, N, K, error);
+  if (peer == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (auto _ : state) peer->run();
+  // Operations in units of 1e9, as a rate: the counter reads directly as GOPS.
+  state.counters["GOPS"] = benchmark::Counter(2e-9 * double(M) * double(N) * double(K),
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class Peer>
+void register_peer(const char* peer_name, const GemmShape& s) {
+  const std::string name = std::string("peer/") + peer_name + "/" + std::to_string(s.M) + "x" +
+                           std::to_string(s.N) + "x" + std::to_string(s.K);
+  benchmark::RegisterBenchmark(name.c_str(), bench_peer<Peer>, s.M, s.N, s.K)
+      ->Unit(benchmark::kMicrosecond);
+}
+
+void register_shape(const GemmShape& s) {
+  namespace p = lowbit_bench::peers;
+  (void)s;
+#if LOWBIT_HAVE_ONEDNN
+  register_peer<p::OnednnMatmulU8S8S32>("onednn_matmul_u8s8s32", s);
+  register_peer<p::OnednnGemmU8S8S32>("onednn_gemm_u8s8s32", s);
+#endif
+#if LOWBIT_HAVE_XNNPACK
+  register_peer<p::XnnpackFcQu8>("xnnpack_fc_qu8", s);
+  register_peer<p::XnnpackFcQs8>("xnnpack_fc_qs8", s);
+#endif
+#if LOWBIT_HAVE_GEMMLOWP
+  // Its translation unit is compiled for AVX2.
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    register_peer<p::GemmlowpU8S32>("gemmlowp_u8_s32", s);
+#endif
+#if LOWBIT_HAVE_EIGEN
+  // Its translation unit is compiled for AVX-512.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    register_peer<p::EigenSgemm>("eigen_sgemm_f32", s);
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#if LOWBIT_HAVE_ONEDNN
+  omp_set_num_threads(1);
+  const dnnl_version_t* v = dnnl_version();
+  benchmark::AddCustomContext("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) +
+                                            "." + std::to_string(v->patch));
+#endif
+  namespace sh = lowbit_bench::shapes;
+  for (const auto& s : sh::kSquare) register_shape(s);
+  for (const auto& s : sh::kResnet18) register_shape(s);
+  for (const auto& s : sh::kGemv) register_shape(s);
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
