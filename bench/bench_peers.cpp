@@ -27,6 +27,9 @@ extern "C" void omp_set_num_threads(int);
 #if LOWBIT_HAVE_EIGEN
 #include "peers/eigen.hpp"
 #endif
+#if LOWBIT_HAVE_QNNPACK
+#include "peers/qnnpack.hpp"
+#endif
 
 namespace {
 
@@ -93,6 +96,9 @@ void register_shape(const GemmShape& s) {
 #if LOWBIT_HAVE_XNNPACK
   register_peer<p::XnnpackFcQu8>("xnnpack_fc_qu8", s);
   register_peer<p::XnnpackFcQs8>("xnnpack_fc_qs8", s);
+#endif
+#if LOWBIT_HAVE_QNNPACK
+  register_peer<p::QnnpackLinearU8>("qnnpack_linear_u8", s);
 #endif
 #if LOWBIT_HAVE_GEMMLOWP
   // Its translation unit is compiled for AVX2.

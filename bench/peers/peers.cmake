@@ -95,4 +95,30 @@ if(LOWBIT_PEER_ENABLED)
   endif()
 endif()
 
+# QNNPACK as built into Debian's libtorch 1.13 (libtorch-dev, libtorch_cpu.so). libtorch installs
+# no QNNPACK headers; qnnpack.hpp declares the two exported entry points it calls, whose
+# signatures are those of PyTorch 1.13, hence the version check. Point
+# LOWBIT_QNNPACK_TORCH_LIBRARY and LOWBIT_QNNPACK_TORCH_VERSION_H at another libtorch 1.13 build
+# to use that instead.
+find_library(LOWBIT_QNNPACK_TORCH_LIBRARY torch_cpu)
+find_file(LOWBIT_QNNPACK_TORCH_VERSION_H torch/version.h
+  PATH_SUFFIXES torch/csrc/api/include)
+set(_found OFF)
+if(LOWBIT_QNNPACK_TORCH_LIBRARY AND LOWBIT_QNNPACK_TORCH_VERSION_H)
+  file(STRINGS ${LOWBIT_QNNPACK_TORCH_VERSION_H} _torch_minor
+    REGEX "#define TORCH_VERSION_MINOR")
+  file(STRINGS ${LOWBIT_QNNPACK_TORCH_VERSION_H} _torch_major
+    REGEX "#define TORCH_VERSION_MAJOR")
+  if(_torch_major MATCHES " 1$" AND _torch_minor MATCHES " 13$")
+    set(_found ON)
+  else()
+    message(STATUS "lowbit bench: libtorch is not 1.13 (${_torch_major} ${_torch_minor}); "
+                   "the QNNPACK declarations in qnnpack.hpp are for 1.13")
+  endif()
+endif()
+lowbit_bench_peer(QNNPACK "QNNPACK in libtorch 1.13 (libtorch-dev)" ${_found})
+if(LOWBIT_PEER_ENABLED)
+  target_link_libraries(bench_peers PRIVATE ${LOWBIT_QNNPACK_TORCH_LIBRARY})
+endif()
+
 unset(_found)
