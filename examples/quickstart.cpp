@@ -7,7 +7,7 @@
 
 int main() {
   const std::size_t M = 4, N = 8, K = 64;
-  std::vector<std::uint8_t> a(M * K), w(N * K);  // one code per byte
+  std::vector<std::uint8_t> a(M * K), w(N * K);                   // one code per byte
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = i % 4;        // unsigned 2-bit: 0..3
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = (i / 3) % 4;  // signed 2-bit: -2..1
 

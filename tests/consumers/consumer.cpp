@@ -15,7 +15,8 @@ int main() {
   lowbit::packed_weights pw;
   lowbit::status s = lowbit::pack_weights(lowbit::codes(w.data(), n, k), wf, af, pw);
   std::vector<std::int32_t> c(m * n), ref(m * n);
-  if (s.ok()) s = lowbit::gemm(lowbit::codes(a.data(), m, k), af, pw, lowbit::int32_output{c.data()});
+  if (s.ok())
+    s = lowbit::gemm(lowbit::codes(a.data(), m, k), af, pw, lowbit::int32_output{c.data()});
   if (s.ok())
     s = lowbit::reference_gemm(lowbit::codes(a.data(), m, k), af, lowbit::codes(w.data(), n, k), wf,
                                ref.data(), n);

@@ -10,9 +10,12 @@ alignas(64) std::uint8_t scratch[16 * 1024];
 }  // namespace
 
 extern "C" int lowbit_firmware_layer() {
-  for (unsigned i = 0; i < sizeof activations; ++i) activations[i] = static_cast<std::uint8_t>(i & 3);
-  for (unsigned i = 0; i < sizeof weights; ++i) weights[i] = static_cast<std::uint8_t>((i >> 1) & 1);
-  const lowbit::format wf{1, lowbit::encoding::odd_symmetric}, af{2, lowbit::encoding::unsigned_int};
+  for (unsigned i = 0; i < sizeof activations; ++i)
+    activations[i] = static_cast<std::uint8_t>(i & 3);
+  for (unsigned i = 0; i < sizeof weights; ++i)
+    weights[i] = static_cast<std::uint8_t>((i >> 1) & 1);
+  const lowbit::format wf{1, lowbit::encoding::odd_symmetric},
+      af{2, lowbit::encoding::unsigned_int};
   lowbit::packed_weights pw;
   lowbit::status s = lowbit::pack_weights(lowbit::codes(weights, 8, 64), wf, af, pw);
   if (!s.ok()) return static_cast<int>(s.code());

@@ -27,7 +27,8 @@ void expect(bool ok, const char* what) {
 int main() {
   std::vector<std::uint8_t> w(4 * 8, 1), a(2 * 8, 1);
   lowbit::packed_weights pw;
-  const lowbit::format bad{9, lowbit::encoding::unsigned_int}, u2{2, lowbit::encoding::unsigned_int};
+  const lowbit::format bad{9, lowbit::encoding::unsigned_int},
+      u2{2, lowbit::encoding::unsigned_int};
   lowbit::status s = lowbit::pack_weights(lowbit::codes(w.data(), 4, 8), bad, u2, pw);
   expect(s.code() == lowbit::errc::invalid_bits, "9-bit weights give errc::invalid_bits");
   expect(pw.empty(), "nothing packed on error");

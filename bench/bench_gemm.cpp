@@ -1,0 +1,77 @@
+// lowbit GEMM benchmarks: every (weight, activation) cell users ask for, on the shared shape lists
+// (square, ResNet-18 convolutions as im2col GEMMs, GEMV and batch-8 4096 x 4096), weights packed
+// outside the timed loop, int32 output. Names: lowbit/w<W>a<A>/<shape>; the label is the kernel.
+// GOPS = 2*M*N*K per second. Respects LOWBIT_ISA / LOWBIT_ALGO, so one binary measures any path.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lowbit/gemm.hpp"
+#include "peers/shapes.hpp"
+
+namespace {
+
+struct cell {
+  int w, a;
+};
+constexpr cell kCells[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4},
+                           {3, 3}, {4, 4}, {4, 8}, {2, 8}, {8, 8}};
+
+void bench_gemm(benchmark::State& state, cell c, long m, long n, long k) {
+  const lowbit::format wf{
+      c.w, c.w == 1 ? lowbit::encoding::odd_symmetric : lowbit::encoding::signed_int};
+  const lowbit::format af{c.a, lowbit::encoding::unsigned_int};
+  std::mt19937 rng(1);
+  std::vector<std::uint8_t> a(static_cast<std::size_t>(m * k)), w(static_cast<std::size_t>(n * k));
+  for (auto& x : a) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(af));
+  for (auto& x : w) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(wf));
+  lowbit::packed_weights pw;
+  lowbit::pack_options opt;
+  opt.m_hint = static_cast<std::size_t>(m);
+  lowbit::status s = lowbit::pack_weights(
+      lowbit::codes(w.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(k)), wf, af, pw,
+      opt);
+  std::vector<std::int32_t> out(static_cast<std::size_t>(m * n));
+  lowbit::workspace ws;
+  const auto am = lowbit::codes(a.data(), static_cast<std::size_t>(m), static_cast<std::size_t>(k));
+  if (s.ok()) s = lowbit::gemm(am, af, pw, lowbit::int32_output{out.data()}, ws);
+  if (!s.ok()) {
+    state.SkipWithError(s.message().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    s = lowbit::gemm(am, af, pw, lowbit::int32_output{out.data()}, ws);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(pw.kernel_name());
+  state.counters["GOPS"] =
+      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class Shapes>
+void register_all(const char* group, const Shapes& shapes) {
+  for (const cell c : kCells)
+    for (const auto& sh : shapes) {
+      const std::string name = "lowbit/w" + std::to_string(c.w) + "a" + std::to_string(c.a) + "/" +
+                               group + "/" + sh.name;
+      benchmark::RegisterBenchmark(name.c_str(), bench_gemm, c, sh.M, sh.N, sh.K)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
+}
+
+const int registered = [] {
+  namespace s = lowbit_bench::shapes;
+  register_all("resnet18", s::kResnet18);
+  register_all("square", s::kSquare);
+  register_all("gemv", s::kGemv);
+  return 0;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();
