@@ -14,6 +14,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LOWBIT_PORTABLE)
 #define LOWBIT_X86_KERNELS 1
 // x86 families (one line each): lookup table, bitplane, int8 dot.
+#include "lowbit/kernels/bitplane/bitplane_x86.hpp"
 #endif
 
 #if (defined(__aarch64__) ||                                                  \
@@ -31,6 +32,7 @@ inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcep
   static const kernels::ukernel_list families[] = {
 #if defined(LOWBIT_X86_KERNELS)
   // x86 family lists (one line each).
+    kernels::bitplane::x86_ukernels(),
 #endif
 #if defined(LOWBIT_ARM_KERNELS)
   // Arm family lists (one line each).

@@ -1,0 +1,113 @@
+// lowbit: bitplane popcount kernels on AVX-512 with VPOPCNTDQ (Ice Lake and later).
+//
+// S[i][j] = sum_{p,q} 2^(p+q) * popcount(A_q[i] AND W_p[j]) over unsigned bit planes, so every
+// encoding is exact (the driver maps u-codes to values) and zero padding contributes nothing.
+// Columns live in vector lanes: a W chunk holds 64 consecutive K bits of each of 8 columns (one
+// u64 lane per column) and the A chunk of a row is broadcast to all lanes, so for every pair of
+// (row, 8 columns) one vpandq + vpopcntq + vpaddq does 8 x 64 = 512 one-bit MACs and the
+// accumulator lanes already are C[i][j]: no horizontal reduction at the end. vpopcntq issues
+// once per cycle and the and/add share the two 512-bit ports, so the method's ceiling is
+// 512 MACs per 1.5 cycles = 341 MAC/cycle for w1a1, divided by the Wbits * Abits plane pairs.
+//
+// Tile 6 x 32 (K step 64 bits): 24 accumulators + 4 W vectors + 1 A broadcast + 1 temporary fit
+// the 32 zmm registers; per chunk 10 loads feed 72 vector ops. Plane pairs are grouped by weight
+// class s = p + q and visited from the highest class down (Horner: acc = 2 * acc between
+// classes), so there is no per-pair shift and no extra accumulator.
+#pragma once
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+#define LOWBIT_TARGET_BP512 \
+  __attribute__((           \
+      target("popcnt,avx2,fma,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vpopcntdq")))
+
+namespace lowbit {
+namespace kernels {
+namespace bitplane {
+
+// The feature set the code below is compiled for (must match LOWBIT_TARGET_BP512).
+constexpr feature_set avx512icl_bitplane_features =
+    detail::x86_avx512 | bit(cpu_feature::avx512vpopcntdq);
+
+template <int WB, int AB, int MR, int NR>
+struct bitplane_avx512icl {
+  static_assert(NR % 8 == 0, "8 columns per vector");
+  static_assert(WB >= 1 && WB <= 8 && AB >= 1 && AB <= 8, "1..8-bit planes");
+  static constexpr int KB = 64;  // K bits per chunk (one u64 lane)
+  static constexpr int JB = NR / 8;
+  // 64-bit lanes gain at most 64 * 2^(WB + AB - 2) <= 2^20 per chunk: no overflow below 2^43
+  // chunks, so only the driver's blocking limits kc; the sum is truncated mod 2^32 at the end.
+  static constexpr std::uint32_t kc_max = 1u << 20;
+
+  using pack_a_t = bitplane_pack_x86<MR, AB, KB>;
+  using pack_w_t = bitplane_pack_x86<NR, WB, KB>;
+
+  LOWBIT_TARGET_BP512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
+                                      std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
+    const auto* a = static_cast<const std::uint64_t*>(a_panel);
+    const auto* w = static_cast<const std::uint64_t*>(w_panel);
+    const std::size_t nch = (kc + KB - 1) / KB;
+    const std::size_t a_plane = nch * MR, w_plane = nch * NR;  // in u64 words
+
+    __m512i acc[MR][JB];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_si512();
+
+    for (int s = WB + AB - 2; s >= 0; --s) {
+      if (s != WB + AB - 2) {
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+          for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_add_epi64(acc[i][j], acc[i][j]);
+      }
+      const int p_lo = s - (AB - 1) > 0 ? s - (AB - 1) : 0, p_hi = s < WB - 1 ? s : WB - 1;
+      for (int p = p_lo; p <= p_hi; ++p) {
+        const std::uint64_t* ap = a + static_cast<std::size_t>(s - p) * a_plane;
+        const std::uint64_t* wp = w + static_cast<std::size_t>(p) * w_plane;
+        for (std::size_t ch = 0; ch < nch; ++ch, ap += MR, wp += NR) {
+          __m512i wv[JB];
+#pragma GCC unroll 8
+          for (int j = 0; j < JB; ++j) wv[j] = _mm512_load_si512(wp + 8 * j);
+#pragma GCC unroll 8
+          for (int i = 0; i < MR; ++i) {
+            const __m512i av = _mm512_set1_epi64(static_cast<long long>(ap[i]));
+#pragma GCC unroll 8
+            for (int j = 0; j < JB; ++j)
+              acc[i][j] =
+                  _mm512_add_epi64(acc[i][j], _mm512_popcnt_epi64(_mm512_and_si512(av, wv[j])));
+          }
+        }
+      }
+    }
+
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < JB; ++j) {
+        // Keep the low 32 bits of each lane (S is mod 2^32). The masked form with an explicit
+        // pass-through avoids GCC 12's -Wuninitialized on the plain intrinsic's undefined operand.
+        __m256i r = _mm512_mask_cvtepi64_epi32(_mm256_setzero_si256(), 0xFF, acc[i][j]);
+        auto* ci = reinterpret_cast<__m256i*>(c + i * ldc + 8 * j);
+        if (accumulate) r = _mm256_add_epi32(r, _mm256_loadu_si256(ci));
+        _mm256_storeu_si256(ci, r);
+      }
+  }
+};
+
+}  // namespace bitplane
+}  // namespace kernels
+}  // namespace lowbit
+
+#undef LOWBIT_TARGET_BP512
+
+#endif  // __x86_64__

@@ -1,0 +1,68 @@
+// lowbit: the bit-transposing packer shared by the x86 bitplane kernels.
+//
+// Panel layout, for R rows, P planes and KB-bit K blocks (KB = 512 or 256):
+//   panel[plane p][K block b][row r][KB / 8 bytes]
+// where bit (k mod KB) of block b, read as one little-endian KB-bit string, is bit p of the
+// u-code at k = b * KB + (k mod KB). A kernel walks one plane of all K blocks contiguously, and
+// one block of one plane of all R rows is R consecutive vectors. Rows >= rows and k >= kc are 0,
+// so padding ANDs to nothing.
+#pragma once
+
+#if defined(__x86_64__)
+
+#include <emmintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace lowbit {
+namespace kernels {
+namespace bitplane {
+
+template <int R, int P, int KB>
+struct bitplane_pack_x86 {
+  static_assert(KB % 64 == 0, "K blocks are whole 64-bit words");
+
+  static std::size_t blocks(std::size_t kc) noexcept { return (kc + KB - 1) / KB; }
+
+  static std::size_t panel_bytes(std::size_t kc) noexcept {
+    return std::size_t{P} * blocks(kc) * R * (KB / 8);
+  }
+
+  // SSE2 is the x86-64 baseline, so this runs without dispatch: a left shift by 7 - p moves
+  // bit p of every byte to its sign bit and pmovmskb gathers 16 of them at once.
+  static void pack(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
+                   void* dst) noexcept {
+    auto* out = static_cast<std::uint8_t*>(dst);
+    const std::size_t nkb = blocks(kc);
+    std::memset(out, 0, panel_bytes(kc));
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint8_t* src = u + r * ldu;
+      for (std::size_t k0 = 0; k0 < kc; k0 += 16) {
+        __m128i v;
+        if (k0 + 16 <= kc) {
+          v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k0));
+        } else {
+          alignas(16) std::uint8_t tail[16] = {};
+          std::memcpy(tail, src + k0, kc - k0);
+          v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+        }
+        const std::size_t b = k0 / KB, off = (k0 % KB) / 8;
+        for (int p = 0; p < P; ++p) {
+          const auto bits = static_cast<std::uint16_t>(
+              _mm_movemask_epi8(_mm_sll_epi16(v, _mm_cvtsi32_si128(7 - p))));
+          std::uint8_t* o = out + ((p * nkb + b) * R + r) * (KB / 8) + off;
+          o[0] = static_cast<std::uint8_t>(bits);
+          o[1] = static_cast<std::uint8_t>(bits >> 8);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace bitplane
+}  // namespace kernels
+}  // namespace lowbit
+
+#endif  // __x86_64__

@@ -1,0 +1,75 @@
+// lowbit: the x86 bitplane popcount kernels, as one list for dispatch.
+//
+// One kernel per (weight bits, activation bits) cell from 1 to 4 bits: the cost is Wbits x Abits
+// plane pairs, so a kernel built for exactly the operands' widths is always the one to pick, and
+// beyond 4 x 4 (16 pairs) int8 dot products win on every x86 level. macs_per_cycle is measured by
+// bench/ukernels/bench_bitplane_x86.cpp (N = 256,
+// K = 2048, pinned, Emerald Rapids; about the mean of the g++ 12 and clang++ 14 builds).
+#pragma once
+
+#if defined(__x86_64__)
+
+#include "lowbit/kernels/bitplane/bitplane_avx2.hpp"
+#include "lowbit/kernels/bitplane/bitplane_avx512icl.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+namespace kernels {
+namespace bitplane {
+
+template <class K>
+constexpr ukernel_desc bitplane_desc(const char* name, feature_set f, int wb, int ab, int mr,
+                                     int nr, float mpc) noexcept {
+  return {name,
+          algorithm::bitplane,
+          f,
+          static_cast<std::uint8_t>(wb),
+          static_cast<std::uint8_t>(ab),
+          static_cast<std::uint16_t>(mr),
+          static_cast<std::uint16_t>(nr),
+          static_cast<std::uint16_t>(K::KB),
+          K::kc_max,
+          0,
+          0,
+          mpc,
+          &K::pack_a_t::panel_bytes,
+          &K::pack_w_t::panel_bytes,
+          &K::pack_a_t::pack,
+          &K::pack_w_t::pack,
+          &K::run};
+}
+
+// clang-format off
+#define LOWBIT_BP512(W, A, MPC) \
+  bitplane_desc<bitplane_avx512icl<W, A, 6, 32>>("bitplane_w" #W "a" #A "_6x32c64__avx512icl", \
+                                                avx512icl_bitplane_features, W, A, 6, 32, MPC)
+#define LOWBIT_BP256(W, A, MPC) \
+  bitplane_desc<bitplane_avx2<W, A, 4, 8>>("bitplane_w" #W "a" #A "_4x8c64__avx2", \
+                                           avx2_bitplane_features, W, A, 4, 8, MPC)
+// clang-format on
+
+inline ukernel_list x86_ukernels() noexcept {
+  static const ukernel_desc list[] = {
+      LOWBIT_BP512(1, 1, 315.0f), LOWBIT_BP512(1, 2, 155.0f), LOWBIT_BP512(2, 1, 155.0f),
+      LOWBIT_BP512(2, 2, 78.0f),  LOWBIT_BP512(1, 3, 105.0f), LOWBIT_BP512(3, 1, 105.0f),
+      LOWBIT_BP512(2, 3, 52.0f),  LOWBIT_BP512(3, 2, 52.0f),  LOWBIT_BP512(3, 3, 36.0f),
+      LOWBIT_BP512(1, 4, 81.0f),  LOWBIT_BP512(4, 1, 81.0f),  LOWBIT_BP512(2, 4, 40.0f),
+      LOWBIT_BP512(4, 2, 40.0f),  LOWBIT_BP512(3, 4, 25.0f),  LOWBIT_BP512(4, 3, 25.0f),
+      LOWBIT_BP512(4, 4, 19.0f),  LOWBIT_BP256(1, 1, 87.0f),  LOWBIT_BP256(1, 2, 43.0f),
+      LOWBIT_BP256(2, 1, 43.0f),  LOWBIT_BP256(2, 2, 21.5f),  LOWBIT_BP256(1, 3, 28.0f),
+      LOWBIT_BP256(3, 1, 28.0f),  LOWBIT_BP256(2, 3, 14.5f),  LOWBIT_BP256(3, 2, 14.5f),
+      LOWBIT_BP256(3, 3, 9.8f),   LOWBIT_BP256(1, 4, 21.0f),  LOWBIT_BP256(4, 1, 21.0f),
+      LOWBIT_BP256(2, 4, 11.0f),  LOWBIT_BP256(4, 2, 11.0f),  LOWBIT_BP256(3, 4, 7.2f),
+      LOWBIT_BP256(4, 3, 7.0f),   LOWBIT_BP256(4, 4, 5.5f),
+  };
+  return {list, sizeof(list) / sizeof(list[0])};
+}
+
+#undef LOWBIT_BP512
+#undef LOWBIT_BP256
+
+}  // namespace bitplane
+}  // namespace kernels
+}  // namespace lowbit
+
+#endif  // __x86_64__
