@@ -1,6 +1,7 @@
 // lowbit GEMM benchmarks: every (weight, activation) cell users ask for, on the shared shape lists
 // (square, ResNet-18 convolutions as im2col GEMMs, GEMV and batch-8 4096 x 4096), weights packed
-// outside the timed loop, int32 output. Names: lowbit/w<W>a<A>/<shape>; the label is the kernel.
+// outside the timed loop, int32 output. Names: lowbit/w<W>a<A>/<M>x<N>x<K> (as the peers', so
+// scripts/bench can join them); the label is "<shape name> <kernel name>".
 // GOPS = 2*M*N*K per second. Respects LOWBIT_ISA / LOWBIT_ALGO, so one binary measures any path.
 #include <benchmark/benchmark.h>
 
@@ -20,7 +21,7 @@ struct cell {
 constexpr cell kCells[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4},
                            {3, 3}, {4, 4}, {4, 8}, {2, 8}, {8, 8}};
 
-void bench_gemm(benchmark::State& state, cell c, long m, long n, long k) {
+void bench_gemm(benchmark::State& state, cell c, const char* shape, long m, long n, long k) {
   const lowbit::format wf{
       c.w, c.w == 1 ? lowbit::encoding::odd_symmetric : lowbit::encoding::signed_int};
   const lowbit::format af{c.a, lowbit::encoding::unsigned_int};
@@ -47,18 +48,19 @@ void bench_gemm(benchmark::State& state, cell c, long m, long n, long k) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(pw.kernel_name());
+  state.SetLabel(std::string(shape) + " " + pw.kernel_name());
   state.counters["GOPS"] =
       benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 template <class Shapes>
-void register_all(const char* group, const Shapes& shapes) {
+void register_all(const Shapes& shapes) {
   for (const cell c : kCells)
     for (const auto& sh : shapes) {
       const std::string name = "lowbit/w" + std::to_string(c.w) + "a" + std::to_string(c.a) + "/" +
-                               group + "/" + sh.name;
-      benchmark::RegisterBenchmark(name.c_str(), bench_gemm, c, sh.M, sh.N, sh.K)
+                               std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" +
+                               std::to_string(sh.K);
+      benchmark::RegisterBenchmark(name.c_str(), bench_gemm, c, sh.name, sh.M, sh.N, sh.K)
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }
@@ -66,9 +68,9 @@ void register_all(const char* group, const Shapes& shapes) {
 
 const int registered = [] {
   namespace s = lowbit_bench::shapes;
-  register_all("resnet18", s::kResnet18);
-  register_all("square", s::kSquare);
-  register_all("gemv", s::kGemv);
+  register_all(s::kResnet18);
+  register_all(s::kSquare);
+  register_all(s::kGemv);
   return 0;
 }();
 

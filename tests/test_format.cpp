@@ -5,6 +5,8 @@
 #include "lowbit/format.hpp"
 #include "lowbit/limits.hpp"
 
+#include <vector>
+
 using namespace lowbit;
 
 TEST_CASE("code values by hand", "[format]") {
@@ -69,4 +71,49 @@ TEST_CASE("accumulator limits", "[format][limits]") {
   CHECK(max_k({8, encoding::signed_int}, {8, encoding::signed_int}) == 2147483647 / 16384);
   CHECK(max_k({1, encoding::odd_symmetric}, {1, encoding::odd_symmetric}) == 2147483647);
   CHECK(max_abs_centered({8, encoding::unsigned_int}, 128) == 128);
+}
+
+#include "lowbit/detail/row_scan.hpp"
+
+TEST_CASE("vectorised pre-pass agrees with the byte table for every byte and format",
+          "[format][row_scan]") {
+  for (int b = 1; b <= 8; ++b)
+    for (int e = 0; e < 4; ++e) {
+      const format f{b, static_cast<encoding>(e)};
+      if (!is_valid(f)) continue;
+      detail::u_table table;
+      detail::make_u_table(f, table);
+      const detail::u_transform t = detail::make_u_transform(f);
+      CHECK(t.identity == table.identity);
+      for (unsigned x = 0; x < 256; ++x) {
+        INFO("bits " << b << " " << encoding_name(f.enc) << " byte " << x);
+        REQUIRE(detail::byte_is_valid(t, static_cast<std::uint8_t>(x)) == table.valid[x]);
+        if (table.valid[x])
+          REQUIRE(detail::byte_to_u(t, static_cast<std::uint8_t>(x)) == table.u[x]);
+      }
+      // Rows of every length 1..70 (vector body and tail), valid bytes only, then one bad byte.
+      std::vector<std::uint8_t> valid;
+      for (unsigned x = 0; x < 256; ++x)
+        if (table.valid[x]) valid.push_back(static_cast<std::uint8_t>(x));
+      for (std::size_t len = 1; len <= 70; ++len) {
+        std::vector<std::uint8_t> row(len), conv(len);
+        std::uint32_t expect = 0;
+        for (std::size_t i = 0; i < len; ++i) {
+          row[i] = valid[(i * 7 + len) % valid.size()];
+          expect += table.u[row[i]];
+        }
+        bool bad = true;
+        REQUIRE(detail::scan_row_bytes(t, row.data(), len, bad) == expect);
+        REQUIRE_FALSE(bad);
+        detail::convert_row_bytes(t, row.data(), len, conv.data());
+        for (std::size_t i = 0; i < len; ++i) REQUIRE(conv[i] == table.u[row[i]]);
+        for (unsigned x = 0; x < 256; ++x)
+          if (!table.valid[x]) {
+            row[len / 2] = static_cast<std::uint8_t>(x);
+            (void)detail::scan_row_bytes(t, row.data(), len, bad);
+            REQUIRE(bad);
+            break;
+          }
+      }
+    }
 }

@@ -130,10 +130,7 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
       max_k(af, w.weight_format(), out.zeros.a_zero, max_abs_w_centered(w, out.zeros));
   if (static_cast<std::int64_t>(a.cols) > kmax)
     return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(a.cols), kmax};
-  u_table table;
-  make_u_table(af, table);
-  LOWBIT_RETURN_IF_ERROR(find_invalid_code(a, af, table, "a.data"));
-  const matrix_source src{&a, af, &table};
+  const matrix_source src{&a, af};
   return run_gemm(src, af, w, out, out.zeros, a.rows, ws);
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "lowbit/detail/codes.hpp"
+#include "lowbit/detail/row_scan.hpp"
 #include "lowbit/format.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 #include "lowbit/output.hpp"
@@ -33,18 +34,33 @@ constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
 struct matrix_source {
   const matrix_ref* m;
   format f;
-  const u_table* table;
 
-  bool in_place() const noexcept { return m->store == storage::one_per_byte && table->identity; }
+  bool in_place() const noexcept {
+    return m->store == storage::one_per_byte && make_u_transform(f).identity;
+  }
+  // Validates every code and writes each row's u-code sum; nothing is written elsewhere.
+  status scan(std::uint32_t* row_sums) const noexcept {
+    return scan_rows(*m, f, row_sums, "a.data");
+  }
   // Rows [r0, r0 + nr), all K columns, as u-codes; row stride returned in ld.
   const std::uint8_t* rows(std::size_t r0, std::size_t nr, std::uint8_t* scratch,
                            std::size_t& ld) const noexcept {
+    const std::size_t stride = effective_stride(*m, f.bits);
+    const auto* base = static_cast<const std::uint8_t*>(m->data);
     if (in_place()) {
-      ld = effective_stride(*m, f.bits);
-      return static_cast<const std::uint8_t*>(m->data) + r0 * ld;
+      ld = stride;
+      return base + r0 * ld;
     }
     ld = m->cols;
-    to_u_codes(*m, f, *table, r0, nr, 0, m->cols, scratch, ld);
+    if (m->store == storage::one_per_byte) {
+      const u_transform t = make_u_transform(f);
+      for (std::size_t r = 0; r < nr; ++r)
+        convert_row_bytes(t, base + (r0 + r) * stride, m->cols, scratch + r * ld);
+    } else {
+      for (std::size_t r = 0; r < nr; ++r)
+        for (std::size_t k = 0; k < m->cols; ++k)
+          scratch[r * ld + k] = u_code(f, read_bitpacked(base + (r0 + r) * stride, k, f.bits));
+    }
     return scratch;
   }
 };
@@ -78,7 +94,7 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.off_apack = off;
   off += (p.mc / d.mr) * p.a_panel_stride;
   p.off_rowsum = off;
-  off += round64(p.mc * sizeof(std::uint32_t));
+  off += round64(m * sizeof(std::uint32_t));  // all rows: the pre-pass validates A whole
   p.off_rowcoef = off;
   off += round64(n * sizeof(std::uint32_t));
   p.off_colconst = off;
@@ -115,9 +131,10 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place());
   std::uint8_t* base = nullptr;
   LOWBIT_RETURN_IF_ERROR(ws.acquire(p.total, base));
+  auto* rowsum = reinterpret_cast<std::uint32_t*>(base + p.off_rowsum);
+  LOWBIT_RETURN_IF_ERROR(src.scan(rowsum));  // before any output is written
   std::uint8_t* scratch = base + p.off_scratch;
   std::uint8_t* apack = base + p.off_apack;
-  auto* rowsum = reinterpret_cast<std::uint32_t*>(base + p.off_rowsum);
   auto* rowcoef = reinterpret_cast<std::uint32_t*>(base + p.off_rowcoef);
   auto* colconst = reinterpret_cast<std::uint32_t*>(base + p.off_colconst);
 
@@ -139,12 +156,6 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
     const std::size_t mc = (m - ic) < p.mc ? (m - ic) : p.mc;
     std::size_t ldu = 0;
     const std::uint8_t* u = src.rows(ic, mc, scratch, ldu);
-    for (std::size_t i = 0; i < mc; ++i) {
-      std::uint32_t s = 0;
-      const std::uint8_t* row = u + i * ldu;
-      for (std::size_t x = 0; x < k; ++x) s += row[x];
-      rowsum[i] = s;
-    }
     for (std::size_t it = 0; it < mc; it += mr) {
       const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
       for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
@@ -163,7 +174,7 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
           d.run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
         }
         for (std::size_t i = 0; i < rows; ++i) {
-          const std::uint32_t sa = rowsum[it + i];
+          const std::uint32_t sa = rowsum[ic + it + i];
           const std::int32_t* s = tile + i * nr;
           for (std::size_t j = 0; j < cols; ++j)
             trow[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(s[j]) +

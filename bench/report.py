@@ -1,0 +1,147 @@
+#!/ usr / bin / env python3
+"""Turns Google Benchmark JSON from bench_gemm (lowbit) and bench_peers into the report:
+a table per shape (lowbit GOPS per cell, each peer's GOPS, lowbit's ratio to the best int8 peer
+and to fp32), a Markdown file and a PNG chart of speed-ups. Usage:
+  report.py --out-dir bench/results --tag NAME lowbit.json peers.json
+"""
+import argparse
+import json
+import os
+import re
+import sys
+from collections import defaultdict
+
+INT8_PEERS = ("onednn", "xnnpack", "gemmlowp", "qnnpack")
+FP32_PEERS = ("eigen", "openblas")
+
+
+def load(paths):
+    rows = []
+    context = {}
+    for p in paths:
+        with open(p) as f:
+            data = json.load(f)
+        context = data.get("context", context)
+        for b in data.get("benchmarks", []):
+            agg = b.get("aggregate_name")
+            if agg and agg != "median":
+                continue
+            if b.get("error_occurred"):
+                rows.append((b["run_name"] if "run_name" in b else b["name"], None, b.get("error_message", "")))
+                continue
+            name = b.get("run_name", b["name"])
+            rows.append((name, b.get("GOPS"), b.get("label", "")))
+    return rows, context
+
+
+def parse(rows):
+    lowbit = defaultdict(dict)   # shape -> cell -> (gops, kernel)
+    peers = defaultdict(dict)    # shape -> peer -> gops
+    names = {}
+    for name, gops, label in rows:
+        name = re.sub(r"/(real_time|process_time)$", "", name)
+        m = re.match(r"lowbit/(w\d+a\d+)/(\d+x\d+x\d+)", name)
+        if m:
+            cell, shape = m.groups()
+            parts = (label or "").split(" ", 1)
+            if len(parts) == 2:
+                names[shape] = parts[0]
+            lowbit[shape][cell] = (gops, parts[-1] if label else "")
+            continue
+        m = re.match(r"peer/([^/]+)/(\d+x\d+x\d+)", name)
+        if m:
+            peer, shape = m.groups()
+            peers[shape][peer] = gops
+    return lowbit, peers, names
+
+
+def best(peers_for_shape, kinds):
+    vals = [(g, p) for p, g in peers_for_shape.items() if g and any(k in p for k in kinds)]
+    return max(vals) if vals else (None, None)
+
+
+def fmt(x, spec="{:.1f}"):
+    return "-" if x is None else spec.format(x)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--tag", default="run")
+    ap.add_argument("--command", default="")
+    ap.add_argument("--no-chart", action="store_true")
+    ap.add_argument("json", nargs="+")
+    args = ap.parse_args()
+    rows, context = load(args.json)
+    lowbit, peers, names = parse(rows)
+    shapes = sorted(set(lowbit) | set(peers), key=lambda s: [int(v) for v in s.split("x")])
+    cells = sorted({c for s in lowbit.values() for c in s},
+                   key=lambda c: [int(v) for v in re.findall(r"\d+", c)])
+    peer_names = sorted({p for s in peers.values() for p in s})
+    lines = []
+    lines.append(f"# lowbit benchmark report ({args.tag})\n")
+    if args.command:
+        lines.append(f"Command: `{args.command}`\n")
+    lines.append(f"Machine: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs, "
+                 f"{context.get('mhz_per_cpu', '?')} MHz (nominal), date {context.get('date', '?')}. "
+                 "One thread, pinned; medians of repetitions; GOPS = 2*M*N*K / time.\n")
+    speedups = defaultdict(dict)
+    for shape in shapes:
+        title = names.get(shape, "")
+        lines.append(f"\n## {shape} {title}\n")
+        b8, b8name = best(peers.get(shape, {}), INT8_PEERS)
+        bf, bfname = best(peers.get(shape, {}), FP32_PEERS)
+        lines.append("| who | GOPS | x best int8 peer | x fp32 | kernel |")
+        lines.append("|---|---:|---:|---:|---|")
+        for cell in cells:
+            g, kern = lowbit.get(shape, {}).get(cell, (None, ""))
+            if g is None and not kern:
+                continue
+            r8 = g / b8 if g and b8 else None
+            rf = g / bf if g and bf else None
+            if r8:
+                speedups[shape][cell] = r8
+            lines.append(f"| lowbit {cell} | {fmt(g)} | {fmt(r8, '{:.2f}x')} | {fmt(rf, '{:.2f}x')} | {kern} |")
+        for p in peer_names:
+            g = peers.get(shape, {}).get(p)
+            if g is None:
+                continue
+            mark = " (best int8)" if p == b8name else (" (best fp32)" if p == bfname else "")
+            lines.append(f"| {p}{mark} | {fmt(g)} | | | |")
+    report = "\n".join(lines) + "\n"
+    os.makedirs(args.out_dir, exist_ok=True)
+    md = os.path.join(args.out_dir, f"report-{args.tag}.md")
+    with open(md, "w") as f:
+        f.write(report)
+    print(report)
+    print(f"report: {md}")
+    if args.no_chart or not speedups:
+        return 0
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no chart (apt-get install python3-matplotlib)")
+        return 0
+    fig, ax = plt.subplots(figsize=(max(8, len(speedups) * 1.6), 4.5))
+    width = 0.8 / max(1, len(cells))
+    xs = list(range(len(speedups)))
+    for i, cell in enumerate(cells):
+        ys = [speedups[s].get(cell, 0) for s in speedups]
+        ax.bar([x + i * width for x in xs], ys, width, label=cell)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks([x + width * (len(cells) - 1) / 2 for x in xs])
+    ax.set_xticklabels([names.get(s, s) + "\n" + s for s in speedups], fontsize=7)
+    ax.set_ylabel("speed-up over the best int8 peer")
+    ax.set_title(f"lowbit vs best int8 peer, same run ({args.tag})")
+    ax.legend(fontsize=7, ncol=min(5, len(cells)))
+    fig.tight_layout()
+    png = os.path.join(args.out_dir, f"speedup-{args.tag}.png")
+    fig.savefig(png, dpi=110)
+    print(f"chart: {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
