@@ -22,6 +22,7 @@
     !defined(LOWBIT_PORTABLE)
 #define LOWBIT_ARM_KERNELS 1
 // Arm families (one line each).
+#include "lowbit/kernels/neon/neon_kernels.hpp"
 #endif
 
 namespace lowbit {
@@ -36,6 +37,7 @@ inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcep
 #endif
 #if defined(LOWBIT_ARM_KERNELS)
   // Arm family lists (one line each).
+    kernels::neon::ukernels(),
 #endif
     kernels::scalar::ukernels(),
   };

@@ -1,0 +1,136 @@
+// lowbit: int8 dot-product kernels for baseline NEON (Armv7-A NEON, Armv8-A ASIMD), no dotprod.
+//
+// u-codes stay one per byte. For each (row, column) pair a 16-byte load of each operand covers 16
+// values of K: UMULL/UMLAL multiply 8 u8 pairs into u16 lanes, and UADALP folds pairs of u16
+// lanes into a u32x4 accumulator, reduced across lanes once per tile. They serve every cell up to
+// w8a8 on both architectures (the fallback below dotprod), so kc is unbounded: the u32 lanes wrap
+// modulo 2^32, which is exactly the contract's arithmetic.
+//
+// The narrow step is the u16 lane: L products are summed in it (one UMULL then L-1 UMLAL) before
+// UADALP widens it, so L * wmax * amax must stay <= 65535:
+//   L = 1: 255 * 255 = 65025            -> w8a8
+//   L = 2: 2 * 255 * 127 = 64770        -> w8a7 and w7a8 (one UADALP per 16 K instead of two)
+//   L = 4: 4 * 127 * 127 = 64516        -> w7a7 and below (one UADALP per 32 K)
+// Tiles: 4x4 on AArch64 (16 accumulators of its 32 registers); 2x4 on Armv7, which has 16 Q
+// registers (8 accumulators, 2-4 A rows, one W row and a product at a time).
+#pragma once
+
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/kernels/neon/neon_common.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+namespace kernels {
+namespace neon {
+
+template <int MR, int NR, int L>
+struct dot_widen {
+  static_assert(L == 1 || L == 2 || L == 4, "products per u16 lane");
+  static_assert(NR % 4 == 0, "columns are reduced four at a time");
+  static constexpr int KS = L == 4 ? 32 : 16;  // K per step: one or two 16-byte loads per row
+  using pack_a_t = rowblock_packer<MR, KS>;
+  using pack_w_t = rowblock_packer<NR, KS>;
+
+  static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
+                  std::size_t ldc, bool accumulate) noexcept {
+    const auto* a = static_cast<const std::uint8_t*>(a_panel);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    uint32x4_t acc[MR][NR];
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i][j] = vdupq_n_u32(0);
+
+    for (std::size_t k = 0; k < kc; k += KS, a += MR * KS, w += NR * KS) {
+      if (L == 4) {
+        uint8x16_t va0[MR], va1[MR];
+        for (int i = 0; i < MR; ++i)
+          va0[i] = vld1q_u8(a + i * KS), va1[i] = vld1q_u8(a + i * KS + 16);
+        for (int j = 0; j < NR; ++j) {
+          const uint8x16_t vw0 = vld1q_u8(w + j * KS), vw1 = vld1q_u8(w + j * KS + 16);
+          for (int i = 0; i < MR; ++i) {
+            uint16x8_t p = vmull_u8(vget_low_u8(va0[i]), vget_low_u8(vw0));
+            p = mlal_high(p, va0[i], vw0);
+            p = vmlal_u8(p, vget_low_u8(va1[i]), vget_low_u8(vw1));
+            p = mlal_high(p, va1[i], vw1);
+            acc[i][j] = vpadalq_u16(acc[i][j], p);
+          }
+        }
+      } else {
+        uint8x16_t va[MR];
+        for (int i = 0; i < MR; ++i) va[i] = vld1q_u8(a + i * KS);
+        for (int j = 0; j < NR; ++j) {
+          const uint8x16_t vw = vld1q_u8(w + j * KS);
+          for (int i = 0; i < MR; ++i) {
+            const uint16x8_t lo = vmull_u8(vget_low_u8(va[i]), vget_low_u8(vw));
+            if (L == 2) {
+              acc[i][j] = vpadalq_u16(acc[i][j], mlal_high(lo, va[i], vw));
+            } else {
+              acc[i][j] = vpadalq_u16(acc[i][j], lo);
+              acc[i][j] = vpadalq_u16(acc[i][j], mull_high(va[i], vw));
+            }
+          }
+        }
+      }
+    }
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; j += 4)
+        store4(c + i * ldc + j, hsum4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]),
+               accumulate);
+  }
+};
+
+template <class K>
+constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab, int mr, int nr,
+                                float mpc) noexcept {
+  return {name, algorithm::dot_i8, f, static_cast<std::uint8_t>(wb), static_cast<std::uint8_t>(ab),
+          static_cast<std::uint16_t>(mr), static_cast<std::uint16_t>(nr),
+          static_cast<std::uint16_t>(K::KS),
+          // u32 accumulators wrap modulo 2^32 (the contract), so no bound beyond the u16 step.
+          1u << 30, 0, 0, mpc, &K::pack_a_t::panel_bytes, &K::pack_w_t::panel_bytes,
+          &K::pack_a_t::pack, &K::pack_w_t::pack, &K::run};
+}
+
+// macs_per_cycle: an estimate, not a measurement (no Arm hardware here; QEMU timings mean
+// nothing). Model: a core issuing two 128-bit ASIMD operations per cycle (Cortex-A76 /
+// Neoverse-N1 class; loads go to separate pipes and are not counted), so estimate = MACs per
+// inner-loop ASIMD arithmetic operation x 2. Per 16 MACs of one (row, column) pair:
+//   L = 1: 2 UMULL + 2 UADALP = 4 ops -> 8;  L = 2: 3 ops -> 10.7;  L = 4: 2.5 ops -> 12.8.
+// See docs/arm.md for every family's figures on the same model.
+#if defined(__aarch64__)
+using dot_w8a8 = dot_widen<4, 4, 1>;
+using dot_w8a7 = dot_widen<4, 4, 2>;
+using dot_w7a7 = dot_widen<4, 4, 4>;
+#define LOWBIT_NEON_DOT_NAME(w, a, ks) "dot_w" #w "a" #a "_4x4c" #ks "__neon"
+constexpr int dot_mr = 4;
+#else
+using dot_w8a8 = dot_widen<2, 4, 1>;
+using dot_w8a7 = dot_widen<2, 4, 2>;
+using dot_w7a7 = dot_widen<2, 4, 4>;
+#define LOWBIT_NEON_DOT_NAME(w, a, ks) "dot_w" #w "a" #a "_2x4c" #ks "__neon"
+constexpr int dot_mr = 2;
+#endif
+
+inline ukernel_list dot_ukernels() noexcept {
+  constexpr feature_set f = bit(cpu_feature::neon);
+  static const ukernel_desc list[] = {
+      dot_desc<dot_w8a8>(LOWBIT_NEON_DOT_NAME(8, 8, 16), f, 8, 8, dot_mr, 4, 8.0f),
+      // w8a7 and w7a8 are the same code: the u16 bound only involves the product of maxima.
+      dot_desc<dot_w8a7>(LOWBIT_NEON_DOT_NAME(8, 7, 16), f, 8, 7, dot_mr, 4, 10.7f),
+      dot_desc<dot_w8a7>(LOWBIT_NEON_DOT_NAME(7, 8, 16), f, 7, 8, dot_mr, 4, 10.7f),
+      dot_desc<dot_w7a7>(LOWBIT_NEON_DOT_NAME(7, 7, 32), f, 7, 7, dot_mr, 4, 12.8f),
+  };
+  return {list, sizeof(list) / sizeof(list[0])};
+}
+
+#undef LOWBIT_NEON_DOT_NAME
+
+}  // namespace neon
+}  // namespace kernels
+}  // namespace lowbit
+
+#endif  // NEON

@@ -1,0 +1,92 @@
+// lowbit: int8 dot-product kernels for Armv8.2-A dotprod (UDOT), AArch64 only.
+//
+// UDOT (by element) adds, to each u32 lane of the accumulator, the dot product of 4 u8 of W (one
+// column, 4 values of K) with 4 u8 of A (one row, broadcast from a lane of the A register): 16
+// MACs per instruction with no narrow intermediate, so every cell up to w8a8 is served and kc is
+// unbounded (u32 lanes wrap modulo 2^32, the contract's arithmetic).
+//
+// Layout (XNNPACK's "c4"): K in groups of 4; per group, MR rows x 4 bytes of A, NR columns x 4
+// bytes of W. Tile 8x8: 16 accumulators, 2 A + 2 W registers per group, 16 UDOT per 4 loads.
+//
+// The translation unit stays Armv8.0 (the baseline must run on a Cortex-A53): only run() is
+// compiled for armv8.2-a+dotprod, and dispatch selects it only when the CPU reports dotprod.
+#pragma once
+
+#if defined(__aarch64__)
+
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/kernels/neon/dot_neon.hpp"
+#include "lowbit/kernels/neon/neon_common.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LOWBIT_TARGET_NEONDOT __attribute__((target("arch=armv8.2-a+dotprod")))
+#else
+#define LOWBIT_TARGET_NEONDOT
+#endif
+
+namespace lowbit {
+namespace kernels {
+namespace neon {
+
+struct dot_udot_8x8c4 {
+  static constexpr int MR = 8, NR = 8, KS = 4;
+  using pack_a_t = rowblock_packer<MR, KS>;
+  using pack_w_t = rowblock_packer<NR, KS>;
+
+  LOWBIT_TARGET_NEONDOT static void run(std::size_t kc, const void* a_panel, const void* w_panel,
+                                        std::int32_t* c, std::size_t ldc,
+                                        bool accumulate) noexcept {
+    const auto* a = static_cast<const std::uint8_t*>(a_panel);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    // acc[i][h]: row i, columns 4h..4h+3.
+    uint32x4_t acc[MR][2];
+    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = vdupq_n_u32(0);
+    for (std::size_t k = 0; k < kc; k += KS, a += MR * KS, w += NR * KS) {
+      const uint8x16_t a0 = vld1q_u8(a), a1 = vld1q_u8(a + 16);
+      const uint8x16_t w0 = vld1q_u8(w), w1 = vld1q_u8(w + 16);
+      acc[0][0] = vdotq_laneq_u32(acc[0][0], w0, a0, 0);
+      acc[0][1] = vdotq_laneq_u32(acc[0][1], w1, a0, 0);
+      acc[1][0] = vdotq_laneq_u32(acc[1][0], w0, a0, 1);
+      acc[1][1] = vdotq_laneq_u32(acc[1][1], w1, a0, 1);
+      acc[2][0] = vdotq_laneq_u32(acc[2][0], w0, a0, 2);
+      acc[2][1] = vdotq_laneq_u32(acc[2][1], w1, a0, 2);
+      acc[3][0] = vdotq_laneq_u32(acc[3][0], w0, a0, 3);
+      acc[3][1] = vdotq_laneq_u32(acc[3][1], w1, a0, 3);
+      acc[4][0] = vdotq_laneq_u32(acc[4][0], w0, a1, 0);
+      acc[4][1] = vdotq_laneq_u32(acc[4][1], w1, a1, 0);
+      acc[5][0] = vdotq_laneq_u32(acc[5][0], w0, a1, 1);
+      acc[5][1] = vdotq_laneq_u32(acc[5][1], w1, a1, 1);
+      acc[6][0] = vdotq_laneq_u32(acc[6][0], w0, a1, 2);
+      acc[6][1] = vdotq_laneq_u32(acc[6][1], w1, a1, 2);
+      acc[7][0] = vdotq_laneq_u32(acc[7][0], w0, a1, 3);
+      acc[7][1] = vdotq_laneq_u32(acc[7][1], w1, a1, 3);
+    }
+    for (int i = 0; i < MR; ++i) {
+      store4(c + i * ldc, acc[i][0], accumulate);
+      store4(c + i * ldc + 4, acc[i][1], accumulate);
+    }
+  }
+};
+
+// macs_per_cycle: estimate on the model of dot_neon.hpp (two 128-bit ASIMD ops per cycle, loads
+// not counted): 16 UDOT per 256 MACs -> 32.
+inline ukernel_list dotprod_ukernels() noexcept {
+  constexpr feature_set f = features(cpu_feature::neon, cpu_feature::neon_dotprod);
+  static const ukernel_desc list[] = {
+      dot_desc<dot_udot_8x8c4>("dot_w8a8_8x8c4__neondot", f, 8, 8, 8, 8, 32.0f),
+  };
+  return {list, sizeof(list) / sizeof(list[0])};
+}
+
+}  // namespace neon
+}  // namespace kernels
+}  // namespace lowbit
+
+#undef LOWBIT_TARGET_NEONDOT
+
+#endif  // __aarch64__

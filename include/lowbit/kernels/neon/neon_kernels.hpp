@@ -1,0 +1,44 @@
+// lowbit: every Arm NEON kernel family, for the registry and the tests (one include line).
+//
+// Baseline NEON families build on Armv7-A (with -mfpu=neon) and AArch64; the dotprod family is
+// AArch64 only and compiled per function for Armv8.2-A, so a baseline build runs on any Armv8.0
+// core and still uses UDOT where the CPU reports it.
+#pragma once
+
+#include "lowbit/kernels/neon/bitplane_neon.hpp"
+#include "lowbit/kernels/neon/dot_neon.hpp"
+#include "lowbit/kernels/neon/dot_neondot.hpp"
+
+#include <cstddef>
+
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+namespace kernels {
+namespace neon {
+
+// Every family's list in one, in the order dispatch prefers on a tie (ISA extensions first).
+inline ukernel_list ukernels() noexcept {
+  struct table {
+    ukernel_desc d[64];
+    std::size_t n;
+  };
+  static const table all = [] {
+    table t{};
+    const ukernel_list families[] = {
+#if defined(__aarch64__)
+      dotprod_ukernels(),
+#endif
+      dot_ukernels(),
+    };
+    for (const ukernel_list& l : families)
+      for (const ukernel_desc& d : l)
+        if (t.n < sizeof(t.d) / sizeof(t.d[0])) t.d[t.n++] = d;
+    return t;
+  }();
+  return {all.d, all.n};
+}
+
+}  // namespace neon
+}  // namespace kernels
+}  // namespace lowbit
