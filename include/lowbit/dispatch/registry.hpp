@@ -15,6 +15,7 @@
 #define LOWBIT_X86_KERNELS 1
 // x86 families (one line each): lookup table, bitplane, int8 dot.
 #include "lowbit/kernels/bitplane/bitplane_x86.hpp"
+#include "lowbit/kernels/dot/dot_x86.hpp"
 #endif
 
 #if (defined(__aarch64__) ||                                                  \
@@ -34,6 +35,7 @@ inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcep
 #if defined(LOWBIT_X86_KERNELS)
   // x86 family lists (one line each).
     kernels::bitplane::x86_ukernels(),
+    kernels::dot::x86_ukernels(),
 #endif
 #if defined(LOWBIT_ARM_KERNELS)
   // Arm family lists (one line each).

@@ -1,0 +1,90 @@
+// Microbenchmark of the x86 int8 dot-product kernels on cache-resident panels: M = MR rows of A, N
+// columns of W (every NR tile run per iteration), K = 2048 (and 512); packing is outside the timed
+// loop. Counters: GOPS (2 M N K per second), MAC/cycle from the measured core clock, and the
+// ceiling of the method (docs: targets.md) for the kernel's ISA and plane pairs.
+#if defined(__x86_64__)
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "lowbit/detail/aligned_buffer.hpp"
+#include "lowbit/dispatch/cpu_features.hpp"
+#include "lowbit/kernels/dot/dot_x86.hpp"
+
+namespace {
+
+using lowbit::kernels::ukernel_desc;
+
+void run_kernel(benchmark::State& state, const ukernel_desc& d, double ceiling) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  const std::size_t k = static_cast<std::size_t>(state.range(1));
+  const std::size_t mr = d.mr, nr = d.nr, tiles = (n + nr - 1) / nr;
+  std::mt19937 rng(42);
+  std::vector<std::uint8_t> a(mr * k), w(tiles * nr * k);
+  for (auto& x : a) x = static_cast<std::uint8_t>(rng() & ((1u << d.a_bits) - 1));
+  for (auto& x : w) x = static_cast<std::uint8_t>(rng() & ((1u << d.w_bits) - 1));
+  const std::size_t ab = lowbit::kernels::round_up(d.a_panel_bytes(k), 64);
+  const std::size_t wb = lowbit::kernels::round_up(d.w_panel_bytes(k), 64);
+  lowbit::detail::aligned_buffer ap(ab), wp(wb * tiles);
+  d.pack_a(a.data(), k, mr, k, ap.data());
+  for (std::size_t t = 0; t < tiles; ++t)
+    d.pack_w(w.data() + t * nr * k, k, nr, k, wp.bytes() + t * wb);
+  std::vector<std::int32_t> c(mr * tiles * nr);
+  const std::size_t ldc = tiles * nr;
+  for (auto _ : state) {
+    for (std::size_t t = 0; t < tiles; ++t)
+      d.run(k, ap.data(), wp.bytes() + t * wb, c.data() + t * nr, ldc, false);
+    benchmark::ClobberMemory();
+  }
+  benchmark::DoNotOptimize(c.data());
+  const double macs = static_cast<double>(mr) * static_cast<double>(tiles * nr) * k;
+  const double ghz = lowbit::bench::core_ghz();
+  state.counters["GOPS"] =
+      benchmark::Counter(2e-9 * macs, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/cycle"] = benchmark::Counter(ghz > 0 ? 1e-9 * macs / ghz : 0.0,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["ceiling"] = ceiling;
+  state.counters["GHz"] = ghz;  // wall-clock based: low if the core is time-shared
+}
+
+// Ceilings from targets.md's port limits: vpdpbusd 2 per cycle (128 MAC/cycle zmm, 64 ymm);
+// before VNNI, vpmaddubsw and vpmaddwd issue on two ports (zmm: the adds share them; ymm/xmm:
+// the adds have a third port): 3 ops per vector of 4-byte groups on the 8-bit path, 2 on the
+// low-bit path (vpmaddubsw + vpaddw), and vpmaddwd + vpaddd per 2-value groups for w8a8.
+double ceiling_of(const ukernel_desc& d) {
+  using lowbit::bit;
+  using lowbit::cpu_feature;
+  const bool z = (d.features & bit(cpu_feature::avx512f)) != 0;
+  if (d.features & bit(cpu_feature::avx512vnni)) return 128;
+  if (d.features & bit(cpu_feature::avxvnni)) return 64;
+  const double lanes = z ? 16 : (d.features & bit(cpu_feature::avx2)) ? 8 : 4;  // int32 lanes
+  const double ports = z ? 2 : 3;  // multiplies issue on two of them
+  if (d.k_step == 2) return 2 * lanes / std::max(2.0 / ports, 0.5);
+  const bool low = 32767 / lowbit::kernels::dot::dot_pair_max(d.w_bits, d.a_bits) >= 8;
+  return 4 * lanes / (low ? std::max(2.0 / ports, 0.5) : std::max(3.0 / ports, 1.0));
+}
+
+const int registered = [] {
+  for (const auto& d : lowbit::kernels::dot::x86_ukernels()) {
+    if ((d.features & ~lowbit::detail::host_features()) != 0) continue;
+    const double ceil = ceiling_of(d);
+    auto* b = benchmark::RegisterBenchmark(
+        d.name, [&d, ceil](benchmark::State& s) { run_kernel(s, d, ceil); });
+    for (long n : {64, 256, 1024}) b->Args({n, 2048});
+    b->Args({256, 512});
+  }
+  return 0;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();
+
+#endif  // __x86_64__

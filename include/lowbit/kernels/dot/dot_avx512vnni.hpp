@@ -1,0 +1,87 @@
+// lowbit: int8 dot-product kernel on AVX-512 VNNI (vpdpbusd on zmm).
+//
+// Panels: k4 layout (dot_pack_x86.hpp), activations as u8, weights as s8 = u - 128, so one kernel
+// serves every cell up to w8a8 (the driver removes the offset from column sums). Per 4 values of
+// K the 4 A bytes of row i are broadcast (a pure load) and vpdpbusd adds the 4 products of 16
+// columns into int32 lanes with no intermediate saturation. int32 sums wrap mod 2^32, which is
+// what S is defined as, so kc is limited only by the driver's blocking.
+//
+// Tile 8 x 32: 16 accumulators cover vpdpbusd's 5-cycle latency at 2 per cycle; per step 8
+// broadcasts + 2 W loads feed 16 vpdpbusd (8 cycles): ceiling 128 MAC/cycle.
+#pragma once
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "lowbit/kernels/dot/dot_pack_x86.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+#define LOWBIT_TARGET_VNNI512 \
+  __attribute__((             \
+      target("popcnt,avx2,fma,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vnni")))
+
+namespace lowbit {
+namespace kernels {
+namespace dot {
+
+constexpr feature_set avx512vnni_dot_features = detail::x86_avx512vnni;
+
+template <int MR, int NV>
+struct dot_vnni_avx512 {
+  static constexpr int L = 16;
+  static constexpr int NR = NV * L;
+  static constexpr int k_step = 4;
+  static constexpr int w_offset = 128;
+  static constexpr std::uint32_t kc_max = 1u << 20;  // int32 sums wrap mod 2^32: no bound
+
+  using pack_a_t = dot_pack_k4<MR, 0>;
+  using pack_w_t = dot_pack_k4<NR, w_offset>;
+
+  LOWBIT_TARGET_VNNI512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
+                                        std::int32_t* c, std::size_t ldc,
+                                        bool accumulate) noexcept {
+    const auto* a = static_cast<const std::uint8_t*>(a_panel);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    const std::size_t nk = (kc + 3) / 4;
+    __m512i acc[MR][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_setzero_si512();
+    for (std::size_t s = 0; s < nk; ++s, a += 4 * MR, w += 4 * NR) {
+      __m512i wv[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        std::int32_t a4;
+        std::memcpy(&a4, a + 4 * i, 4);
+        const __m512i av = _mm512_set1_epi32(a4);
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        std::int32_t* ci = c + i * ldc + L * j;
+        __m512i r = acc[i][j];
+        if (accumulate) r = _mm512_add_epi32(r, _mm512_loadu_si512(ci));
+        _mm512_storeu_si512(ci, r);
+      }
+  }
+};
+
+}  // namespace dot
+}  // namespace kernels
+}  // namespace lowbit
+
+#undef LOWBIT_TARGET_VNNI512
+
+#endif  // __x86_64__
