@@ -38,6 +38,8 @@ struct matrix_source {
   bool in_place() const noexcept {
     return m->store == storage::one_per_byte && make_u_transform(f).identity;
   }
+  // Adds source-specific terms to a row of exact results (convolution padding); none here.
+  void correct(std::size_t, std::size_t, std::size_t, std::int32_t*) const noexcept {}
   // Validates every code and writes each row's u-code sum; nothing is written elsewhere.
   status scan(std::uint32_t* row_sums) const noexcept {
     return scan_rows(*m, f, row_sums, "a.data");
@@ -123,6 +125,58 @@ inline void make_coefficients(const kernels::ukernel_desc& d, format af, format 
   }
 }
 
+// Work of one task: rows [ic, ic + mc) of C, tiles [jt0, jt1) of N, with one thread's scratch.
+template <class Source, class Stage>
+struct gemm_block_runner {
+  const Source& src;
+  const Stage& out;
+  const packed_weights& w;
+  const kernels::ukernel_desc& d;
+  const gemm_plan& p;
+  const std::uint32_t* rowsum;
+  const std::uint32_t* rowcoef;
+  const std::uint32_t* colconst;
+  std::uint32_t alpha;
+
+  void operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
+                  std::uint8_t* scratch, std::uint8_t* apack) const noexcept {
+    const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc;
+    alignas(64) std::int32_t tile[max_tile_elements];
+    alignas(64) std::int32_t trow[max_tile_elements];
+    std::size_t ldu = 0;
+    const std::uint8_t* u = src.rows(ic, mc, scratch, ldu);
+    for (std::size_t it = 0; it < mc; it += mr) {
+      const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
+      for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+        const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
+        d.pack_a(u + it * ldu + kb * kc, ldu, rows, kcb,
+                 apack + (it / mr) * p.a_panel_stride + kb * p.a_kblock_stride);
+      }
+    }
+    for (std::size_t jt = jt0 * nr; jt < jt1 * nr && jt < n; jt += nr) {
+      const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
+      for (std::size_t it = 0; it < mc; it += mr) {
+        const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
+        const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
+        for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+          const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
+          d.run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
+        }
+        for (std::size_t i = 0; i < rows; ++i) {
+          const std::size_t row = ic + it + i;
+          const std::uint32_t sa = rowsum[row];
+          const std::int32_t* s = tile + i * nr;
+          for (std::size_t j = 0; j < cols; ++j)
+            trow[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(s[j]) +
+                                                rowcoef[jt + j] * sa + colconst[jt + j]);
+          src.correct(row, jt, cols, trow);
+          store_row(out, n, row, jt, cols, trow);
+        }
+      }
+    }
+  }
+};
+
 template <class Source, class Stage>
 status run_gemm(const Source& src, format af, const packed_weights& w, const Stage& out,
                 const zero_points& zeros, std::size_t m, workspace& ws) noexcept {
@@ -133,8 +187,6 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   LOWBIT_RETURN_IF_ERROR(ws.acquire(p.total, base));
   auto* rowsum = reinterpret_cast<std::uint32_t*>(base + p.off_rowsum);
   LOWBIT_RETURN_IF_ERROR(src.scan(rowsum));  // before any output is written
-  std::uint8_t* scratch = base + p.off_scratch;
-  std::uint8_t* apack = base + p.off_apack;
   auto* rowcoef = reinterpret_cast<std::uint32_t*>(base + p.off_rowcoef);
   auto* colconst = reinterpret_cast<std::uint32_t*>(base + p.off_colconst);
 
@@ -147,43 +199,12 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
                     colconst);
   const std::uint32_t alpha = static_cast<std::uint32_t>(affine_of(af).alpha) *
                               static_cast<std::uint32_t>(affine_of(w.weight_format()).alpha);
-
-  alignas(64) std::int32_t tile[max_tile_elements];
-  alignas(64) std::int32_t trow[max_tile_elements];
-  const std::size_t mr = d.mr, nr = d.nr;
-
-  for (std::size_t ic = 0; ic < m; ic += p.mc) {
-    const std::size_t mc = (m - ic) < p.mc ? (m - ic) : p.mc;
-    std::size_t ldu = 0;
-    const std::uint8_t* u = src.rows(ic, mc, scratch, ldu);
-    for (std::size_t it = 0; it < mc; it += mr) {
-      const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
-      for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
-        const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-        d.pack_a(u + it * ldu + kb * kc, ldu, rows, kcb,
-                 apack + (it / mr) * p.a_panel_stride + kb * p.a_kblock_stride);
-      }
-    }
-    for (std::size_t jt = 0; jt < n; jt += nr) {
-      const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
-      for (std::size_t it = 0; it < mc; it += mr) {
-        const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
-        const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
-        for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
-          const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-          d.run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
-        }
-        for (std::size_t i = 0; i < rows; ++i) {
-          const std::uint32_t sa = rowsum[ic + it + i];
-          const std::int32_t* s = tile + i * nr;
-          for (std::size_t j = 0; j < cols; ++j)
-            trow[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(s[j]) +
-                                                rowcoef[jt + j] * sa + colconst[jt + j]);
-          store_row(out, n, ic + it + i, jt, cols, trow);
-        }
-      }
-    }
-  }
+  const gemm_block_runner<Source, Stage> runner{src,    out,     w,        d,    p,
+                                                rowsum, rowcoef, colconst, alpha};
+  const std::size_t tiles = (n + d.nr - 1) / d.nr;
+  for (std::size_t ic = 0; ic < m; ic += p.mc)
+    runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_scratch,
+           base + p.off_apack);
   return status::success();
 }
 
