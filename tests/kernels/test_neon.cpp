@@ -33,6 +33,22 @@ TEST_CASE("NEON bitplane kernels match the naive u-code dot product", "[ukernel]
         lowbit::kernels::neon::bitplane_ukernels().size);
 }
 
+TEST_CASE("NEON activation-sum lookup-table kernels match the naive u-code dot product",
+          "[ukernel][lut][neon]") {
+  CHECK(run_all(lowbit::kernels::neon::lut_ukernels()) ==
+        lowbit::kernels::neon::lut_ukernels().size);
+}
+
+TEST_CASE("NEON kernel list holds every family's kernels", "[ukernel][neon]") {
+  std::size_t n = lowbit::kernels::neon::dot_ukernels().size +
+                  lowbit::kernels::neon::bitplane_ukernels().size +
+                  lowbit::kernels::neon::lut_ukernels().size;
+#if defined(__aarch64__)
+  n += lowbit::kernels::neon::dotprod_ukernels().size;
+#endif
+  CHECK(lowbit::kernels::neon::ukernels().size == n);
+}
+
 #if defined(__aarch64__)
 TEST_CASE("NEON dotprod kernels match the naive u-code dot product (when the CPU has dotprod)",
           "[ukernel][dot][neondot]") {

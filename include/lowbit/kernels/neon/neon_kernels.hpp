@@ -8,6 +8,7 @@
 #include "lowbit/kernels/neon/bitplane_neon.hpp"
 #include "lowbit/kernels/neon/dot_neon.hpp"
 #include "lowbit/kernels/neon/dot_neondot.hpp"
+#include "lowbit/kernels/neon/lut_neon.hpp"
 
 #include <cstddef>
 
@@ -29,6 +30,8 @@ inline ukernel_list ukernels() noexcept {
 #if defined(__aarch64__)
       dotprod_ukernels(),
 #endif
+      lut_ukernels(),
+      bitplane_ukernels(),
       dot_ukernels(),
     };
     for (const ukernel_list& l : families)
