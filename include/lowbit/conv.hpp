@@ -1,0 +1,457 @@
+// lowbit: 2-D convolution on top of the GEMM.
+//
+//   NHWC activations (one code per byte), OHWI weights ([out_c][kernel_h][kernel_w][in_c/groups]),
+//   NHWC output through the same output stages as gemm (rows: batch * out_h * out_w pixels,
+//   columns: out_c channels).
+// Paths, chosen from the geometry:
+//   - 1x1, stride 1, no padding: a direct GEMM on the input tensor (no copy for unsigned and
+//     odd-symmetric codes);
+//   - any other kernel: im2col rows are produced per block of MC output pixels straight into the
+//     GEMM's activation block (the workspace holds one block, never the full im2col matrix);
+//   - depthwise (groups == in_c, one input channel per group): a direct kernel over channels.
+// Padding means real zero: the activation value equal to the zero point. When the format has such
+// a code (unsigned, signed, ternary with an in-range zero point), padded taps use it and contribute
+// nothing. When it has none (odd-symmetric: {-1,+1} has no 0), padded taps are filled with code 0
+// and the epilogue subtracts their exact contribution per output pixel (from per-tap sums of the
+// weights), so the result is exactly that of zero padding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+
+#include "lowbit/detail/aligned_buffer.hpp"
+#include "lowbit/detail/driver.hpp"
+#include "lowbit/detail/row_scan.hpp"
+#include "lowbit/gemm.hpp"
+#include "lowbit/output.hpp"
+#include "lowbit/reference.hpp"
+#include "lowbit/status.hpp"
+
+namespace lowbit {
+
+struct tensor_shape {  // NHWC
+  std::size_t n = 1, h = 1, w = 1, c = 1;
+};
+
+struct conv_params {
+  std::size_t in_channels = 0, out_channels = 0;
+  std::size_t kernel_h = 1, kernel_w = 1;
+  std::size_t stride_h = 1, stride_w = 1;
+  std::size_t dilation_h = 1, dilation_w = 1;
+  std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::size_t groups = 1;  // in_channels and out_channels divisible by it; depthwise: in_channels
+
+  std::size_t in_per_group() const noexcept { return groups ? in_channels / groups : 0; }
+  std::size_t out_per_group() const noexcept { return groups ? out_channels / groups : 0; }
+  std::size_t taps() const noexcept { return kernel_h * kernel_w; }
+  bool depthwise() const noexcept { return groups > 1 && in_per_group() == 1; }
+  // Output height / width for an input, or 0 when the geometry yields no output.
+  std::size_t out_h(std::size_t in_h) const noexcept {
+    const std::size_t span = dilation_h * (kernel_h - 1) + 1, padded = in_h + pad_top + pad_bottom;
+    return padded < span ? 0 : (padded - span) / stride_h + 1;
+  }
+  std::size_t out_w(std::size_t in_w) const noexcept {
+    const std::size_t span = dilation_w * (kernel_w - 1) + 1, padded = in_w + pad_left + pad_right;
+    return padded < span ? 0 : (padded - span) / stride_w + 1;
+  }
+};
+
+// Convolution weights packed once: one packed GEMM weight matrix per group (N = out_c / groups,
+// K = kernel_h * kernel_w * in_c / groups), or the depthwise layout; plus per-tap weight value
+// sums for exact padding correction.
+namespace detail {
+struct conv_access;
+}
+
+class packed_conv_weights {
+ public:
+  bool empty() const noexcept { return params_.groups == 0; }
+  const conv_params& params() const noexcept { return params_; }
+  format weight_format() const noexcept { return wf_; }
+  int activation_bits() const noexcept { return a_bits_; }
+  // The GEMM kernel used (or "depthwise_direct").
+  const char* kernel_name() const noexcept {
+    return params_.depthwise() ? "depthwise_direct" : (groups_ ? groups_[0].kernel_name() : "");
+  }
+
+ private:
+  friend struct detail::conv_access;
+  std::unique_ptr<packed_weights[]> groups_;  // one per group (not depthwise)
+  detail::aligned_buffer tap_sums_;           // int32 [out_c][taps]: sum over in channels of w
+  detail::aligned_buffer depthwise_values_;   // int16 [taps][out_c]: weight values (depthwise)
+  conv_params params_{0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+  format wf_{};
+  int a_bits_ = 0;
+};
+
+namespace detail {
+struct conv_access {
+  static packed_weights* groups(const packed_conv_weights& w) noexcept { return w.groups_.get(); }
+  static const std::int32_t* tap_sums(const packed_conv_weights& w) noexcept {
+    return reinterpret_cast<const std::int32_t*>(w.tap_sums_.data());
+  }
+  static const std::int16_t* depthwise_values(const packed_conv_weights& w) noexcept {
+    return reinterpret_cast<const std::int16_t*>(w.depthwise_values_.data());
+  }
+  static packed_conv_weights& self(packed_conv_weights& w) noexcept { return w; }
+  static std::unique_ptr<packed_weights[]>& groups_slot(packed_conv_weights& w) noexcept {
+    return w.groups_;
+  }
+  static aligned_buffer& tap_sums_buffer(packed_conv_weights& w) noexcept { return w.tap_sums_; }
+  static aligned_buffer& depthwise_buffer(packed_conv_weights& w) noexcept {
+    return w.depthwise_values_;
+  }
+  static void finish(packed_conv_weights& w, const conv_params& p, format wf, int a_bits) noexcept {
+    w.params_ = p;
+    w.wf_ = wf;
+    w.a_bits_ = a_bits;
+  }
+};
+}  // namespace detail
+
+namespace detail {
+
+inline status validate_conv_params(const conv_params& p) noexcept {
+  if (p.groups == 0) return {errc::invalid_argument, "params.groups", 0};
+  if (p.in_channels == 0) return {errc::invalid_dimension, "params.in_channels", 0, 1};
+  if (p.out_channels == 0) return {errc::invalid_dimension, "params.out_channels", 0, 1};
+  if (p.in_channels % p.groups != 0)
+    return {errc::invalid_argument, "params.groups (does not divide in_channels)",
+            static_cast<std::int64_t>(p.groups), static_cast<std::int64_t>(p.in_channels)};
+  if (p.out_channels % p.groups != 0)
+    return {errc::invalid_argument, "params.groups (does not divide out_channels)",
+            static_cast<std::int64_t>(p.groups), static_cast<std::int64_t>(p.out_channels)};
+  if (p.kernel_h == 0 || p.kernel_w == 0) return {errc::invalid_dimension, "params.kernel", 0, 1};
+  if (p.stride_h == 0 || p.stride_w == 0) return {errc::invalid_argument, "params.stride", 0};
+  if (p.dilation_h == 0 || p.dilation_w == 0) return {errc::invalid_argument, "params.dilation", 0};
+  const std::size_t lim = std::size_t{1} << 24;
+  if (p.kernel_h > lim || p.kernel_w > lim || p.stride_h > lim || p.stride_w > lim ||
+      p.dilation_h > lim || p.dilation_w > lim || p.pad_top > lim || p.pad_left > lim ||
+      p.pad_bottom > lim || p.pad_right > lim || p.in_channels > lim || p.out_channels > lim)
+    return {errc::invalid_dimension, "params (a size above 2^24)", 0,
+            static_cast<std::int64_t>(lim)};
+  return status::success();
+}
+
+// The u-code used for padded taps, and the value (minus zero point) it stands for: 0 when the
+// format can represent the zero point exactly.
+struct pad_code {
+  std::uint8_t u;
+  std::int32_t centered;  // value(u) - a_zero; nonzero only when no exact zero exists
+};
+
+inline pad_code make_pad_code(format af, std::int32_t a_zero) noexcept {
+  const std::int32_t c = code_of_value(af, a_zero);
+  if (c >= 0) return {u_code(af, static_cast<std::uint32_t>(c)), 0};
+  const affine_map m = affine_of(af);
+  return {0, m.beta - a_zero};  // u = 0 means value beta
+}
+
+// im2col rows of one group as a GEMM activation source.
+struct im2col_source {
+  const std::uint8_t* input;
+  tensor_shape in;
+  const conv_params* p;
+  format f;
+  std::size_t group;
+  std::size_t out_h, out_w;
+  pad_code pad;
+  const std::uint32_t* pixel_sums;  // u-code sums over this group's channels, per input pixel
+  const std::int32_t* tap_sums;     // [out_c][taps], sums over channels of (w value)
+  const zero_points* zeros;
+
+  bool in_place() const noexcept { return false; }
+
+  template <class F>
+  void for_each_tap(std::size_t m, F&& f) const noexcept {
+    const std::size_t ox = m % out_w, oy = (m / out_w) % out_h, b = m / (out_w * out_h);
+    for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
+      const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+                                static_cast<std::ptrdiff_t>(p->pad_top);
+      for (std::size_t kx = 0; kx < p->kernel_w; ++kx) {
+        const std::ptrdiff_t ix =
+            static_cast<std::ptrdiff_t>(ox * p->stride_w + kx * p->dilation_w) -
+            static_cast<std::ptrdiff_t>(p->pad_left);
+        const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<std::ptrdiff_t>(in.h) &&
+                            ix < static_cast<std::ptrdiff_t>(in.w);
+        const std::size_t pixel =
+            inside ? (b * in.h + static_cast<std::size_t>(iy)) * in.w + static_cast<std::size_t>(ix)
+                   : 0;
+        f(ky * p->kernel_w + kx, inside, pixel);
+      }
+    }
+  }
+
+  status scan(std::uint32_t* row_sums) const noexcept {
+    const std::size_t m = in.n * out_h * out_w, cg = p->in_per_group();
+    for (std::size_t r = 0; r < m; ++r) {
+      std::uint32_t s = 0;
+      for_each_tap(r, [&](std::size_t, bool inside, std::size_t pixel) {
+        s += inside ? pixel_sums[pixel] : static_cast<std::uint32_t>(cg) * pad.u;
+      });
+      row_sums[r] = s;
+    }
+    return status::success();
+  }
+
+  const std::uint8_t* rows(std::size_t r0, std::size_t nr, std::uint8_t* scratch,
+                           std::size_t& ld) const noexcept {
+    const std::size_t cg = p->in_per_group();
+    ld = p->taps() * cg;
+    const u_transform t = make_u_transform(f);
+    for (std::size_t r = 0; r < nr; ++r) {
+      std::uint8_t* out = scratch + r * ld;
+      for_each_tap(r0 + r, [&](std::size_t tap, bool inside, std::size_t pixel) {
+        std::uint8_t* dst = out + tap * cg;
+        if (inside)
+          convert_row_bytes(t, input + pixel * in.c + group * cg, cg, dst);
+        else
+          for (std::size_t c = 0; c < cg; ++c) dst[c] = pad.u;
+      });
+    }
+    return scratch;
+  }
+
+  // Removes padded taps' contribution when the pad code is not an exact zero.
+  void correct(std::size_t m, std::size_t n0, std::size_t len, std::int32_t* t) const noexcept {
+    if (pad.centered == 0) return;
+    const std::size_t taps = p->taps(), ng = p->out_per_group(), cg = p->in_per_group();
+    for_each_tap(m, [&](std::size_t tap, bool inside, std::size_t) {
+      if (inside) return;
+      for (std::size_t j = 0; j < len; ++j) {
+        const std::size_t oc = group * ng + n0 + j;
+        const std::uint32_t wsum =
+            static_cast<std::uint32_t>(tap_sums[oc * taps + tap]) -
+            static_cast<std::uint32_t>(cg) * static_cast<std::uint32_t>(zeros->w_zero(oc));
+        t[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(t[j]) -
+                                         static_cast<std::uint32_t>(pad.centered) * wsum);
+      }
+    });
+  }
+};
+
+// A stage restricted to the output columns of one group: shifts the data pointer and every
+// per-channel array by the group's first channel, and fixes the row stride to out_c.
+inline zero_points group_zeros(const zero_points& z, std::size_t c0) noexcept {
+  zero_points g = z;
+  if (g.w_zeros && g.w_zero_count != 1) g.w_zeros += c0;
+  return g;
+}
+inline int32_output group_stage(const int32_output& o, std::size_t c0, std::size_t oc) noexcept {
+  int32_output g = o;
+  g.ld = o.ld ? o.ld : oc;
+  g.data += c0;
+  g.zeros = group_zeros(o.zeros, c0);
+  return g;
+}
+inline float_output group_stage(const float_output& o, std::size_t c0, std::size_t oc) noexcept {
+  float_output g = o;
+  g.ld = o.ld ? o.ld : oc;
+  g.data += c0;
+  if (g.w_scale_count != 1) g.w_scales += c0;
+  if (g.bias) g.bias += c0;
+  g.zeros = group_zeros(o.zeros, c0);
+  return g;
+}
+inline quantized_output group_stage(const quantized_output& o, std::size_t c0,
+                                    std::size_t oc) noexcept {
+  quantized_output g = o;
+  g.ld = o.ld ? o.ld : oc;
+  g.data += c0;
+  if (g.multiplier_count != 1) g.multipliers += c0;
+  if (g.bias) g.bias += c0;
+  g.zeros = group_zeros(o.zeros, c0);
+  return g;
+}
+// Per-group stages see counts of 1 or out_per_group entries.
+template <class Stage>
+Stage group_counts(Stage s, std::size_t, std::size_t) noexcept {
+  return s;
+}
+inline float_output group_counts(float_output s, std::size_t ng, std::size_t oc) noexcept {
+  if (s.w_scale_count == oc) s.w_scale_count = ng;
+  if (s.zeros.w_zeros && s.zeros.w_zero_count == oc) s.zeros.w_zero_count = ng;
+  return s;
+}
+inline int32_output group_counts(int32_output s, std::size_t ng, std::size_t oc) noexcept {
+  if (s.zeros.w_zeros && s.zeros.w_zero_count == oc) s.zeros.w_zero_count = ng;
+  return s;
+}
+inline quantized_output group_counts(quantized_output s, std::size_t ng, std::size_t oc) noexcept {
+  if (s.multiplier_count == oc) s.multiplier_count = ng;
+  if (s.zeros.w_zeros && s.zeros.w_zero_count == oc) s.zeros.w_zero_count = ng;
+  return s;
+}
+
+}  // namespace detail
+
+// Packs OHWI weight codes (one per byte) for convolutions with these parameters.
+inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p, format wf,
+                                format af, packed_conv_weights& out,
+                                const pack_options& opt = {}) noexcept {
+  out = packed_conv_weights{};
+  LOWBIT_RETURN_IF_ERROR(detail::validate_conv_params(p));
+  LOWBIT_RETURN_IF_ERROR(detail::validate_format(wf, "w_format.bits", "w_format.enc"));
+  LOWBIT_RETURN_IF_ERROR(detail::validate_format(af, "a_format.bits", "a_format.enc"));
+  if (w_ohwi == nullptr) return {errc::null_pointer, "w"};
+  const std::size_t taps = p.taps(), cg = p.in_per_group(), ng = p.out_per_group();
+  const std::size_t k = taps * cg;
+  const std::int64_t kmax = max_k(af, wf);
+  if (static_cast<std::int64_t>(k) > kmax)
+    return {errc::accumulator_overflow, "kernel_h * kernel_w * in_channels / groups",
+            static_cast<std::int64_t>(k), kmax};
+  const matrix_ref all = codes(w_ohwi, p.out_channels, k);
+  detail::u_table table;
+  detail::make_u_table(wf, table);
+  LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(all, wf, table, "w"));
+  using A = detail::conv_access;
+  if (!A::tap_sums_buffer(out).allocate(p.out_channels * taps * sizeof(std::int32_t) + 64))
+    return {errc::out_of_memory, "conv weights"};
+  auto* tap_sums = reinterpret_cast<std::int32_t*>(A::tap_sums_buffer(out).data());
+  for (std::size_t oc = 0; oc < p.out_channels; ++oc)
+    for (std::size_t t = 0; t < taps; ++t) {
+      std::int32_t s = 0;
+      for (std::size_t c = 0; c < cg; ++c) s += value_at(all, wf, oc, t * cg + c);
+      tap_sums[oc * taps + t] = s;
+    }
+  if (p.depthwise()) {
+    if (!A::depthwise_buffer(out).allocate(taps * p.out_channels * sizeof(std::int16_t) + 64))
+      return {errc::out_of_memory, "conv weights"};
+    auto* v = reinterpret_cast<std::int16_t*>(A::depthwise_buffer(out).data());
+    for (std::size_t oc = 0; oc < p.out_channels; ++oc)
+      for (std::size_t t = 0; t < taps; ++t)
+        v[t * p.out_channels + oc] = static_cast<std::int16_t>(value_at(all, wf, oc, t));
+  } else {
+    A::groups_slot(out).reset(new (std::nothrow) packed_weights[p.groups]);
+    if (!A::groups_slot(out)) return {errc::out_of_memory, "conv weights"};
+    for (std::size_t g = 0; g < p.groups; ++g) {
+      const status s =
+          pack_weights(codes(w_ohwi + g * ng * k, ng, k), wf, af, A::groups(out)[g], opt);
+      if (!s.ok()) {
+        out = packed_conv_weights{};
+        return s;
+      }
+    }
+  }
+  A::finish(out, p, wf, af.bits);
+  return status::success();
+}
+
+namespace detail {
+
+template <class Stage>
+status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
+                   const packed_conv_weights& w, const Stage& out, workspace& ws) noexcept {
+  LOWBIT_RETURN_IF_ERROR(validate_format(af, "a_format.bits", "a_format.enc"));
+  if (w.empty()) return {errc::wrong_packing, "weights (empty)"};
+  const conv_params& p = w.params();
+  if (input == nullptr) return {errc::null_pointer, "input"};
+  if (in.n == 0 || in.h == 0 || in.w == 0) return {errc::invalid_dimension, "input shape", 0, 1};
+  if (in.c != p.in_channels)
+    return {errc::dimension_mismatch, "input.c", static_cast<std::int64_t>(in.c),
+            static_cast<std::int64_t>(p.in_channels)};
+  if (af.bits > w.activation_bits())
+    return {errc::wrong_packing, "a_format.bits", af.bits, w.activation_bits()};
+  const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w);
+  if (oh == 0 || ow == 0)
+    return {errc::invalid_dimension, "output size (kernel larger than padded input)", 0, 1};
+  std::size_t pixels = 0, m = 0;
+  if (!mul_size(in.n, in.h, pixels) || !mul_size(pixels, in.w, pixels) ||
+      !mul_size(in.n * oh, ow, m) || pixels > (std::size_t{1} << 40))
+    return {errc::size_overflow, "input shape", static_cast<std::int64_t>(in.n)};
+  LOWBIT_RETURN_IF_ERROR(validate_stage(out, m, p.out_channels));
+  const std::size_t taps = p.taps(), cg = p.in_per_group(), ng = p.out_per_group();
+  const zero_points& z = out.zeros;
+  std::int64_t wmax = max_abs_centered(w.weight_format());
+  if (z.w_zeros) {
+    wmax = 0;
+    for (std::size_t j = 0; j < (z.w_zero_count == 1 ? 1 : p.out_channels); ++j) {
+      const std::int64_t v = max_abs_centered(w.weight_format(), z.w_zeros[j]);
+      wmax = v > wmax ? v : wmax;
+    }
+  }
+  const std::int64_t kmax = max_k(af, w.weight_format(), z.a_zero, wmax);
+  if (static_cast<std::int64_t>(taps * cg) > kmax)
+    return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(taps * cg), kmax};
+
+  // Validate the whole input first (nothing is written on error) and keep per-pixel sums.
+  const std::size_t groups_scanned = p.depthwise() ? 1 : p.groups;
+  aligned_buffer sums_buf;
+  if (!sums_buf.allocate(groups_scanned * pixels * sizeof(std::uint32_t) + 64))
+    return {errc::out_of_memory, "conv pixel sums"};
+  auto* sums = reinterpret_cast<std::uint32_t*>(sums_buf.data());
+  for (std::size_t g = 0; g < groups_scanned; ++g) {
+    const std::size_t width = p.depthwise() ? in.c : cg;
+    const matrix_ref view{input + g * cg, pixels, width, in.c, storage::one_per_byte};
+    LOWBIT_RETURN_IF_ERROR(scan_rows(view, af, sums + g * pixels, "input"));
+  }
+  const pad_code pad = make_pad_code(af, z.a_zero);
+  const std::int32_t* tap_sums = conv_access::tap_sums(w);
+
+  if (p.depthwise()) {
+    // Direct depthwise: per output pixel, per tap, a multiply-add across channels.
+    const std::size_t oc = p.out_channels, mult = ng;
+    const affine_map ma = affine_of(af);
+    const std::int16_t* wv = conv_access::depthwise_values(w);
+    aligned_buffer acc_buf, zw_buf;
+    if (!acc_buf.allocate(oc * sizeof(std::int32_t) + 64) ||
+        !zw_buf.allocate(oc * sizeof(std::int32_t) + 64))
+      return {errc::out_of_memory, "depthwise accumulators"};
+    auto* acc = reinterpret_cast<std::int32_t*>(acc_buf.data());
+    auto* zw = reinterpret_cast<std::int32_t*>(zw_buf.data());
+    for (std::size_t c = 0; c < oc; ++c) zw[c] = z.w_zero(c);
+    const u_transform t = make_u_transform(af);
+    const im2col_source geo{input, in, &p, af, 0, oh, ow, pad, sums, tap_sums, &z};
+    for (std::size_t r = 0; r < m; ++r) {
+      for (std::size_t c = 0; c < oc; ++c) acc[c] = 0;
+      // Padded taps hold real zero: they contribute nothing, so only inside taps are summed.
+      geo.for_each_tap(r, [&](std::size_t tap, bool inside, std::size_t pixel) {
+        if (!inside) return;
+        const std::int16_t* wt = wv + tap * oc;
+        const std::uint8_t* x = input + pixel * in.c;
+        for (std::size_t c = 0; c < oc; ++c) {
+          const std::int32_t a = ma.alpha * byte_to_u(t, x[c / mult]) + ma.beta - z.a_zero;
+          acc[c] += a * (wt[c] - zw[c]);
+        }
+      });
+      store_row(out, oc, r, 0, oc, acc);
+    }
+    return status::success();
+  }
+
+  const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                      p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
+  for (std::size_t g = 0; g < p.groups; ++g) {
+    const Stage gs = group_counts(group_stage(out, g * ng, p.out_channels), ng, p.out_channels);
+    const packed_weights& pw = conv_access::groups(w)[g];
+    if (direct) {
+      const matrix_ref a{input + g * cg, m, cg, in.c, storage::one_per_byte};
+      const matrix_source src{&a, af};
+      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws));
+    } else {
+      const im2col_source src{input, in, &p, af, g, oh, ow, pad, sums + g * pixels, tap_sums, &z};
+      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws));
+    }
+  }
+  return status::success();
+}
+
+}  // namespace detail
+
+// out = conv2d(input, weights) through an output stage (int32_output, float_output,
+// quantized_output). The output is NHWC: row = (n, y, x) pixel, out_c channels per row.
+template <class Stage>
+status conv2d(const std::uint8_t* input_nhwc, const tensor_shape& in, format af,
+              const packed_conv_weights& w, const Stage& out, workspace& ws) noexcept {
+  return detail::conv2d_impl(input_nhwc, in, af, w, out, ws);
+}
+template <class Stage>
+status conv2d(const std::uint8_t* input_nhwc, const tensor_shape& in, format af,
+              const packed_conv_weights& w, const Stage& out) noexcept {
+  return detail::conv2d_impl(input_nhwc, in, af, w, out, detail::thread_workspace());
+}
+
+}  // namespace lowbit

@@ -1,0 +1,181 @@
+// conv2d against a naive 7-loop reference convolution, bit-exactly, over kernel sizes, strides,
+// padding (symmetric and asymmetric), dilation, groups and depthwise, odd channel counts, 1x1
+// spatial inputs, zero points, every format pair on a small layer, and every ISA level the host
+// runs. Padding is real zero, including for {-1,+1} activations that have no zero code.
+#include <random>
+#include <vector>
+
+#include "gemm_tester.hpp"
+#include "lowbit/conv.hpp"
+
+using namespace lowbit;
+
+namespace {
+
+struct conv_case {
+  tensor_shape in;
+  conv_params p;
+};
+
+// The definition: sum over the window of (a - a_zero)(w - w_zero[oc]); outside taps are zero.
+std::vector<std::int32_t> reference_conv(const std::vector<std::uint8_t>& x, const tensor_shape& in,
+                                         format af, std::int32_t a_zero,
+                                         const std::vector<std::uint8_t>& w, const conv_params& p,
+                                         format wf, const std::vector<std::int32_t>& w_zero) {
+  const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w), cg = p.in_per_group(),
+                    ng = p.out_per_group();
+  std::vector<std::int32_t> out(in.n * oh * ow * p.out_channels, 0);
+  const matrix_ref xm = codes(x.data(), in.n * in.h * in.w, in.c);
+  const matrix_ref wm = codes(w.data(), p.out_channels, p.taps() * cg);
+  for (std::size_t b = 0; b < in.n; ++b)
+    for (std::size_t oy = 0; oy < oh; ++oy)
+      for (std::size_t ox = 0; ox < ow; ++ox)
+        for (std::size_t oc = 0; oc < p.out_channels; ++oc) {
+          const std::size_t g = oc / ng;
+          std::int64_t s = 0;
+          for (std::size_t ky = 0; ky < p.kernel_h; ++ky)
+            for (std::size_t kx = 0; kx < p.kernel_w; ++kx)
+              for (std::size_t c = 0; c < cg; ++c) {
+                const long iy = long(oy * p.stride_h + ky * p.dilation_h) - long(p.pad_top);
+                const long ix = long(ox * p.stride_w + kx * p.dilation_w) - long(p.pad_left);
+                if (iy < 0 || ix < 0 || iy >= long(in.h) || ix >= long(in.w)) continue;
+                const std::size_t pixel = (b * in.h + std::size_t(iy)) * in.w + std::size_t(ix);
+                const std::int64_t a = value_at(xm, af, pixel, g * cg + c) - a_zero;
+                const std::int64_t v =
+                    value_at(wm, wf, oc, (ky * p.kernel_w + kx) * cg + c) - w_zero[oc];
+                s += a * v;
+              }
+          out[((b * oh + oy) * ow + ox) * p.out_channels + oc] = static_cast<std::int32_t>(s);
+        }
+  return out;
+}
+
+void check_conv(const conv_case& cc, format wf, format af, bool zero_points,
+                const pack_options& opt = {}, unsigned seed = 1) {
+  std::mt19937 rng(seed);
+  const conv_params& p = cc.p;
+  std::vector<std::uint8_t> x(cc.in.n * cc.in.h * cc.in.w * cc.in.c),
+      w(p.out_channels * p.taps() * p.in_per_group());
+  for (auto& v : x) v = test::random_code(rng, af, 0);
+  for (auto& v : w) v = test::random_code(rng, wf, 0);
+  std::int32_t a_zero = 0;
+  std::vector<std::int32_t> w_zero(p.out_channels, 0);
+  if (zero_points) {
+    a_zero = static_cast<std::int32_t>(rng() % 3);  // 1 and 2 may not be codes of odd formats
+    for (auto& z : w_zero) z = static_cast<std::int32_t>(rng() % 5) - 2;
+  }
+  const auto expect = reference_conv(x, cc.in, af, a_zero, w, p, wf, w_zero);
+  packed_conv_weights pw;
+  const status ps = pack_conv_weights(w.data(), p, wf, af, pw, opt);
+  INFO("in " << cc.in.n << "x" << cc.in.h << "x" << cc.in.w << "x" << cc.in.c << " k " << p.kernel_h
+             << "x" << p.kernel_w << " s " << p.stride_h << " d " << p.dilation_h << " pad "
+             << p.pad_top << p.pad_left << p.pad_bottom << p.pad_right << " groups " << p.groups
+             << " oc " << p.out_channels << " w" << wf.bits << encoding_name(wf.enc) << " a"
+             << af.bits << encoding_name(af.enc) << " zeros " << zero_points << " kernel "
+             << pw.kernel_name());
+  REQUIRE(ps.ok());
+  std::vector<std::int32_t> got(expect.size(), 0x1234567);
+  int32_output o{got.data()};
+  o.zeros = {a_zero, w_zero.data(), w_zero.size()};
+  const status s = conv2d(x.data(), cc.in, af, pw, o);
+  REQUIRE(s.ok());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("output " << i);
+    REQUIRE(got[i] == expect[i]);
+  }
+}
+
+conv_params make(std::size_t ic, std::size_t oc, std::size_t k, std::size_t stride, std::size_t pad,
+                 std::size_t dil = 1, std::size_t groups = 1) {
+  conv_params p;
+  p.in_channels = ic;
+  p.out_channels = oc;
+  p.kernel_h = p.kernel_w = k;
+  p.stride_h = p.stride_w = stride;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+  p.dilation_h = p.dilation_w = dil;
+  p.groups = groups;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d geometry grid", "[conv]") {
+  const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+  for (std::size_t k : {1, 3, 5, 7})
+    for (std::size_t stride : {1, 2})
+      for (std::size_t pad : {0, 1})
+        for (std::size_t dil : {1, 2}) {
+          if ((k - 1) * dil + 1 > 8 + 2 * pad) continue;  // no output on the 9x8 input
+          check_conv({{1, 9, 8, 5}, make(5, 7, k, stride, pad, dil)}, wf, af, true);
+        }
+  conv_params asym = make(3, 4, 3, 1, 0);
+  asym.pad_top = 2;
+  asym.pad_left = 0;
+  asym.pad_bottom = 1;
+  asym.pad_right = 3;
+  check_conv({{2, 6, 5, 3}, asym}, wf, af, true);
+  conv_params rect = make(4, 6, 1, 2, 1);
+  rect.kernel_h = 3;
+  rect.kernel_w = 5;
+  rect.stride_w = 1;
+  rect.pad_left = rect.pad_right = 2;
+  check_conv({{1, 7, 9, 4}, rect}, wf, af, false);
+  check_conv({{1, 1, 1, 9}, make(9, 5, 1, 1, 0)}, wf, af, true);         // 1x1 spatial
+  check_conv({{1, 1, 1, 3}, make(3, 5, 3, 1, 1)}, wf, af, true);         // 1x1 spatial, padded 3x3
+  check_conv({{3, 5, 5, 6}, make(6, 4, 1, 1, 0, 1, 2)}, wf, af, true);   // groups, direct 1x1
+  check_conv({{1, 6, 7, 6}, make(6, 9, 3, 2, 1, 1, 3)}, wf, af, true);   // groups, im2col
+  check_conv({{1, 8, 8, 5}, make(5, 5, 3, 1, 1, 1, 5)}, wf, af, true);   // depthwise
+  check_conv({{2, 7, 6, 4}, make(4, 8, 3, 2, 1, 2, 4)}, wf, af, true);   // depthwise x2, dilated
+  check_conv({{1, 9, 9, 3}, make(3, 3, 5, 2, 2, 1, 3)}, wf, af, false);  // depthwise 5x5 s2
+}
+
+TEST_CASE("conv2d: every format pair, padding exact for {-1,+1} activations", "[conv]") {
+  for (int wb : {1, 2, 3, 4, 8})
+    for (int ab : {1, 2, 4, 8})
+      for (format wf : test::all_formats(wb))
+        for (format af : test::all_formats(ab)) {
+          check_conv({{1, 6, 5, 3}, make(3, 5, 3, 1, 1)}, wf, af, true);
+          check_conv({{1, 5, 5, 4}, make(4, 4, 3, 2, 1, 1, 4)}, wf, af, true);
+        }
+}
+
+TEST_CASE("conv2d under every ISA level the host runs", "[conv][dispatch]") {
+  for (isa level : {isa::scalar, isa::sse4, isa::avx2, isa::avx512, isa::avx512vnni, isa::avx512icl,
+                    isa::neon, isa::neon_dotprod}) {
+    if ((isa_features(level) & ~detail::host_features()) != 0) continue;
+    pack_options opt;
+    opt.cap = level;
+    for (auto [wb, ab] : {std::pair<int, int>{1, 1}, {2, 2}, {4, 4}, {8, 8}, {1, 2}, {4, 8}}) {
+      const format wf{wb, wb == 1 ? encoding::odd_symmetric : encoding::signed_int};
+      const format af{ab, ab == 1 ? encoding::odd_symmetric : encoding::unsigned_int};
+      check_conv({{1, 10, 9, 19}, make(19, 33, 3, 1, 1)}, wf, af, true, opt);
+      check_conv({{2, 7, 7, 64}, make(64, 40, 1, 1, 0)}, wf, af, false, opt);
+    }
+  }
+}
+
+TEST_CASE("conv2d rejects bad geometry and writes nothing", "[conv][errors]") {
+  const format f{2, encoding::unsigned_int};
+  std::vector<std::uint8_t> w(8 * 25 * 8, 1), x(1 * 4 * 4 * 8, 1);
+  packed_conv_weights pw;
+  conv_params p = make(8, 8, 3, 1, 0);
+  p.groups = 3;
+  CHECK(pack_conv_weights(w.data(), p, f, f, pw).code() == errc::invalid_argument);
+  p = make(8, 8, 3, 0, 0);
+  CHECK(pack_conv_weights(w.data(), p, f, f, pw).code() == errc::invalid_argument);
+  p = make(8, 8, 5, 1, 0);
+  REQUIRE(pack_conv_weights(w.data(), p, f, f, pw).ok());
+  std::vector<std::int32_t> out(64, 7);
+  // A 5x5 kernel on a 4x4 input without padding has no output.
+  CHECK(conv2d(x.data(), {1, 4, 4, 8}, f, pw, int32_output{out.data()}).code() ==
+        errc::invalid_dimension);
+  CHECK(conv2d(x.data(), {1, 8, 8, 7}, f, pw, int32_output{out.data()}).code() ==
+        errc::dimension_mismatch);
+  x[5] = 9;  // not a 2-bit code
+  p = make(8, 8, 1, 1, 0);
+  REQUIRE(pack_conv_weights(w.data(), p, f, f, pw).ok());
+  CHECK(conv2d(x.data(), {1, 4, 4, 8}, f, pw, int32_output{out.data()}).code() ==
+        errc::invalid_code);
+  for (std::int32_t v : out) CHECK(v == 7);
+}
