@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -68,6 +69,9 @@ void register_all(const Shapes& shapes) {
 
 const int registered = [] {
   namespace s = lowbit_bench::shapes;
+  // LOWBIT_BENCH_THREADS=n runs lowbit on its own pool of n threads (default 1).
+  if (const char* t = std::getenv("LOWBIT_BENCH_THREADS"))
+    lowbit::set_num_threads(static_cast<std::size_t>(std::atoi(t)));
   register_all(s::kResnet18);
   register_all(s::kSquare);
   register_all(s::kGemv);

@@ -32,18 +32,32 @@ TEST_CASE("pack_weights rejects bad arguments and leaves the output empty", "[er
     const char* arg;
   };
   const bad cases[] = {
-      {codes(w.data(), 4, 16), {0, encoding::unsigned_int}, u2, errc::invalid_bits, "w_format.bits"},
-      {codes(w.data(), 4, 16), {9, encoding::unsigned_int}, u2, errc::invalid_bits, "w_format.bits"},
+      {codes(w.data(), 4, 16),
+       {0, encoding::unsigned_int},
+       u2,
+       errc::invalid_bits,
+       "w_format.bits"},
+      {codes(w.data(), 4, 16),
+       {9, encoding::unsigned_int},
+       u2,
+       errc::invalid_bits,
+       "w_format.bits"},
       {codes(w.data(), 4, 16), {3, encoding::ternary}, u2, errc::invalid_bits, "w_format.bits"},
-      {codes(w.data(), 4, 16), {2, static_cast<encoding>(9)}, u2, errc::invalid_encoding,
+      {codes(w.data(), 4, 16),
+       {2, static_cast<encoding>(9)},
+       u2,
+       errc::invalid_encoding,
        "w_format.enc"},
-      {codes(w.data(), 4, 16), s2, {12, encoding::unsigned_int}, errc::invalid_bits,
+      {codes(w.data(), 4, 16),
+       s2,
+       {12, encoding::unsigned_int},
+       errc::invalid_bits,
        "a_format.bits"},
       {codes(nullptr, 4, 16), s2, u2, errc::null_pointer, "w.data"},
       {codes(w.data(), 0, 16), s2, u2, errc::invalid_dimension, "N"},
       {codes(w.data(), 4, 0), s2, u2, errc::invalid_dimension, "K"},
       {codes(w.data(), 4, 16, 8), s2, u2, errc::leading_dimension_too_small, "w.stride"},
-      {codes(w.data(), SIZE_MAX / 2, 16), s2, u2, errc::invalid_dimension, "N"},
+      {codes(w.data(), std::size_t{INT32_MAX} + 1, 16), s2, u2, errc::invalid_dimension, "N"},
   };
   for (const bad& b : cases) {
     const status s = pack_weights(b.m, b.wf, b.af, p);
@@ -165,8 +179,7 @@ TEST_CASE("quantization helpers validate too", "[errors]") {
   const float x[4] = {1, 2, 3, 4};
   std::uint8_t q[4];
   quant_params p;
-  CHECK(choose_quant_params(nullptr, 4, s2, quant_mode::symmetric, p).code() ==
-        errc::null_pointer);
+  CHECK(choose_quant_params(nullptr, 4, s2, quant_mode::symmetric, p).code() == errc::null_pointer);
   CHECK(choose_quant_params(x, 4, {1, encoding::signed_int}, quant_mode::symmetric, p).code() ==
         errc::unsupported_format);
   CHECK(quantize(x, 4, s2, {0.0f, 0}, q).code() == errc::invalid_argument);

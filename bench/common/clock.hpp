@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 
 namespace lowbit {
 namespace bench {
@@ -13,7 +14,10 @@ namespace bench {
 inline double measure_ghz_once() {
   constexpr std::uint64_t iters = 20'000'000;  // 8 dependent adds per iteration
   std::uint64_t x = 0, n = iters, one = 1;
-  const auto t0 = std::chrono::steady_clock::now();
+  // Thread CPU time, not wall time: on a shared core the thread may be descheduled, and only
+  // the time it actually ran counts cycles.
+  timespec c0{}, c1{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 #if defined(__x86_64__)
   asm volatile(
       "1:\n\t"
@@ -35,7 +39,9 @@ inline double measure_ghz_once() {
 #else
   return 0.0;  // unknown: callers print MAC/cycle as 0
 #endif
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+  const double s = static_cast<double>(c1.tv_sec - c0.tv_sec) +
+                   1e-9 * static_cast<double>(c1.tv_nsec - c0.tv_nsec);
   return x == 8 * iters ? 8.0 * iters / s * 1e-9 : 0.0;
 }
 

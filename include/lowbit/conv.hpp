@@ -344,7 +344,8 @@ namespace detail {
 
 template <class Stage>
 status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
-                   const packed_conv_weights& w, const Stage& out, workspace& ws) noexcept {
+                   const packed_conv_weights& w, const Stage& out, workspace& ws,
+                   executor* ex) noexcept {
   LOWBIT_RETURN_IF_ERROR(validate_format(af, "a_format.bits", "a_format.enc"));
   if (w.empty()) return {errc::wrong_packing, "weights (empty)"};
   const conv_params& p = w.params();
@@ -360,7 +361,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     return {errc::invalid_dimension, "output size (kernel larger than padded input)", 0, 1};
   std::size_t pixels = 0, m = 0;
   if (!mul_size(in.n, in.h, pixels) || !mul_size(pixels, in.w, pixels) ||
-      !mul_size(in.n * oh, ow, m) || pixels > (std::size_t{1} << 40))
+      !mul_size(in.n * oh, ow, m))
     return {errc::size_overflow, "input shape", static_cast<std::int64_t>(in.n)};
   LOWBIT_RETURN_IF_ERROR(validate_stage(out, m, p.out_channels));
   const std::size_t taps = p.taps(), cg = p.in_per_group(), ng = p.out_per_group();
@@ -430,10 +431,10 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     if (direct) {
       const matrix_ref a{input + g * cg, m, cg, in.c, storage::one_per_byte};
       const matrix_source src{&a, af};
-      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws));
+      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws, ex));
     } else {
       const im2col_source src{input, in, &p, af, g, oh, ow, pad, sums + g * pixels, tap_sums, &z};
-      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws));
+      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws, ex));
     }
   }
   return status::success();
@@ -442,16 +443,24 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
 }  // namespace detail
 
 // out = conv2d(input, weights) through an output stage (int32_output, float_output,
-// quantized_output). The output is NHWC: row = (n, y, x) pixel, out_c channels per row.
+// quantized_output). The output is NHWC: row = (n, y, x) pixel, out_c channels per row. Threads
+// come from `ex` (nullptr: the calling thread) or the default executor.
+template <class Stage>
+status conv2d(const std::uint8_t* input_nhwc, const tensor_shape& in, format af,
+              const packed_conv_weights& w, const Stage& out, workspace& ws,
+              executor* ex) noexcept {
+  return detail::conv2d_impl(input_nhwc, in, af, w, out, ws, ex);
+}
 template <class Stage>
 status conv2d(const std::uint8_t* input_nhwc, const tensor_shape& in, format af,
               const packed_conv_weights& w, const Stage& out, workspace& ws) noexcept {
-  return detail::conv2d_impl(input_nhwc, in, af, w, out, ws);
+  return detail::conv2d_impl(input_nhwc, in, af, w, out, ws, default_executor());
 }
 template <class Stage>
 status conv2d(const std::uint8_t* input_nhwc, const tensor_shape& in, format af,
               const packed_conv_weights& w, const Stage& out) noexcept {
-  return detail::conv2d_impl(input_nhwc, in, af, w, out, detail::thread_workspace());
+  return detail::conv2d_impl(input_nhwc, in, af, w, out, detail::thread_workspace(),
+                             default_executor());
 }
 
 }  // namespace lowbit

@@ -17,6 +17,7 @@
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/detail/driver.hpp"
 #include "lowbit/dispatch/select.hpp"
+#include "lowbit/executor.hpp"
 #include "lowbit/format.hpp"
 #include "lowbit/limits.hpp"
 #include "lowbit/matrix.hpp"
@@ -114,7 +115,7 @@ inline std::int64_t max_abs_w_centered(const packed_weights& w, const zero_point
 
 template <class Stage>
 status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const Stage& out,
-                 workspace& ws) noexcept {
+                 workspace& ws, executor* ex) noexcept {
   LOWBIT_RETURN_IF_ERROR(validate_format(af, "a_format.bits", "a_format.enc"));
   if (w.empty()) return {errc::wrong_packing, "weights (empty)"};
   LOWBIT_RETURN_IF_ERROR(validate_matrix(a, af, "a.data", "M", "K", "a.stride"));
@@ -131,7 +132,7 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
   if (static_cast<std::int64_t>(a.cols) > kmax)
     return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(a.cols), kmax};
   const matrix_source src{&a, af};
-  return run_gemm(src, af, w, out, out.zeros, a.rows, ws);
+  return run_gemm(src, af, w, out, out.zeros, a.rows, ws, ex);
 }
 
 inline workspace& thread_workspace() noexcept {
@@ -145,35 +146,47 @@ inline workspace& thread_workspace() noexcept {
 
 }  // namespace detail
 
-// Scratch bytes a gemm call with M rows of activations needs (for a caller-owned workspace).
+// Scratch bytes a gemm call with M rows of activations needs (for a caller-owned workspace),
+// on `threads` threads.
 inline std::size_t gemm_workspace_size(const packed_weights& w, std::size_t m,
-                                       bool activations_need_conversion = true) noexcept {
+                                       bool activations_need_conversion = true,
+                                       std::size_t threads = 1) noexcept {
   if (w.empty() || m == 0) return 0;
-  return detail::make_plan(*w.kernel(), m, w.rows(), w.cols(), w.kc(), activations_need_conversion)
+  return detail::make_plan(*w.kernel(), m, w.rows(), w.cols(), w.kc(), activations_need_conversion,
+                           threads)
              .total +
          detail::cache_line;
 }
 
 // C = A * W^T through an output stage: int32_output, float_output or quantized_output.
-// A: M x K activation codes of format af. Uses (and grows) the given workspace.
+// A: M x K activation codes of format af. Uses (and grows) the given workspace, and the given
+// executor for threads (nullptr: the calling thread only).
 inline status gemm(const matrix_ref& a, format af, const packed_weights& w, const int32_output& out,
-                   workspace& ws) noexcept {
-  return detail::gemm_impl(a, af, w, out, ws);
+                   workspace& ws, executor* ex) noexcept {
+  return detail::gemm_impl(a, af, w, out, ws, ex);
 }
 inline status gemm(const matrix_ref& a, format af, const packed_weights& w, const float_output& out,
-                   workspace& ws) noexcept {
-  return detail::gemm_impl(a, af, w, out, ws);
+                   workspace& ws, executor* ex) noexcept {
+  return detail::gemm_impl(a, af, w, out, ws, ex);
 }
 inline status gemm(const matrix_ref& a, format af, const packed_weights& w,
-                   const quantized_output& out, workspace& ws) noexcept {
-  return detail::gemm_impl(a, af, w, out, ws);
+                   const quantized_output& out, workspace& ws, executor* ex) noexcept {
+  return detail::gemm_impl(a, af, w, out, ws, ex);
+}
+
+// The same with the default executor (set_default_executor / set_num_threads; one thread
+// unless set).
+template <class Stage>
+inline status gemm(const matrix_ref& a, format af, const packed_weights& w, const Stage& out,
+                   workspace& ws) noexcept {
+  return gemm(a, af, w, out, ws, default_executor());
 }
 
 // The same with a per-thread workspace that lowbit keeps (allocates on first use only).
 template <class Stage>
 inline status gemm(const matrix_ref& a, format af, const packed_weights& w,
                    const Stage& out) noexcept {
-  return gemm(a, af, w, out, detail::thread_workspace());
+  return gemm(a, af, w, out, detail::thread_workspace(), default_executor());
 }
 
 #if defined(LOWBIT_EXCEPTIONS)

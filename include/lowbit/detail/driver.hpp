@@ -16,6 +16,7 @@
 
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/detail/row_scan.hpp"
+#include "lowbit/executor.hpp"
 #include "lowbit/format.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 #include "lowbit/output.hpp"
@@ -70,11 +71,14 @@ struct matrix_source {
 struct gemm_plan {
   std::size_t m, n, k, kc, k_blocks, mc;
   std::size_t a_kblock_stride, a_panel_stride;
-  std::size_t off_scratch, off_apack, off_rowsum, off_rowcoef, off_colconst, total;
+  std::size_t off_rowsum, off_rowcoef, off_colconst;  // shared
+  std::size_t off_scratch, off_apack, per_thread;     // within each thread's region
+  std::size_t off_threads, threads, total;
 };
 
 inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
-                           std::size_t k, std::size_t kc, bool needs_scratch) noexcept {
+                           std::size_t k, std::size_t kc, bool needs_scratch,
+                           std::size_t threads = 1) noexcept {
   gemm_plan p{};
   p.m = m;
   p.n = n;
@@ -82,7 +86,7 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.kc = kc;
   p.k_blocks = (k + kc - 1) / kc;
   // MC: keep the A block (u-code scratch plus packed panels) around 256 KiB, within L2.
-  std::size_t mc = (std::size_t{256} << 10) / (2 * k + 1);
+  std::size_t mc = (std::size_t{1024} << 10) / (2 * k + 1);
   mc = mc / d.mr * d.mr;
   if (mc < d.mr) mc = d.mr;
   if (mc > 1024) mc = 1024;
@@ -91,17 +95,18 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.a_kblock_stride = round64(d.a_panel_bytes(kc));
   p.a_panel_stride = p.k_blocks * p.a_kblock_stride;
   std::size_t off = 0;
-  p.off_scratch = off;
-  off += needs_scratch ? round64(p.mc * k) : 0;
-  p.off_apack = off;
-  off += (p.mc / d.mr) * p.a_panel_stride;
   p.off_rowsum = off;
   off += round64(m * sizeof(std::uint32_t));  // all rows: the pre-pass validates A whole
   p.off_rowcoef = off;
   off += round64(n * sizeof(std::uint32_t));
   p.off_colconst = off;
   off += round64(n * sizeof(std::uint32_t));
-  p.total = off;
+  p.off_threads = off;
+  p.off_scratch = 0;
+  p.off_apack = needs_scratch ? round64(p.mc * k) : 0;
+  p.per_thread = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
+  p.threads = threads ? threads : 1;
+  p.total = off + p.threads * p.per_thread;
   return p;
 }
 
@@ -179,10 +184,11 @@ struct gemm_block_runner {
 
 template <class Source, class Stage>
 status run_gemm(const Source& src, format af, const packed_weights& w, const Stage& out,
-                const zero_points& zeros, std::size_t m, workspace& ws) noexcept {
+                const zero_points& zeros, std::size_t m, workspace& ws, executor* ex) noexcept {
   const kernels::ukernel_desc& d = *w.kernel();
   const std::size_t n = w.rows(), k = w.cols(), kc = w.kc();
-  const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place());
+  const std::size_t threads = ex ? ex->threads() : 1;
+  const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place(), threads);
   std::uint8_t* base = nullptr;
   LOWBIT_RETURN_IF_ERROR(ws.acquire(p.total, base));
   auto* rowsum = reinterpret_cast<std::uint32_t*>(base + p.off_rowsum);
@@ -202,9 +208,35 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const gemm_block_runner<Source, Stage> runner{src,    out,     w,        d,    p,
                                                 rowsum, rowcoef, colconst, alpha};
   const std::size_t tiles = (n + d.nr - 1) / d.nr;
-  for (std::size_t ic = 0; ic < m; ic += p.mc)
-    runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_scratch,
-           base + p.off_apack);
+  const std::size_t m_blocks = (m + p.mc - 1) / p.mc;
+  if (threads <= 1) {
+    for (std::size_t ic = 0; ic < m; ic += p.mc)
+      runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads + p.off_scratch,
+             base + p.off_threads + p.off_apack);
+    return status::success();
+  }
+  // Tasks: M blocks times N chunks. With few M blocks (small M: GEMV, batch 8) N is split so
+  // every thread has work; each task packs its own A block (small when M is small).
+  std::size_t n_chunks = (2 * threads + m_blocks - 1) / m_blocks;
+  if (n_chunks > tiles) n_chunks = tiles;
+  struct job {
+    const gemm_block_runner<Source, Stage>* runner;
+    const gemm_plan* p;
+    std::uint8_t* base;
+    std::size_t m, tiles, n_chunks;
+  } j{&runner, &p, base, m, tiles, n_chunks};
+  ex->parallel_for(
+      m_blocks * n_chunks,
+      [](void* ctx, std::size_t i, std::size_t thread) {
+        const job& jb = *static_cast<const job*>(ctx);
+        const std::size_t ib = i / jb.n_chunks, c = i % jb.n_chunks;
+        const std::size_t ic = ib * jb.p->mc;
+        const std::size_t mc = (jb.m - ic) < jb.p->mc ? (jb.m - ic) : jb.p->mc;
+        std::uint8_t* region = jb.base + jb.p->off_threads + thread * jb.p->per_thread;
+        (*jb.runner)(ic, mc, c * jb.tiles / jb.n_chunks, (c + 1) * jb.tiles / jb.n_chunks,
+                     region + jb.p->off_scratch, region + jb.p->off_apack);
+      },
+      &j);
   return status::success();
 }
 

@@ -78,6 +78,19 @@ inline std::uint32_t scan_row_bytes(const u_transform& t, const std::uint8_t* ro
   const __m128i sext = t.sign_extension_ok ? _mm_set1_epi8(-1) : zero;
   const __m128i tern = t.ternary ? _mm_set1_epi8(-1) : zero;
   __m128i badv = zero, sums = zero;
+  if (t.identity) {  // unsigned, odd-symmetric: valid iff no bit above the width; u = byte
+    __m128i badv2 = zero, sums2 = zero;
+    for (; x + 32 <= k; x += 32) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x));
+      const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x + 16));
+      badv = _mm_or_si128(badv, _mm_and_si128(v, high));
+      badv2 = _mm_or_si128(badv2, _mm_and_si128(w, high));
+      sums = _mm_add_epi64(sums, _mm_sad_epu8(v, zero));
+      sums2 = _mm_add_epi64(sums2, _mm_sad_epu8(w, zero));
+    }
+    badv = _mm_or_si128(badv, badv2);
+    sums = _mm_add_epi64(sums, sums2);
+  }
   for (; x + 16 <= k; x += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x));
     const __m128i hi = _mm_and_si128(v, high);

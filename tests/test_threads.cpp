@@ -1,0 +1,123 @@
+// Threads: results bit-identical for any thread count (1..4) through lowbit's pool and a
+// caller-supplied executor; many concurrent calls sharing one packed weight matrix. Run under
+// ThreadSanitizer by scripts/test.
+#include <array>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "gemm_tester.hpp"
+#include "lowbit/conv.hpp"
+#include "lowbit/executor.hpp"
+
+using namespace lowbit;
+
+namespace {
+
+// A caller's own pool, as a runtime would plug in: here, one std::thread per task batch.
+class spawn_executor final : public executor {
+ public:
+  explicit spawn_executor(std::size_t n) : n_(n) {}
+  std::size_t threads() const noexcept override { return n_; }
+  void parallel_for(std::size_t count, task_fn task, void* ctx) noexcept override {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> t;
+    for (std::size_t i = 0; i < n_; ++i)
+      t.emplace_back([&, i] {
+        for (std::size_t j = next++; j < count; j = next++) task(ctx, j, i);
+      });
+    for (auto& x : t) x.join();
+  }
+
+ private:
+  std::size_t n_;
+};
+
+struct problem {
+  std::size_t m, n, k;
+  std::vector<std::uint8_t> a, w;
+  problem(std::size_t m_, std::size_t n_, std::size_t k_, format af, format wf)
+      : m(m_), n(n_), k(k_), a(m_ * k_), w(n_ * k_) {
+    std::mt19937 rng(static_cast<unsigned>(m * 7 + n));
+    for (auto& x : a) x = test::random_code(rng, af, 0);
+    for (auto& x : w) x = test::random_code(rng, wf, 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("gemm results are identical for 1..4 threads", "[threads]") {
+  const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+  for (auto shape : {std::array<std::size_t, 3>{1, 4096, 512},
+                     {8, 1000, 300},
+                     {517, 130, 700},
+                     {3136, 64, 576}}) {
+    problem pr(shape[0], shape[1], shape[2], af, wf);
+    packed_weights pw;
+    REQUIRE(pack_weights(codes(pr.w.data(), pr.n, pr.k), wf, af, pw).ok());
+    std::vector<std::int32_t> one(pr.m * pr.n), many(pr.m * pr.n);
+    workspace ws;
+    REQUIRE(
+        gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{one.data()}, ws, nullptr).ok());
+    for (std::size_t t = 2; t <= 4; ++t) {
+      thread_pool pool(t);
+      std::fill(many.begin(), many.end(), 0);
+      REQUIRE(
+          gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{many.data()}, ws, &pool).ok());
+      REQUIRE(many == one);
+      spawn_executor own(t);
+      std::fill(many.begin(), many.end(), 0);
+      REQUIRE(
+          gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{many.data()}, ws, &own).ok());
+      REQUIRE(many == one);
+    }
+  }
+}
+
+TEST_CASE("set_num_threads makes the pool the default for gemm and conv2d", "[threads]") {
+  const format f{4, encoding::unsigned_int};
+  conv_params p;
+  p.in_channels = 16;
+  p.out_channels = 24;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  std::vector<std::uint8_t> w(24 * 9 * 16), x(2 * 20 * 20 * 16);
+  std::mt19937 rng(3);
+  for (auto& v : w) v = rng() & 15;
+  for (auto& v : x) v = rng() & 15;
+  packed_conv_weights pw;
+  REQUIRE(pack_conv_weights(w.data(), p, f, f, pw).ok());
+  std::vector<std::int32_t> one(2 * 20 * 20 * 24), two(one.size());
+  REQUIRE(conv2d(x.data(), {2, 20, 20, 16}, f, pw, int32_output{one.data()}).ok());
+  set_num_threads(2);
+  REQUIRE(default_executor() != nullptr);
+  REQUIRE(default_executor()->threads() == 2);
+  REQUIRE(conv2d(x.data(), {2, 20, 20, 16}, f, pw, int32_output{two.data()}).ok());
+  set_num_threads(1);
+  REQUIRE(default_executor() == nullptr);
+  REQUIRE(one == two);
+}
+
+TEST_CASE("concurrent calls share packed weights safely", "[threads]") {
+  const format wf{1, encoding::odd_symmetric}, af{2, encoding::unsigned_int};
+  problem pr(33, 257, 640, af, wf);
+  packed_weights pw;
+  REQUIRE(pack_weights(codes(pr.w.data(), pr.n, pr.k), wf, af, pw).ok());
+  std::vector<std::int32_t> expect(pr.m * pr.n);
+  REQUIRE(gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{expect.data()}).ok());
+  thread_pool shared_pool(2);
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      std::vector<std::int32_t> c(pr.m * pr.n);
+      workspace ws;  // one per thread
+      for (int rep = 0; rep < 20; ++rep) {
+        const status s = gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{c.data()}, ws,
+                              (t % 2) ? &shared_pool : nullptr);
+        if (!s.ok() || c != expect) ++mismatches;
+      }
+    });
+  for (auto& c : callers) c.join();
+  CHECK(mismatches.load() == 0);
+}
