@@ -121,4 +121,22 @@ if(LOWBIT_PEER_ENABLED)
   target_link_libraries(bench_peers PRIVATE ${LOWBIT_QNNPACK_TORCH_LIBRARY})
 endif()
 
+# bench_conv (bench/bench_conv.cpp) benchmarks oneDNN's and XNNPACK's convolutions, under the same
+# options and discovery as above.
+if(TARGET bench_conv)
+  if(LOWBIT_BENCH_ONEDNN AND LOWBIT_ONEDNN_INCLUDE_DIR AND LOWBIT_ONEDNN_LIBRARY
+     AND LOWBIT_GOMP_LIBRARY)
+    target_compile_definitions(bench_conv PRIVATE LOWBIT_HAVE_ONEDNN=1)
+    target_include_directories(bench_conv SYSTEM PRIVATE ${LOWBIT_ONEDNN_INCLUDE_DIR})
+    target_link_libraries(bench_conv PRIVATE ${LOWBIT_ONEDNN_LIBRARY} ${LOWBIT_GOMP_LIBRARY})
+  endif()
+  if(LOWBIT_BENCH_XNNPACK AND LOWBIT_XNNPACK_INCLUDE_DIR AND LOWBIT_PTHREADPOOL_INCLUDE_DIR
+     AND LOWBIT_XNNPACK_LIBRARY)
+    target_compile_definitions(bench_conv PRIVATE LOWBIT_HAVE_XNNPACK=1)
+    target_include_directories(bench_conv SYSTEM PRIVATE ${LOWBIT_XNNPACK_INCLUDE_DIR}
+                                                         ${LOWBIT_PTHREADPOOL_INCLUDE_DIR})
+    target_link_libraries(bench_conv PRIVATE ${LOWBIT_XNNPACK_LIBRARY})
+  endif()
+endif()
+
 unset(_found)
