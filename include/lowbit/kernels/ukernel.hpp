@@ -95,6 +95,9 @@ struct ukernel_desc {
   pack_fn pack_a;
   pack_fn pack_w;
   run_fn run;
+  // Bytes of packed weight panel per weight (B / 8 for bit-dense panels). 0: not declared, taken
+  // as one byte per code. Only the small-M time model in dispatch/select.hpp reads it.
+  float bytes_per_weight = 0.0f;
 };
 
 // A list of kernels, as each family header exposes it.

@@ -1,0 +1,63 @@
+// lowbit: the x86 small-M (GEMV, batch decoding) kernels with bit-dense weights, as one list.
+//
+// Dispatch reaches them only when pack_options::m_hint is set and small: their declared
+// bytes_per_weight (B / 8) lets select.hpp's time model see that at M = 1..8 reading the
+// weights costs more than the MACs (see docs/gemv.md). macs_per_cycle: measured by
+// bench/ukernels/bench_gemv_x86.cpp on cache-resident panels (N = 256, K = 2048, pinned).
+#pragma once
+
+#if defined(__x86_64__)
+
+#include "lowbit/kernels/gemv/gemv_avx512vnni.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+namespace kernels {
+namespace gemv {
+
+template <class K>
+constexpr ukernel_desc gemv_desc(const char* name, feature_set f, int wb, int mr,
+                                 float mpc) noexcept {
+  return {name,
+          algorithm::dot_i8,
+          f,
+          static_cast<std::uint8_t>(wb),
+          8,
+          static_cast<std::uint16_t>(mr),
+          static_cast<std::uint16_t>(K::NR),
+          static_cast<std::uint16_t>(K::k_step),
+          K::kc_max,
+          static_cast<std::int16_t>(K::a_offset),
+          static_cast<std::int16_t>(K::w_offset),
+          mpc,
+          &K::pack_a_t::panel_bytes,
+          &K::pack_w_t::panel_bytes,
+          &K::pack_a_t::pack,
+          &K::pack_w_t::pack,
+          &K::run,
+          K::bytes_per_weight};
+}
+
+inline ukernel_list x86_ukernels() noexcept {
+  static const ukernel_desc list[] = {
+      gemv_desc<gemv_vnni_avx512<1, 1, 4, 2>>("gemv_w1a8_1x64c16__avx512vnni",
+                                              avx512vnni_gemv_features, 1, 1, 30.0f),
+      gemv_desc<gemv_vnni_avx512<2, 1, 4, 2>>("gemv_w2a8_1x64c8__avx512vnni",
+                                              avx512vnni_gemv_features, 2, 1, 60.0f),
+      gemv_desc<gemv_vnni_avx512<4, 1, 4, 2>>("gemv_w4a8_1x64c8__avx512vnni",
+                                              avx512vnni_gemv_features, 4, 1, 60.0f),
+      gemv_desc<gemv_vnni_avx512<1, 8, 2, 1>>("gemv_w1a8_8x32c16__avx512vnni",
+                                              avx512vnni_gemv_features, 1, 8, 90.0f),
+      gemv_desc<gemv_vnni_avx512<2, 8, 2, 1>>("gemv_w2a8_8x32c8__avx512vnni",
+                                              avx512vnni_gemv_features, 2, 8, 100.0f),
+      gemv_desc<gemv_vnni_avx512<4, 8, 2, 1>>("gemv_w4a8_8x32c4__avx512vnni",
+                                              avx512vnni_gemv_features, 4, 8, 100.0f),
+  };
+  return {list, sizeof(list) / sizeof(list[0])};
+}
+
+}  // namespace gemv
+}  // namespace kernels
+}  // namespace lowbit
+
+#endif  // __x86_64__
