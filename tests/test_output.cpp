@@ -1,5 +1,6 @@
 // Output stages fused into the GEMM: zero points, float dequantization, integer requantization
 // with the documented rounding rule, against the reference computed outside the library's driver.
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -168,4 +169,80 @@ TEST_CASE("requantized output to 8-bit and low-bit codes chains into the next la
     std::vector<std::int32_t> c2(p.m * 5);
     REQUIRE(gemm(codes(out.data(), p.m, p.n), of, next, int32_output{c2.data()}).ok());
   }
+}
+
+#include "lowbit/executor.hpp"
+
+TEST_CASE("per-group weight scales (k_group 32/64/128) on every qualifying kernel and threads",
+          "[output][groups]") {
+  for (std::size_t group : {32, 64, 128})
+    for (auto [m, n, k] : {std::array<std::size_t, 3>{1, 70, 300}, {8, 33, 256}, {37, 20, 129}}) {
+      for (format wf : {format{4, encoding::signed_int}, format{2, encoding::unsigned_int},
+                        format{1, encoding::odd_symmetric}}) {
+        const format af{8, encoding::unsigned_int};
+        problem p(wf, af, m, n, k, static_cast<unsigned>(group + m));
+        const std::size_t groups = (k + group - 1) / group;
+        std::vector<float> gs(n * groups), bias(n);
+        for (std::size_t i = 0; i < gs.size(); ++i) gs[i] = 0.001f * static_cast<float>(i % 17 + 1);
+        for (std::size_t j = 0; j < n; ++j) bias[j] = 0.25f * static_cast<float>(j % 3);
+        // Expected: exact per-group integer sums, scaled in double.
+        std::vector<double> expect(m * n, 0.0);
+        for (std::size_t i = 0; i < m; ++i)
+          for (std::size_t j = 0; j < n; ++j) {
+            double acc = 0;
+            for (std::size_t g = 0; g < groups; ++g) {
+              std::int64_t t = 0;
+              for (std::size_t x = g * group; x < std::min(k, (g + 1) * group); ++x)
+                t += (std::int64_t{value_at(codes(p.a.data(), m, k), af, i, x)} - p.a_zero) *
+                     (std::int64_t{value_at(codes(p.w.data(), n, k), wf, j, x)} - p.w_zeros[j]);
+              acc += double(gs[j * groups + g]) * double(t);
+            }
+            expect[i * n + j] = 0.5 * acc + bias[j];
+          }
+        std::vector<const kernels::ukernel_desc*> kernels;
+        detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+          if ((d.features & ~detail::host_features()) == 0 && d.w_bits >= wf.bits &&
+              d.a_bits >= af.bits && group % d.k_step == 0 && group <= d.kc_max)
+            kernels.push_back(&d);
+        });
+        REQUIRE_FALSE(kernels.empty());
+        for (const kernels::ukernel_desc* d : kernels) {
+          pack_options opt;
+          opt.k_group = group;
+          opt.kernel_name = d->name;
+          packed_weights pw;
+          REQUIRE(pack_weights(codes(p.w.data(), n, k), wf, af, pw, opt).ok());
+          REQUIRE(pw.k_group() == group);
+          std::vector<float> out(m * n), out2(m * n);
+          float_output o;
+          o.data = out.data();
+          o.a_scale = 0.5f;
+          o.w_group_scales = gs.data();
+          o.bias = bias.data();
+          o.zeros = p.zeros();
+          workspace ws;
+          REQUIRE(gemm(codes(p.a.data(), m, k), af, pw, o, ws, nullptr).ok());
+          thread_pool pool(3);
+          o.data = out2.data();
+          REQUIRE(gemm(codes(p.a.data(), m, k), af, pw, o, ws, &pool).ok());
+          REQUIRE(out == out2);  // bit-identical across thread counts
+          for (std::size_t x = 0; x < out.size(); ++x) {
+            INFO("kernel " << d->name << " group " << group << " m " << m << " x " << x);
+            REQUIRE(out[x] == Approx(expect[x]).epsilon(1e-5).margin(1e-4));
+          }
+        }
+      }
+    }
+  // Group scales on weights packed without groups are refused.
+  problem p({2, encoding::signed_int}, {2, encoding::unsigned_int}, 2, 3, 64, 1);
+  packed_weights pw;
+  REQUIRE(pack_weights(codes(p.w.data(), 3, 64), {2, encoding::signed_int},
+                       {2, encoding::unsigned_int}, pw)
+              .ok());
+  std::vector<float> out(6), gs(6, 1.0f);
+  float_output o;
+  o.data = out.data();
+  o.w_group_scales = gs.data();
+  CHECK(gemm(codes(p.a.data(), 2, 64), {2, encoding::unsigned_int}, pw, o).code() ==
+        errc::wrong_packing);
 }

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/detail/driver.hpp"
@@ -59,7 +60,8 @@ inline status pack_weights(const matrix_ref& w, format wf, format af, packed_wei
   const std::size_t n = w.rows, k = w.cols;
   const std::size_t kc_cap = d->kc_max / d->k_step * d->k_step;
   const std::size_t k_rounded = kernels::round_up(k, d->k_step);
-  const std::size_t kc = k_rounded < kc_cap ? k_rounded : kc_cap;
+  // Grouped weights: one K block per group (select_ukernel checked the K step divides it).
+  const std::size_t kc = opt.k_group ? opt.k_group : (k_rounded < kc_cap ? k_rounded : kc_cap);
   const std::size_t k_blocks = (k + kc - 1) / kc;
   const std::size_t kblock_stride = detail::round64(d->w_panel_bytes(kc));
   const std::size_t tiles = (n + d->nr - 1) / d->nr;
@@ -67,7 +69,8 @@ inline status pack_weights(const matrix_ref& w, format wf, format af, packed_wei
   if (!detail::mul_size(k_blocks, kblock_stride, panel_stride) ||
       !detail::mul_size(tiles, panel_stride, panels))
     return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
-  const std::size_t sums = detail::round64(n * sizeof(std::uint32_t));
+  const std::size_t groups = opt.k_group ? k_blocks : 0;
+  const std::size_t sums = detail::round64((groups + 1) * n * sizeof(std::uint32_t));
   if (panels > SIZE_MAX - sums) return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
 
   detail::aligned_buffer& buf = detail::packed_weights_access::buffer(out);
@@ -86,7 +89,10 @@ inline status pack_weights(const matrix_ref& w, format wf, format af, packed_wei
     detail::to_u_codes(w, wf, table, n0, rows, 0, k, rows_u.bytes(), k);
     for (std::size_t r = 0; r < rows; ++r) {
       std::uint32_t s = 0;
-      for (std::size_t x = 0; x < k; ++x) s += rows_u.bytes()[r * k + x];
+      for (std::size_t x = 0; x < k; ++x) {
+        s += rows_u.bytes()[r * k + x];
+        if (groups) col_sums[(x / kc + 1) * n + n0 + r] += rows_u.bytes()[r * k + x];
+      }
       col_sums[n0 + r] = s;
     }
     for (std::size_t kb = 0; kb < k_blocks; ++kb) {
@@ -96,7 +102,7 @@ inline status pack_weights(const matrix_ref& w, format wf, format af, packed_wei
     }
   }
   detail::packed_weights_access::set_layout(out, d, wf, af.bits, n, k, kc, sums, panel_stride,
-                                            kblock_stride);
+                                            kblock_stride, opt.k_group);
   return status::success();
 }
 
@@ -127,6 +133,10 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
   if ((w.kernel()->features & ~detail::host_features()) != 0)
     return {errc::wrong_packing, "weights (kernel needs CPU features this host lacks)"};
   LOWBIT_RETURN_IF_ERROR(validate_stage(out, a.rows, w.rows()));
+  if constexpr (std::is_same<Stage, float_output>::value) {
+    if (out.w_group_scales != nullptr && w.k_group() == 0)
+      return {errc::wrong_packing, "out.w_group_scales (weights not packed with k_group)"};
+  }
   const std::int64_t kmax =
       max_k(af, w.weight_format(), out.zeros.a_zero, max_abs_w_centered(w, out.zeros));
   if (static_cast<std::int64_t>(a.cols) > kmax)

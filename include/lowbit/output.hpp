@@ -61,6 +61,11 @@ struct float_output {
   float clamp_min = -std::numeric_limits<float>::infinity();
   float clamp_max = std::numeric_limits<float>::infinity();
   zero_points zeros{};
+  // Per-group weight scales (weights packed with pack_options::k_group = G): N x ceil(K / G)
+  // floats, row n holding channel n's scales; they replace w_scales. The result is then
+  //   clamp(a_scale * sum_g (w_group_scales[n][g] * float(T_g)) + bias[n])
+  // with T_g the exact integer sum over group g, accumulated in float in group order.
+  const float* w_group_scales = nullptr;
 };
 
 // A real multiplier as m0 * 2^(shift - 31), m0 in [2^30, 2^31) (or 0).
@@ -167,7 +172,8 @@ inline status validate_stage(const float_output& o, std::size_t, std::size_t n) 
   if (o.ld != 0 && o.ld < n)
     return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
             static_cast<std::int64_t>(n)};
-  if (o.w_scales == nullptr) return {errc::null_pointer, "out.w_scales"};
+  if (o.w_scales == nullptr && o.w_group_scales == nullptr)
+    return {errc::null_pointer, "out.w_scales"};
   if (o.w_scale_count != 1 && o.w_scale_count != n)
     return {errc::dimension_mismatch, "out.w_scale_count",
             static_cast<std::int64_t>(o.w_scale_count), static_cast<std::int64_t>(n)};

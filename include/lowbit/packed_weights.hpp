@@ -2,7 +2,7 @@
 //
 // An owning, 64-byte aligned, movable object that remembers the weight format, N, K, the kernel
 // it was packed for (its name, algorithm, tile and bit widths) and the K blocking. Layout:
-//   [column sums of u-codes: N x uint32, padded to 64 bytes]
+//   [column sums of u-codes: N x uint32, then N per K group when packed in groups; 64-aligned]
 //   [panel 0: K block 0 | K block 1 | ...] [panel 1: ...] ...    (a panel = NR rows of W)
 // Each K block is one micro-panel in the kernel's own layout, at a 64-byte aligned offset.
 #pragma once
@@ -48,6 +48,12 @@ class packed_weights {
   const std::uint32_t* column_sums() const noexcept {
     return reinterpret_cast<const std::uint32_t*>(buffer_.bytes());
   }
+  // K group size when packed for per-group scales (each group is one K block), else 0.
+  std::size_t k_group() const noexcept { return k_group_; }
+  // Column sums of group g (N entries), when k_group() != 0.
+  const std::uint32_t* group_column_sums(std::size_t g) const noexcept {
+    return column_sums() + (g + 1) * n_;
+  }
   const void* panel(std::size_t tile, std::size_t kblock) const noexcept {
     return buffer_.bytes() + panels_offset_ + tile * panel_stride_ + kblock * kblock_stride_;
   }
@@ -58,7 +64,7 @@ class packed_weights {
   const kernels::ukernel_desc* kernel_ = nullptr;
   format format_{};
   int a_bits_ = 0;
-  std::size_t n_ = 0, k_ = 0, kc_ = 0;
+  std::size_t n_ = 0, k_ = 0, kc_ = 0, k_group_ = 0;
   std::size_t panels_offset_ = 0, panel_stride_ = 0, kblock_stride_ = 0;
 };
 
@@ -68,7 +74,8 @@ struct packed_weights_access {
   static detail::aligned_buffer& buffer(packed_weights& p) noexcept { return p.buffer_; }
   static void set_layout(packed_weights& p, const kernels::ukernel_desc* k, format f, int a_bits,
                          std::size_t n, std::size_t kk, std::size_t kc, std::size_t panels_offset,
-                         std::size_t panel_stride, std::size_t kblock_stride) noexcept {
+                         std::size_t panel_stride, std::size_t kblock_stride,
+                         std::size_t k_group = 0) noexcept {
     p.kernel_ = k;
     p.format_ = f;
     p.a_bits_ = a_bits;
@@ -78,6 +85,7 @@ struct packed_weights_access {
     p.panels_offset_ = panels_offset;
     p.panel_stride_ = panel_stride;
     p.kblock_stride_ = kblock_stride;
+    p.k_group_ = k_group;
   }
   static void clear(packed_weights& p) noexcept { p = packed_weights{}; }
 };

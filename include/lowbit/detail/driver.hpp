@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/detail/row_scan.hpp"
@@ -71,14 +72,14 @@ struct matrix_source {
 struct gemm_plan {
   std::size_t m, n, k, kc, k_blocks, mc;
   std::size_t a_kblock_stride, a_panel_stride;
-  std::size_t off_rowsum, off_rowcoef, off_colconst;  // shared
-  std::size_t off_scratch, off_apack, per_thread;     // within each thread's region
+  std::size_t off_rowsum, off_rowcoef, off_colconst;          // shared
+  std::size_t off_scratch, off_apack, off_gsums, per_thread;  // within each thread's region
   std::size_t off_threads, threads, total;
 };
 
 inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
                            std::size_t k, std::size_t kc, bool needs_scratch,
-                           std::size_t threads = 1) noexcept {
+                           std::size_t threads = 1, bool grouped = false) noexcept {
   gemm_plan p{};
   p.m = m;
   p.n = n;
@@ -104,7 +105,8 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.off_threads = off;
   p.off_scratch = 0;
   p.off_apack = needs_scratch ? round64(p.mc * k) : 0;
-  p.per_thread = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
+  p.off_gsums = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
+  p.per_thread = p.off_gsums + (grouped ? round64(p.mc * p.k_blocks * sizeof(std::uint32_t)) : 0);
   p.threads = threads ? threads : 1;
   p.total = off + p.threads * p.per_thread;
   return p;
@@ -130,6 +132,132 @@ inline void make_coefficients(const kernels::ukernel_desc& d, format af, format 
   }
 }
 
+// Runs a block runner over all of C: serially, or as M blocks x N chunks on an executor. With
+// few M blocks (small M: GEMV, batch 8) N is split so every thread has work; each task packs its
+// own A block (small when M is small).
+template <class Runner>
+void run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, std::size_t m,
+               std::size_t tiles, executor* ex) noexcept {
+  const std::size_t threads = ex ? ex->threads() : 1;
+  const std::size_t m_blocks = (m + p.mc - 1) / p.mc;
+  if (threads <= 1) {
+    for (std::size_t ic = 0; ic < m; ic += p.mc)
+      runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads);
+    return;
+  }
+  std::size_t n_chunks = (2 * threads + m_blocks - 1) / m_blocks;
+  if (n_chunks > tiles) n_chunks = tiles;
+  struct job {
+    const Runner* runner;
+    const gemm_plan* p;
+    std::uint8_t* base;
+    std::size_t m, tiles, n_chunks;
+  } j{&runner, &p, base, m, tiles, n_chunks};
+  ex->parallel_for(
+      m_blocks * n_chunks,
+      [](void* ctx, std::size_t i, std::size_t thread) {
+        const job& jb = *static_cast<const job*>(ctx);
+        const std::size_t ib = i / jb.n_chunks, c = i % jb.n_chunks;
+        const std::size_t ic = ib * jb.p->mc;
+        const std::size_t mc = (jb.m - ic) < jb.p->mc ? (jb.m - ic) : jb.p->mc;
+        (*jb.runner)(ic, mc, c * jb.tiles / jb.n_chunks, (c + 1) * jb.tiles / jb.n_chunks,
+                     jb.base + jb.p->off_threads + thread * jb.p->per_thread);
+      },
+      &j);
+}
+
+// Packs the A block of rows [ic, ic + mc) into apack; returns the u-code rows and their stride.
+template <class Source>
+const std::uint8_t* pack_a_block(const Source& src, const kernels::ukernel_desc& d,
+                                 const gemm_plan& p, std::size_t ic, std::size_t mc,
+                                 std::uint8_t* scratch, std::uint8_t* apack,
+                                 std::size_t& ldu) noexcept {
+  const std::uint8_t* u = src.rows(ic, mc, scratch, ldu);
+  for (std::size_t it = 0; it < mc; it += d.mr) {
+    const std::size_t rows = (mc - it) < d.mr ? (mc - it) : d.mr;
+    for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+      const std::size_t kcb = (kb + 1 < p.k_blocks) ? p.kc : p.k - kb * p.kc;
+      d.pack_a(u + it * ldu + kb * p.kc, ldu, rows, kcb,
+               apack + (it / d.mr) * p.a_panel_stride + kb * p.a_kblock_stride);
+    }
+  }
+  return u;
+}
+
+// Per-group weight scales: each K block is one quantization group; its exact integer result T_g
+// (with the group's own row and column sums) is scaled and accumulated in float, in group order.
+template <class Source>
+struct grouped_block_runner {
+  const Source& src;
+  const float_output& out;
+  const packed_weights& w;
+  const kernels::ukernel_desc& d;
+  const gemm_plan& p;
+  const std::uint32_t* rowcoef;  // alpha_a * alpha_w * w_offset + alpha_a * beta_w'[n]
+  const std::uint32_t* beta_w;   // beta_w'[n]: value of u = 0 minus the zero point
+  std::uint32_t alpha;
+  format af;
+
+  void operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
+                  std::uint8_t* region) const noexcept {
+    const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc, groups = p.k_blocks;
+    alignas(64) std::int32_t tile[max_tile_elements];
+    alignas(64) float facc[max_tile_elements];
+    std::uint8_t* apack = region + p.off_apack;
+    auto* gsum = reinterpret_cast<std::uint32_t*>(region + p.off_gsums);  // [row][group]
+    std::size_t ldu = 0;
+    const std::uint8_t* u = pack_a_block(src, d, p, ic, mc, region + p.off_scratch, apack, ldu);
+    for (std::size_t i = 0; i < mc; ++i)
+      for (std::size_t g = 0; g < groups; ++g) {
+        const std::size_t k0 = g * kc, k1 = (k0 + kc) < k ? (k0 + kc) : k;
+        std::uint32_t s = 0;
+        for (std::size_t x = k0; x < k1; ++x) s += u[i * ldu + x];
+        gsum[i * groups + g] = s;
+      }
+    const affine_map ma = affine_of(af), mw = affine_of(w.weight_format());
+    const std::uint32_t aa = static_cast<std::uint32_t>(ma.alpha);
+    const std::uint32_t aw = static_cast<std::uint32_t>(mw.alpha);
+    const std::uint32_t ao = static_cast<std::uint32_t>(static_cast<std::int32_t>(d.a_offset));
+    const std::uint32_t wo = static_cast<std::uint32_t>(static_cast<std::int32_t>(d.w_offset));
+    const std::uint32_t ba = static_cast<std::uint32_t>(ma.beta - out.zeros.a_zero);
+    const std::uint32_t c1 = aa * aw * ao + aw * ba, c3 = aa * aw * ao * wo;
+    const std::size_t ldo = out.ld ? out.ld : n;
+    for (std::size_t jt = jt0 * nr; jt < jt1 * nr && jt < n; jt += nr) {
+      const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
+      for (std::size_t it = 0; it < mc; it += mr) {
+        const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
+        const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
+        for (std::size_t x = 0; x < rows * nr; ++x) facc[x] = 0.0f;
+        for (std::size_t g = 0; g < groups; ++g) {
+          const std::size_t kg = (g + 1 < groups) ? kc : k - g * kc;
+          const auto kpg = static_cast<std::uint32_t>(kernels::round_up(kg, d.k_step));
+          d.run(kg, ap + g * p.a_kblock_stride, w.panel(jt / nr, g), tile, nr, false);
+          const std::uint32_t* swg = w.group_column_sums(g);
+          for (std::size_t i = 0; i < rows; ++i) {
+            const std::uint32_t sa = gsum[(it + i) * groups + g];
+            for (std::size_t j = 0; j < cols; ++j) {
+              const std::size_t c = jt + j;
+              const std::uint32_t t = alpha * static_cast<std::uint32_t>(tile[i * nr + j]) +
+                                      rowcoef[c] * sa + c1 * swg[c] +
+                                      static_cast<std::uint32_t>(kg) * ba * beta_w[c] - kpg * c3;
+              facc[i * nr + j] += out.w_group_scales[c * groups + g] *
+                                  static_cast<float>(static_cast<std::int32_t>(t));
+            }
+          }
+        }
+        for (std::size_t i = 0; i < rows; ++i) {
+          float* dst = out.data + (ic + it + i) * ldo + jt;
+          for (std::size_t j = 0; j < cols; ++j) {
+            float v = out.a_scale * facc[i * nr + j];
+            if (out.bias) v += out.bias[jt + j];
+            dst[j] = v < out.clamp_min ? out.clamp_min : (v > out.clamp_max ? out.clamp_max : v);
+          }
+        }
+      }
+    }
+  }
+};
+
 // Work of one task: rows [ic, ic + mc) of C, tiles [jt0, jt1) of N, with one thread's scratch.
 template <class Source, class Stage>
 struct gemm_block_runner {
@@ -144,20 +272,13 @@ struct gemm_block_runner {
   std::uint32_t alpha;
 
   void operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
-                  std::uint8_t* scratch, std::uint8_t* apack) const noexcept {
+                  std::uint8_t* region) const noexcept {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc;
     alignas(64) std::int32_t tile[max_tile_elements];
     alignas(64) std::int32_t trow[max_tile_elements];
+    std::uint8_t* apack = region + p.off_apack;
     std::size_t ldu = 0;
-    const std::uint8_t* u = src.rows(ic, mc, scratch, ldu);
-    for (std::size_t it = 0; it < mc; it += mr) {
-      const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
-      for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
-        const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-        d.pack_a(u + it * ldu + kb * kc, ldu, rows, kcb,
-                 apack + (it / mr) * p.a_panel_stride + kb * p.a_kblock_stride);
-      }
-    }
+    pack_a_block(src, d, p, ic, mc, region + p.off_scratch, apack, ldu);
     for (std::size_t jt = jt0 * nr; jt < jt1 * nr && jt < n; jt += nr) {
       const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
       for (std::size_t it = 0; it < mc; it += mr) {
@@ -188,7 +309,9 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const kernels::ukernel_desc& d = *w.kernel();
   const std::size_t n = w.rows(), k = w.cols(), kc = w.kc();
   const std::size_t threads = ex ? ex->threads() : 1;
-  const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place(), threads);
+  bool grouped = false;
+  if constexpr (std::is_same<Stage, float_output>::value) grouped = out.w_group_scales != nullptr;
+  const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place(), threads, grouped);
   std::uint8_t* base = nullptr;
   LOWBIT_RETURN_IF_ERROR(ws.acquire(p.total, base));
   auto* rowsum = reinterpret_cast<std::uint32_t*>(base + p.off_rowsum);
@@ -203,40 +326,22 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   }
   make_coefficients(d, af, w.weight_format(), zeros, w.column_sums(), n, k, k_padded, rowcoef,
                     colconst);
+  if (grouped)  // the per-group constants are formed per block; keep beta_w'[n] instead
+    for (std::size_t j = 0; j < n; ++j)
+      colconst[j] = static_cast<std::uint32_t>(affine_of(w.weight_format()).beta - zeros.w_zero(j));
   const std::uint32_t alpha = static_cast<std::uint32_t>(affine_of(af).alpha) *
                               static_cast<std::uint32_t>(affine_of(w.weight_format()).alpha);
+  const std::size_t tiles = (n + d.nr - 1) / d.nr;
+  if constexpr (std::is_same<Stage, float_output>::value) {
+    if (out.w_group_scales != nullptr) {
+      const grouped_block_runner<Source> runner{src, out, w, d, p, rowcoef, colconst, alpha, af};
+      run_tasks(runner, p, base, m, tiles, ex);
+      return status::success();
+    }
+  }
   const gemm_block_runner<Source, Stage> runner{src,    out,     w,        d,    p,
                                                 rowsum, rowcoef, colconst, alpha};
-  const std::size_t tiles = (n + d.nr - 1) / d.nr;
-  const std::size_t m_blocks = (m + p.mc - 1) / p.mc;
-  if (threads <= 1) {
-    for (std::size_t ic = 0; ic < m; ic += p.mc)
-      runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads + p.off_scratch,
-             base + p.off_threads + p.off_apack);
-    return status::success();
-  }
-  // Tasks: M blocks times N chunks. With few M blocks (small M: GEMV, batch 8) N is split so
-  // every thread has work; each task packs its own A block (small when M is small).
-  std::size_t n_chunks = (2 * threads + m_blocks - 1) / m_blocks;
-  if (n_chunks > tiles) n_chunks = tiles;
-  struct job {
-    const gemm_block_runner<Source, Stage>* runner;
-    const gemm_plan* p;
-    std::uint8_t* base;
-    std::size_t m, tiles, n_chunks;
-  } j{&runner, &p, base, m, tiles, n_chunks};
-  ex->parallel_for(
-      m_blocks * n_chunks,
-      [](void* ctx, std::size_t i, std::size_t thread) {
-        const job& jb = *static_cast<const job*>(ctx);
-        const std::size_t ib = i / jb.n_chunks, c = i % jb.n_chunks;
-        const std::size_t ic = ib * jb.p->mc;
-        const std::size_t mc = (jb.m - ic) < jb.p->mc ? (jb.m - ic) : jb.p->mc;
-        std::uint8_t* region = jb.base + jb.p->off_threads + thread * jb.p->per_thread;
-        (*jb.runner)(ic, mc, c * jb.tiles / jb.n_chunks, (c + 1) * jb.tiles / jb.n_chunks,
-                     region + jb.p->off_scratch, region + jb.p->off_apack);
-      },
-      &j);
+  run_tasks(runner, p, base, m, tiles, ex);
   return status::success();
 }
 

@@ -30,6 +30,8 @@ struct dispatch_options {
   algorithm algo = algorithm::automatic;  // force an algorithm family
   const char* kernel_name = nullptr;      // force one kernel by name (tests, benchmarks)
   std::size_t m_hint = 0;                 // expected M, when known, for the shape heuristic
+  std::size_t k_group = 0;  // weights quantized in groups of k_group along K (per-group scales,
+                            // float_output::w_group_scales); 0: per channel only
 };
 
 namespace detail {
@@ -158,6 +160,8 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
     if (d.w_bits < w_bits || d.a_bits < a_bits) return;
     if (o.kernel_name != nullptr && std::strcmp(o.kernel_name, d.name) != 0) return;
     if (algo != algorithm::automatic && d.algo != algo) return;
+    // Grouped weights need one K block per group: the kernel's K step must divide the group.
+    if (o.k_group != 0 && (o.k_group % d.k_step != 0 || o.k_group > d.kc_max)) return;
     const double score = detail::expected_throughput(d, o.m_hint, n, k);
     if (score > best_score) {
       best = &d;
