@@ -16,6 +16,7 @@
 // x86 families (one line each): lookup table, bitplane, int8 dot.
 #include "lowbit/kernels/bitplane/bitplane_x86.hpp"
 #include "lowbit/kernels/dot/dot_x86.hpp"
+#include "lowbit/kernels/gemv/gemv_x86.hpp"
 #endif
 
 #if (defined(__aarch64__) ||                                                  \
@@ -36,6 +37,7 @@ inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcep
   // x86 family lists (one line each).
     kernels::bitplane::x86_ukernels(),
     kernels::dot::x86_ukernels(),
+    kernels::gemv::x86_ukernels(),
 #endif
 #if defined(LOWBIT_ARM_KERNELS)
   // Arm family lists (one line each).

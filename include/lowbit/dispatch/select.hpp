@@ -7,7 +7,9 @@
 // LOWBIT_ISA=scalar|sse4|avx2|avxvnni|avx512|avx512vnni|avx512icl|neon|neon_dotprod|...), and an
 // algorithm can be forced the same three ways (LOWBIT_ALGO=lut_actsum|lut_product|bitplane|
 // dot_i8|scalar). Among qualifying kernels the highest expected throughput wins: the kernel's
-// measured MACs per cycle, discounted by the work its tile and K step waste on this shape.
+// measured MACs per cycle, discounted by the work its tile and K step waste on this shape; when
+// pack_options::m_hint is set, also capped by the rate at which its weight bytes can be read
+// (small M is memory-bound: bit-dense kernels declare bytes_per_weight and win there).
 // LOWBIT_VERBOSE=1 logs every choice to stderr.
 #pragma once
 
@@ -127,13 +129,28 @@ inline isa host_isa() noexcept {
 
 namespace detail {
 
+// Bytes of weights per cycle one core streams from L3 (about 34 GB/s at 3.4 GHz, targets.md).
+constexpr double weight_bytes_per_cycle = 10.0;
+
 inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
                                   std::size_t k) noexcept {
   // Work wasted on padding: a tile or K step larger than the problem computes zeros.
   double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
                static_cast<double>(k) / static_cast<double>(kernels::round_up(k, d.k_step));
   if (m != 0) eff *= static_cast<double>(m) / static_cast<double>(kernels::round_up(m, d.mr));
-  return static_cast<double>(d.macs_per_cycle) * eff;
+  const double compute = static_cast<double>(d.macs_per_cycle) * eff;
+  if (m == 0) return compute;
+  // Small M (GEMV, batch decoding): a call reads every weight once and does only m MACs with it,
+  // so time = max(MACs / compute rate, weight bytes / bandwidth). In MACs per cycle that caps
+  // the rate at m * bandwidth / bytes_per_weight (undeclared: one byte, bitplane: w_bits / 8). The
+  // cap only binds for m below about 13 on one-byte panels; ties (equally memory-bound kernels) go
+  // to the faster compute rate through a tiny second term. Bitplane panels are bit-dense by
+  // construction (w_bits planes of one bit per weight).
+  const double bpw = d.bytes_per_weight > 0.0f       ? static_cast<double>(d.bytes_per_weight)
+                     : d.algo == algorithm::bitplane ? d.w_bits / 8.0
+                                                     : 1.0;
+  const double memory = static_cast<double>(m) * weight_bytes_per_cycle / bpw;
+  return (compute < memory ? compute : memory) + 1e-6 * compute;
 }
 
 template <class F>

@@ -3,7 +3,8 @@
 // Dispatch reaches them only when pack_options::m_hint is set and small: their declared
 // bytes_per_weight (B / 8) lets select.hpp's time model see that at M = 1..8 reading the
 // weights costs more than the MACs (see docs/gemv.md). macs_per_cycle: measured by
-// bench/ukernels/bench_gemv_x86.cpp on cache-resident panels (N = 256, K = 2048, pinned).
+// bench/ukernels/bench_gemv_x86.cpp on cache-resident panels (N = 256, K = 2048, pinned,
+// median of 5, g++ 12).
 #pragma once
 
 #if defined(__x86_64__)
@@ -41,17 +42,17 @@ constexpr ukernel_desc gemv_desc(const char* name, feature_set f, int wb, int mr
 inline ukernel_list x86_ukernels() noexcept {
   static const ukernel_desc list[] = {
       gemv_desc<gemv_vnni_avx512<1, 1, 4, 2>>("gemv_w1a8_1x64c16__avx512vnni",
-                                              avx512vnni_gemv_features, 1, 1, 30.0f),
+                                              avx512vnni_gemv_features, 1, 1, 56.0f),
       gemv_desc<gemv_vnni_avx512<2, 1, 4, 2>>("gemv_w2a8_1x64c8__avx512vnni",
                                               avx512vnni_gemv_features, 2, 1, 60.0f),
       gemv_desc<gemv_vnni_avx512<4, 1, 4, 2>>("gemv_w4a8_1x64c8__avx512vnni",
-                                              avx512vnni_gemv_features, 4, 1, 60.0f),
+                                              avx512vnni_gemv_features, 4, 1, 52.0f),
       gemv_desc<gemv_vnni_avx512<1, 8, 2, 1>>("gemv_w1a8_8x32c16__avx512vnni",
-                                              avx512vnni_gemv_features, 1, 8, 90.0f),
+                                              avx512vnni_gemv_features, 1, 8, 96.0f),
       gemv_desc<gemv_vnni_avx512<2, 8, 2, 1>>("gemv_w2a8_8x32c8__avx512vnni",
-                                              avx512vnni_gemv_features, 2, 8, 100.0f),
+                                              avx512vnni_gemv_features, 2, 8, 103.0f),
       gemv_desc<gemv_vnni_avx512<4, 8, 2, 1>>("gemv_w4a8_8x32c4__avx512vnni",
-                                              avx512vnni_gemv_features, 4, 8, 100.0f),
+                                              avx512vnni_gemv_features, 4, 8, 101.0f),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
