@@ -41,3 +41,4 @@ if(NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AN
     message(STATUS "lowbit: qemu-x86_64 not found; older-CPU dispatch tests skipped")
   endif()
 endif()
+include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake)  # libFuzzer targets (LOWBIT_BUILD_FUZZERS)

@@ -1,0 +1,20 @@
+# libFuzzer targets (tests/fuzz/fuzz_*.cpp), built only with Clang and -DLOWBIT_BUILD_FUZZERS=ON.
+# scripts/fuzz configures its own build tree with them and runs each for a bounded time.
+option(LOWBIT_BUILD_FUZZERS "Build the libFuzzer targets (Clang only)" OFF)
+if(LOWBIT_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(WARNING "lowbit: LOWBIT_BUILD_FUZZERS needs Clang (libFuzzer); fuzzers skipped")
+  else()
+    file(GLOB LOWBIT_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/fuzz_*.cpp)
+    foreach(src ${LOWBIT_FUZZ_SOURCES})
+      get_filename_component(name ${src} NAME_WE)
+      add_executable(${name} ${src})
+      target_link_libraries(${name} PRIVATE lowbit::lowbit)
+      lowbit_warnings(${name})
+      # -O1 -g: fast enough to fuzz, precise enough to debug; UBSan findings abort (no recover).
+      target_compile_options(${name} PRIVATE -O1 -g -fno-omit-frame-pointer
+                             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+      target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    endforeach()
+  endif()
+endif()
