@@ -86,11 +86,12 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.k = k;
   p.kc = kc;
   p.k_blocks = (k + kc - 1) / kc;
-  // MC: keep the A block (u-code scratch plus packed panels) around 256 KiB, within L2.
+  // MC: keep the A block (u-code scratch plus packed panels) around 1 MiB, within L2, and at
+  // most 1024 rows; always a multiple of MR (the workspace holds mc / MR micro-panels).
   std::size_t mc = (std::size_t{1024} << 10) / (2 * k + 1);
+  if (mc > 1024) mc = 1024;
   mc = mc / d.mr * d.mr;
   if (mc < d.mr) mc = d.mr;
-  if (mc > 1024) mc = 1024;
   const std::size_t m_rounded = kernels::round_up(m, d.mr);
   p.mc = mc < m_rounded ? mc : m_rounded;
   p.a_kblock_stride = round64(d.a_panel_bytes(kc));
