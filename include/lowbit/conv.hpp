@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
@@ -199,18 +200,50 @@ struct im2col_source {
 
   const std::uint8_t* rows(std::size_t r0, std::size_t nr, std::uint8_t* scratch,
                            std::size_t& ld) const noexcept {
-    const std::size_t cg = p->in_per_group();
+    const std::size_t cg = p->in_per_group(), kw = p->kernel_w;
     ld = p->taps() * cg;
     const u_transform t = make_u_transform(f);
+    // One kernel row of taps is contiguous in the input when it is undilated, fully inside and
+    // the group spans all channels: then it is one conversion of kw * cg bytes.
+    const bool rows_contiguous = p->dilation_w == 1 && cg == in.c;
+    std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
     for (std::size_t r = 0; r < nr; ++r) {
       std::uint8_t* out = scratch + r * ld;
-      for_each_tap(r0 + r, [&](std::size_t tap, bool inside, std::size_t pixel) {
-        std::uint8_t* dst = out + tap * cg;
-        if (inside)
-          convert_row_bytes(t, input + pixel * in.c + group * cg, cg, dst);
-        else
-          for (std::size_t c = 0; c < cg; ++c) dst[c] = pad.u;
-      });
+      const std::ptrdiff_t ix0 =
+          static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+      const bool x_inside =
+          ix0 >= 0 && ix0 + static_cast<std::ptrdiff_t>((kw - 1) * p->dilation_w) <
+                          static_cast<std::ptrdiff_t>(in.w);
+      for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
+        std::uint8_t* dst = out + ky * kw * cg;
+        const std::ptrdiff_t iy =
+            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+            static_cast<std::ptrdiff_t>(p->pad_top);
+        if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) {
+          std::memset(dst, pad.u, kw * cg);
+          continue;
+        }
+        const std::uint8_t* row_in =
+            input + ((b * in.h + static_cast<std::size_t>(iy)) * in.w) * in.c + group * cg;
+        if (x_inside && rows_contiguous) {
+          convert_row_bytes(t, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg, dst);
+          continue;
+        }
+        for (std::size_t kx = 0; kx < kw; ++kx) {
+          const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx * p->dilation_w);
+          if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(in.w))
+            std::memset(dst + kx * cg, pad.u, cg);
+          else
+            convert_row_bytes(t, row_in + static_cast<std::size_t>(ix) * in.c, cg, dst + kx * cg);
+        }
+      }
+      if (++ox == out_w) {
+        ox = 0;
+        if (++oy == out_h) {
+          oy = 0;
+          ++b;
+        }
+      }
     }
     return scratch;
   }
@@ -378,12 +411,27 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   if (static_cast<std::int64_t>(taps * cg) > kmax)
     return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(taps * cg), kmax};
 
-  // Validate the whole input first (nothing is written on error) and keep per-pixel sums.
+  // Scratch, all from the caller's workspace (no allocation once it has grown): per-pixel sums,
+  // then either the depthwise buffers or the GEMM driver's own workspace.
   const std::size_t groups_scanned = p.depthwise() ? 1 : p.groups;
-  aligned_buffer sums_buf;
-  if (!sums_buf.allocate(groups_scanned * pixels * sizeof(std::uint32_t) + 64))
-    return {errc::out_of_memory, "conv pixel sums"};
-  auto* sums = reinterpret_cast<std::uint32_t*>(sums_buf.data());
+  const std::size_t oc = p.out_channels;
+  const std::size_t sums_bytes = round64(groups_scanned * pixels * sizeof(std::uint32_t));
+  std::size_t rest = 0;
+  if (p.depthwise()) {
+    rest = round64(pixels * in.c * sizeof(std::int16_t)) +  // centered activations
+           round64(taps * oc * sizeof(std::int16_t)) +      // w - w_zero
+           round64(oc * sizeof(std::int32_t));              // accumulators
+  } else {
+    const packed_weights& pw0 = conv_access::groups(w)[0];
+    rest = make_plan(*pw0.kernel(), m, pw0.rows(), pw0.cols(), pw0.kc(), true,
+                     ex ? ex->threads() : 1, false)
+               .total +
+           2 * cache_line;
+  }
+  std::uint8_t* base = nullptr;
+  LOWBIT_RETURN_IF_ERROR(ws.acquire(sums_bytes + rest, base));
+  auto* sums = reinterpret_cast<std::uint32_t*>(base);
+  // Validate the whole input first (nothing is written on error) and keep per-pixel sums.
   for (std::size_t g = 0; g < groups_scanned; ++g) {
     const std::size_t width = p.depthwise() ? in.c : cg;
     const matrix_ref view{input + g * cg, pixels, width, in.c, storage::one_per_byte};
@@ -392,30 +440,38 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   const pad_code pad = make_pad_code(af, z.a_zero);
   const std::int32_t* tap_sums = conv_access::tap_sums(w);
 
+  if (p.depthwise() && (max_abs_centered(af, z.a_zero) > 32767 || wmax > 32767))
+    return {errc::invalid_argument, "zero points (depthwise needs |value - zero| < 2^15)",
+            z.a_zero};
   if (p.depthwise()) {
-    // Direct depthwise: per output pixel, per tap, a multiply-add across channels.
-    const std::size_t oc = p.out_channels, mult = ng;
+    // Direct depthwise: the input's centered values (a - a_zero) once as int16, the weights'
+    // (w - w_zero) once per call, then per output pixel and inside tap one multiply-add per
+    // channel over contiguous int16 (padded taps are real zero: they add nothing).
+    const std::size_t mult = ng;
+    auto* a16 = reinterpret_cast<std::int16_t*>(base + sums_bytes);
+    auto* w16 = reinterpret_cast<std::int16_t*>(base + sums_bytes +
+                                                round64(pixels * in.c * sizeof(std::int16_t)));
+    auto* acc = reinterpret_cast<std::int32_t*>(reinterpret_cast<std::uint8_t*>(w16) +
+                                                round64(taps * oc * sizeof(std::int16_t)));
     const affine_map ma = affine_of(af);
-    const std::int16_t* wv = conv_access::depthwise_values(w);
-    aligned_buffer acc_buf, zw_buf;
-    if (!acc_buf.allocate(oc * sizeof(std::int32_t) + 64) ||
-        !zw_buf.allocate(oc * sizeof(std::int32_t) + 64))
-      return {errc::out_of_memory, "depthwise accumulators"};
-    auto* acc = reinterpret_cast<std::int32_t*>(acc_buf.data());
-    auto* zw = reinterpret_cast<std::int32_t*>(zw_buf.data());
-    for (std::size_t c = 0; c < oc; ++c) zw[c] = z.w_zero(c);
     const u_transform t = make_u_transform(af);
+    for (std::size_t i = 0; i < pixels * in.c; ++i)
+      a16[i] = static_cast<std::int16_t>(ma.alpha * byte_to_u(t, input[i]) + ma.beta - z.a_zero);
+    const std::int16_t* wv = conv_access::depthwise_values(w);
+    for (std::size_t tp = 0; tp < taps; ++tp)
+      for (std::size_t c = 0; c < oc; ++c)
+        w16[tp * oc + c] = static_cast<std::int16_t>(wv[tp * oc + c] - z.w_zero(c));
     const im2col_source geo{input, in, &p, af, 0, oh, ow, pad, sums, tap_sums, &z};
     for (std::size_t r = 0; r < m; ++r) {
       for (std::size_t c = 0; c < oc; ++c) acc[c] = 0;
-      // Padded taps hold real zero: they contribute nothing, so only inside taps are summed.
       geo.for_each_tap(r, [&](std::size_t tap, bool inside, std::size_t pixel) {
         if (!inside) return;
-        const std::int16_t* wt = wv + tap * oc;
-        const std::uint8_t* x = input + pixel * in.c;
-        for (std::size_t c = 0; c < oc; ++c) {
-          const std::int32_t a = ma.alpha * byte_to_u(t, x[c / mult]) + ma.beta - z.a_zero;
-          acc[c] += a * (wt[c] - zw[c]);
+        const std::int16_t* wt = w16 + tap * oc;
+        const std::int16_t* x = a16 + pixel * in.c;
+        if (mult == 1) {
+          for (std::size_t c = 0; c < oc; ++c) acc[c] += std::int32_t{x[c]} * wt[c];
+        } else {
+          for (std::size_t c = 0; c < oc; ++c) acc[c] += std::int32_t{x[c / mult]} * wt[c];
         }
       });
       store_row(out, oc, r, 0, oc, acc);
@@ -423,6 +479,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     return status::success();
   }
 
+  workspace gemm_ws(base + sums_bytes, rest);
   const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                       p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
   for (std::size_t g = 0; g < p.groups; ++g) {
@@ -431,10 +488,10 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     if (direct) {
       const matrix_ref a{input + g * cg, m, cg, in.c, storage::one_per_byte};
       const matrix_source src{&a, af};
-      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws, ex));
+      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     } else {
       const im2col_source src{input, in, &p, af, g, oh, ow, pad, sums + g * pixels, tap_sums, &z};
-      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, ws, ex));
+      LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     }
   }
   return status::success();

@@ -193,6 +193,20 @@ inline status validate_stage(const quantized_output& o, std::size_t, std::size_t
     return {errc::dimension_mismatch, "out.multiplier_count",
             static_cast<std::int64_t>(o.multiplier_count), static_cast<std::int64_t>(n)};
   if (o.clamp_min > o.clamp_max) return {errc::invalid_argument, "out.clamp_min", o.clamp_min};
+  // The clamp range must hold a value of the output format (odd values for odd-symmetric),
+  // else requantize_one would clamp to a value with no code and emit a byte outside the format.
+  std::int64_t lo = min_value(o.out_format), hi = max_value(o.out_format);
+  if (o.clamp_min > lo) lo = o.clamp_min;
+  if (o.clamp_max < hi) hi = o.clamp_max;
+  if (o.out_format.enc == encoding::odd_symmetric) {
+    if ((lo & 1) == 0) ++lo;
+    if ((hi & 1) == 0) --hi;
+  }
+  if (lo > hi)
+    return o.clamp_max < min_value(o.out_format) ? status{errc::invalid_argument, "out.clamp_max",
+                                                          o.clamp_max, min_value(o.out_format)}
+                                                 : status{errc::invalid_argument, "out.clamp_min",
+                                                          o.clamp_min, max_value(o.out_format)};
   return validate_zeros(o.zeros, n);
 }
 
@@ -218,8 +232,30 @@ inline void store_row(const float_output& o, std::size_t n_total, std::size_t m,
 
 inline void store_row(const quantized_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
                       std::size_t len, const std::int32_t* t) noexcept {
+  // requantize_one's rule with everything per format hoisted out of the loop.
   std::uint8_t* dst = o.data + m * (o.ld ? o.ld : n_total) + n0;
-  for (std::size_t j = 0; j < len; ++j) dst[j] = requantize_one(o, t[j], n0 + j);
+  const format f = o.out_format;
+  const bool odd = f.enc == encoding::odd_symmetric;
+  std::int64_t lo = min_value(f), hi = max_value(f);
+  if (o.clamp_min > lo) lo = o.clamp_min;
+  if (o.clamp_max < hi) hi = o.clamp_max;
+  if (odd) {
+    if ((lo & 1) == 0) ++lo;
+    if ((hi & 1) == 0) --hi;
+  }
+  const std::int64_t mask = static_cast<std::int64_t>(code_mask(f));
+  const bool per_channel = o.multiplier_count != 1;
+  for (std::size_t j = 0; j < len; ++j) {
+    const std::size_t n = n0 + j;
+    const std::uint32_t xb =
+        static_cast<std::uint32_t>(t[j]) + static_cast<std::uint32_t>(o.bias ? o.bias[n] : 0);
+    std::int64_t v = std::int64_t{apply_multiplier(static_cast<std::int32_t>(xb),
+                                                   o.multipliers[per_channel ? n : 0])} +
+                     o.out_zero;
+    if (odd && (v & 1) == 0) v += v >= 0 ? 1 : -1;
+    v = v < lo ? lo : (v > hi ? hi : v);
+    dst[j] = static_cast<std::uint8_t>(odd ? (v + mask) >> 1 : v);
+  }
 }
 
 }  // namespace detail
