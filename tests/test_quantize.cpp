@@ -90,16 +90,15 @@ TEST_CASE("pack_weights_from_float matches quantize-then-pack and dequantizes ex
   REQUIRE(gemm(codes(a.data(), m, k), af, pw, o).ok());
   std::vector<std::uint8_t> q(n * k);
   std::vector<quant_params> params(n);
-  REQUIRE(choose_quant_params_per_channel(w.data(), n, k, k, wf, quant_mode::symmetric,
-                                          params.data())
-              .ok());
+  REQUIRE(
+      choose_quant_params_per_channel(w.data(), n, k, k, wf, quant_mode::symmetric, params.data())
+          .ok());
   REQUIRE(quantize_per_channel(w.data(), n, k, k, wf, params.data(), q.data(), k).ok());
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
       double s = 0;
       for (std::size_t x = 0; x < k; ++x)
-        s += 0.01 * (a[i * k + x] - 3.0) * params[j].scale *
-             static_cast<std::int8_t>(q[j * k + x]);
+        s += 0.01 * (a[i * k + x] - 3.0) * params[j].scale * static_cast<std::int8_t>(q[j * k + x]);
       REQUIRE(out[i * n + j] == Approx(s).epsilon(1e-5).margin(1e-5));
     }
 }
