@@ -15,6 +15,22 @@ INT8_PEERS = ("onednn", "xnnpack", "gemmlowp", "qnnpack")
 FP32_PEERS = ("eigen", "openblas")
 
 
+def load_kernels(paths):
+    """Microkernel benchmark rows with MAC/cycle and their method's ceiling (median rows)."""
+    out = []
+    for p in paths:
+        with open(p) as f:
+            data = json.load(f)
+        for b in data.get("benchmarks", []):
+            agg = b.get("aggregate_name")
+            if (agg and agg != "median") or b.get("error_occurred"):
+                continue
+            if "MAC/cycle" in b and b.get("ceiling"):
+                name = re.sub(r"_median$", "", b.get("run_name", b["name"]))
+                out.append((name, b["MAC/cycle"], b["ceiling"]))
+    return out
+
+
 def load(paths):
     rows = []
     context = {}
@@ -70,6 +86,8 @@ def main():
     ap.add_argument("--tag", default="run")
     ap.add_argument("--command", default="")
     ap.add_argument("--no-chart", action="store_true")
+    ap.add_argument("--kernels", nargs="*", default=[],
+                    help="microkernel benchmark JSON (MAC/cycle vs ceiling: the roofline table)")
     ap.add_argument("json", nargs="+")
     args = ap.parse_args()
     rows, context = load(args.json)
@@ -108,6 +126,14 @@ def main():
                 continue
             mark = " (best int8)" if p == b8name else (" (best fp32)" if p == bfname else "")
             lines.append(f"| {p}{mark} | {fmt(g)} | | | |")
+    kernels = load_kernels(args.kernels) if args.kernels else []
+    if kernels:
+        lines.append("\n## Microkernels against their method's ceiling on this core\n")
+        lines.append("Cache-resident panels; MAC/cycle from the measured clock (thread CPU time).\n")
+        lines.append("| kernel | MAC/cycle | ceiling | % of ceiling |")
+        lines.append("|---|---:|---:|---:|")
+        for name, mpc, ceil in kernels:
+            lines.append(f"| {name} | {mpc:.1f} | {ceil:.1f} | {100 * mpc / ceil:.0f}% |")
     report = "\n".join(lines) + "\n"
     os.makedirs(args.out_dir, exist_ok=True)
     md = os.path.join(args.out_dir, f"report-{args.tag}.md")
@@ -140,6 +166,21 @@ def main():
     png = os.path.join(args.out_dir, f"speedup-{args.tag}.png")
     fig.savefig(png, dpi=110)
     print(f"chart: {png}")
+    if kernels:
+        fig, ax = plt.subplots(figsize=(10, max(4, 0.22 * len(kernels))))
+        ys = list(range(len(kernels)))
+        ax.barh(ys, [c for _, _, c in kernels], color="#dddddd", label="method ceiling")
+        ax.barh(ys, [m for _, m, _ in kernels], color="#3070b0", label="measured")
+        ax.set_yticks(ys)
+        ax.set_yticklabels([n for n, _, _ in kernels], fontsize=6)
+        ax.invert_yaxis()
+        ax.set_xlabel("MACs per cycle (one core)")
+        ax.set_title("lowbit microkernels against their method's ceiling")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        png = os.path.join(args.out_dir, f"roofline-{args.tag}.png")
+        fig.savefig(png, dpi=110)
+        print(f"chart: {png}")
     return 0
 
 
