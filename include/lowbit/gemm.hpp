@@ -157,13 +157,14 @@ inline workspace& thread_workspace() noexcept {
 }  // namespace detail
 
 // Scratch bytes a gemm call with M rows of activations needs (for a caller-owned workspace),
-// on `threads` threads.
+// on `threads` threads. Weights packed with k_group count the per-group row sums that a
+// float_output with w_group_scales needs (more than other stages use).
 inline std::size_t gemm_workspace_size(const packed_weights& w, std::size_t m,
                                        bool activations_need_conversion = true,
                                        std::size_t threads = 1) noexcept {
   if (w.empty() || m == 0) return 0;
   return detail::make_plan(*w.kernel(), m, w.rows(), w.cols(), w.kc(), activations_need_conversion,
-                           threads)
+                           threads, w.k_group() != 0)
              .total +
          detail::cache_line;
 }
