@@ -42,3 +42,15 @@ if(NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AN
   endif()
 endif()
 include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake)  # libFuzzer targets (LOWBIT_BUILD_FUZZERS)
+
+# Static dispatch: a -march build that detects nothing at run time picks kernels from the
+# compile-time feature set only (here x86-64-v3, i.e. AVX2; the suite's GEMM tests run on it).
+if(NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND
+   LOWBIT_SANITIZE STREQUAL "")
+  add_executable(test_static_dispatch test_gemm.cpp)
+  target_link_libraries(test_static_dispatch PRIVATE lowbit_test_main)
+  target_compile_definitions(test_static_dispatch PRIVATE LOWBIT_STATIC_DISPATCH=1)
+  target_compile_options(test_static_dispatch PRIVATE -march=x86-64-v3)
+  lowbit_warnings(test_static_dispatch)
+  add_test(NAME static_dispatch:avx2 COMMAND test_static_dispatch)
+endif()

@@ -2,7 +2,9 @@
 //   LOWBIT_NO_THREADS   no std::thread / thread_local (bare-metal newlib has no gthreads)
 //   LOWBIT_NO_GETENV    ignore LOWBIT_ISA / LOWBIT_ALGO / LOWBIT_VERBOSE
 //   LOWBIT_PORTABLE     compile only the portable scalar kernels (no SIMD, no target attributes)
-//   LOWBIT_EXCEPTIONS   (status.hpp) set when the compiler has exceptions on
+//   LOWBIT_STATIC_DISPATCH  no run-time CPU detection: use what -march promised
+//   (dispatch/cpu_features) LOWBIT_EXCEPTIONS   (status.hpp) set when the compiler has exceptions
+//   on
 #pragma once
 
 #include <cstddef>

@@ -167,10 +167,16 @@ inline feature_set detect_runtime_features() noexcept {
   return f | compile_time_features();
 }
 
-// Detected once, then cached (thread-safe static initialisation).
+// Detected once, then cached (thread-safe static initialisation). With LOWBIT_STATIC_DISPATCH
+// (for builds with -march=... for a known target) nothing is detected at run time: the features
+// are exactly what the compiler was told to assume, so the choice is fixed at compile time.
 inline feature_set host_features() noexcept {
+#if defined(LOWBIT_STATIC_DISPATCH)
+  return compile_time_features();
+#else
   static const feature_set f = detect_runtime_features();
   return f;
+#endif
 }
 
 }  // namespace detail
