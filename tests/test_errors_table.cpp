@@ -20,7 +20,7 @@ namespace {
 
 const format u2{2, encoding::unsigned_int}, s2{2, encoding::signed_int};
 const format u8{8, encoding::unsigned_int}, t2{2, encoding::ternary};
-const std::size_t big = std::size_t{1} << 41;  // times 2^24 rows overflows size_t
+const std::size_t big = SIZE_MAX / 8;  // times 2^24 rows overflows size_t (32 and 64 bits)
 const std::size_t above_i32 = std::size_t{1} << 31;
 
 struct row {
@@ -308,11 +308,11 @@ TEST_CASE("errors table: pack_conv_weights and conv2d", "[errors][table]") {
       {"no output", conv2d(x.data(), {2, 2, 4, 8}, u2, pw, o), errc::invalid_dimension,
        "output size (kernel larger than padded input)"},
       {"pixels overflow",
-       conv2d(x.data(), {std::size_t{1} << 40, std::size_t{1} << 30, 3, 8}, u2, pw_padded, o),
+       conv2d(x.data(), {SIZE_MAX / 2, std::size_t{1} << 30, 3, 8}, u2, pw_padded, o),
        errc::size_overflow, "input shape"},
       // Regression (fuzz finding): batch * out_h wrapped unchecked before the * out_w check.
       {"batch * out_h overflow",
-       conv2d(x.data(), {std::size_t{1} << 40, 1, 3, 8}, u2, pw_padded, o), errc::size_overflow,
+       conv2d(x.data(), {SIZE_MAX / 64, 1, 3, 8}, u2, pw_padded, o), errc::size_overflow,
        "input shape"},
       {"stage", conv2d(x.data(), in, u2, pw, int32_output{nullptr}), errc::null_pointer,
        "out.data"},
@@ -329,7 +329,7 @@ TEST_CASE("errors table: quantization helpers", "[errors][table]") {
   packed_weights pw;
   float scales[4];
   std::int32_t zeros[4];
-  const std::size_t huge = std::size_t{1} << 33;
+  const std::size_t huge = SIZE_MAX / 4 + 1;  // huge * huge overflows size_t
   check_table({
       {"choose bits",
        choose_quant_params(x, 4, {0, encoding::signed_int}, quant_mode::symmetric, qp),
