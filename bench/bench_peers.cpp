@@ -5,12 +5,30 @@
 //   taskset -c 1 ./bench_peers --benchmark_filter='/3136x64x576$' --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <string>
 #include <tuple>
 
 #include "peers/shapes.hpp"
+
+// Each peer is compiled in when peers.cmake found it (LOWBIT_HAVE_<PEER>=1); 0 otherwise.
+#ifndef LOWBIT_HAVE_ONEDNN
+#define LOWBIT_HAVE_ONEDNN 0
+#endif
+#ifndef LOWBIT_HAVE_XNNPACK
+#define LOWBIT_HAVE_XNNPACK 0
+#endif
+#ifndef LOWBIT_HAVE_QNNPACK
+#define LOWBIT_HAVE_QNNPACK 0
+#endif
+#ifndef LOWBIT_HAVE_GEMMLOWP
+#define LOWBIT_HAVE_GEMMLOWP 0
+#endif
+#ifndef LOWBIT_HAVE_EIGEN
+#define LOWBIT_HAVE_EIGEN 0
+#endif
 
 #if LOWBIT_HAVE_ONEDNN
 #include "peers/onednn.hpp"
@@ -86,6 +104,15 @@ void register_peer(const char* peer_name, const GemmShape& s) {
       ->Unit(benchmark::kMicrosecond);
 }
 
+}  // namespace
+
+// Declared even when no peer is compiled in, so the alias below always names something.
+namespace lowbit_bench {
+namespace peers {}
+}  // namespace lowbit_bench
+
+namespace {
+
 void register_shape(const GemmShape& s) {
   namespace p = lowbit_bench::peers;
   (void)s;
@@ -122,6 +149,19 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) +
                                             "." + std::to_string(v->patch));
 #endif
+  // Say which peers this binary has: a missing one is skipped, not an error.
+  struct peer_state {
+    const char* name;
+    bool built;
+  };
+  const peer_state peer_list[] = {{"oneDNN (libdnnl-dev)", LOWBIT_HAVE_ONEDNN != 0},
+                                  {"XNNPACK (libxnnpack-dev)", LOWBIT_HAVE_XNNPACK != 0},
+                                  {"QNNPACK (libtorch-dev 1.13)", LOWBIT_HAVE_QNNPACK != 0},
+                                  {"gemmlowp (libgemmlowp-dev)", LOWBIT_HAVE_GEMMLOWP != 0},
+                                  {"Eigen (libeigen3-dev)", LOWBIT_HAVE_EIGEN != 0}};
+  for (const peer_state& ps : peer_list)
+    if (!ps.built)
+      std::fprintf(stderr, "bench_peers: %s not found at build time: skipped\n", ps.name);
   namespace sh = lowbit_bench::shapes;
   for (const auto& s : sh::kSquare) register_shape(s);
   for (const auto& s : sh::kResnet18) register_shape(s);
