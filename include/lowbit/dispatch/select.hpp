@@ -138,7 +138,13 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
   double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
                static_cast<double>(k) / static_cast<double>(kernels::round_up(k, d.k_step));
   if (m != 0) eff *= static_cast<double>(m) / static_cast<double>(kernels::round_up(m, d.mr));
-  const double compute = static_cast<double>(d.macs_per_cycle) * eff;
+  // Per-call A packing, paid once per activation element and amortised over the N columns:
+  // rate = 1 / (1 / kernel rate + pack cycles per element / N).
+  const double kernel_rate = static_cast<double>(d.macs_per_cycle) * eff;
+  const double compute = kernel_rate > 0
+                             ? 1.0 / (1.0 / kernel_rate + static_cast<double>(d.a_pack_cycles) /
+                                                              static_cast<double>(n ? n : 1))
+                             : 0.0;
   if (m == 0) return compute;
   // Small M (GEMV, batch decoding): a call reads every weight once and does only m MACs with it,
   // so time = max(MACs / compute rate, weight bytes / bandwidth). In MACs per cycle that caps

@@ -98,6 +98,10 @@ struct ukernel_desc {
   // Bytes of packed weight panel per weight (B / 8 for bit-dense panels). 0: not declared, taken
   // as one byte per code. Only the small-M time model in dispatch/select.hpp reads it.
   float bytes_per_weight = 0.0f;
+  // Cycles the A packer spends per activation code (per call; measured, docs/performance.md).
+  // Packing is paid once per element of A and amortised over N columns, so a kernel with a fast
+  // inner loop but a costly packer (activation-sum tables) only wins when N is large.
+  float a_pack_cycles = 0.25f;
 };
 
 // A list of kernels, as each family header exposes it.
