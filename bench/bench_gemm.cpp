@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,10 +55,19 @@ void bench_gemm(benchmark::State& state, cell c, const char* shape, long m, long
       benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Network layers repeat shapes: each M x N x K is registered once (the first layer's name).
+std::set<std::string>& registered_shapes() {
+  static std::set<std::string> s;
+  return s;
+}
+
 template <class Shapes>
 void register_all(const Shapes& shapes) {
-  for (const cell c : kCells)
-    for (const auto& sh : shapes) {
+  for (const auto& sh : shapes) {
+    const std::string key =
+        std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" + std::to_string(sh.K);
+    if (!registered_shapes().insert(key).second) continue;
+    for (const cell c : kCells) {
       const std::string name = "lowbit/w" + std::to_string(c.w) + "a" + std::to_string(c.a) + "/" +
                                std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" +
                                std::to_string(sh.K);
@@ -65,6 +75,7 @@ void register_all(const Shapes& shapes) {
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }
+  }
 }
 
 const int registered = [] {
@@ -75,6 +86,10 @@ const int registered = [] {
   register_all(s::kResnet18);
   register_all(s::kSquare);
   register_all(s::kGemv);
+  // ResNet-50, VGG-16 and MobileNetV2 convolutions as im2col GEMMs (scripts/bench --networks).
+  register_all(s::kResnet50Convs);
+  register_all(s::kVgg16Convs);
+  register_all(s::kMobilenetV2Convs);
   return 0;
 }();
 

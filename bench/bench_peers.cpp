@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 
@@ -113,6 +114,10 @@ namespace peers {}
 
 namespace {
 
+std::string shape_key(const GemmShape& s) {
+  return std::to_string(s.M) + "x" + std::to_string(s.N) + "x" + std::to_string(s.K);
+}
+
 void register_shape(const GemmShape& s) {
   namespace p = lowbit_bench::peers;
   (void)s;
@@ -166,6 +171,18 @@ int main(int argc, char** argv) {
   for (const auto& s : sh::kSquare) register_shape(s);
   for (const auto& s : sh::kResnet18) register_shape(s);
   for (const auto& s : sh::kGemv) register_shape(s);
+  // Network layers as im2col GEMMs, each distinct M x N x K once (scripts/bench --networks).
+  std::set<std::string> seen;
+  for (const auto& s : sh::kSquare) seen.insert(shape_key(s));
+  for (const auto& s : sh::kResnet18) seen.insert(shape_key(s));
+  for (const auto& s : sh::kGemv) seen.insert(shape_key(s));
+  auto add = [&](const auto& shapes) {
+    for (const auto& s : shapes)
+      if (seen.insert(shape_key(s)).second) register_shape(s);
+  };
+  add(sh::kResnet50Convs);
+  add(sh::kVgg16Convs);
+  add(sh::kMobilenetV2Convs);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
