@@ -14,7 +14,10 @@ if(NOT CMAKE_CROSSCOMPILING AND LOWBIT_SANITIZE STREQUAL "")
     add_test(NAME consumer:${mode}
              COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/consumers/run ${mode} ${PROJECT_SOURCE_DIR}
                      ${CMAKE_CURRENT_BINARY_DIR}/consumer-${mode})
-    set_tests_properties(consumer:${mode} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+    # The consumers build with this build's generator and compiler (a fresh machine may have
+    # Ninja and no make).
+    set_tests_properties(consumer:${mode} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+      ENVIRONMENT "CMAKE_GENERATOR=${CMAKE_GENERATOR};CXX=${CMAKE_CXX_COMPILER}")
   endforeach()
 endif()
 
