@@ -19,8 +19,12 @@ def load_kernels(paths):
     """Microkernel benchmark rows with MAC/cycle and their method's ceiling (median rows)."""
     out = []
     for p in paths:
-        with open(p) as f:
-            data = json.load(f)
+        try:
+            with open(p) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            print(f"note: {p} has no benchmark results; skipped", file=sys.stderr)
+            continue
         for b in data.get("benchmarks", []):
             agg = b.get("aggregate_name")
             if (agg and agg != "median") or b.get("error_occurred"):
