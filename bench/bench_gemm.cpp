@@ -1,98 +1,10 @@
-// lowbit GEMM benchmarks: every (weight, activation) cell users ask for, on the shared shape lists
-// (square, ResNet-18 convolutions as im2col GEMMs, GEMV and batch-8 4096 x 4096), weights packed
-// outside the timed loop, int32 output. Names: lowbit/w<W>a<A>/<M>x<N>x<K> (as the peers', so
-// scripts/bench can join them); the label is "<shape name> <kernel name>".
-// GOPS = 2*M*N*K per second. Respects LOWBIT_ISA / LOWBIT_ALGO, so one binary measures any path.
+// lowbit's GEMM benchmarks on their own (see gemm_benchmarks.hpp; bench_peers has them too).
 #include <benchmark/benchmark.h>
 
-#include <cstdint>
-#include <cstdlib>
-#include <random>
-#include <set>
-#include <string>
-#include <vector>
-
-#include "lowbit/gemm.hpp"
-#include "peers/shapes.hpp"
+#include "gemm_benchmarks.hpp"
 
 namespace {
-
-struct cell {
-  int w, a;
-};
-constexpr cell kCells[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4},
-                           {3, 3}, {4, 4}, {4, 8}, {2, 8}, {8, 8}};
-
-void bench_gemm(benchmark::State& state, cell c, const char* shape, long m, long n, long k) {
-  const lowbit::format wf{
-      c.w, c.w == 1 ? lowbit::encoding::odd_symmetric : lowbit::encoding::signed_int};
-  const lowbit::format af{c.a, lowbit::encoding::unsigned_int};
-  std::mt19937 rng(1);
-  std::vector<std::uint8_t> a(static_cast<std::size_t>(m * k)), w(static_cast<std::size_t>(n * k));
-  for (auto& x : a) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(af));
-  for (auto& x : w) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(wf));
-  lowbit::packed_weights pw;
-  lowbit::pack_options opt;
-  opt.m_hint = static_cast<std::size_t>(m);
-  lowbit::status s = lowbit::pack_weights(
-      lowbit::codes(w.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(k)), wf, af, pw,
-      opt);
-  std::vector<std::int32_t> out(static_cast<std::size_t>(m * n));
-  lowbit::workspace ws;
-  const auto am = lowbit::codes(a.data(), static_cast<std::size_t>(m), static_cast<std::size_t>(k));
-  if (s.ok()) s = lowbit::gemm(am, af, pw, lowbit::int32_output{out.data()}, ws);
-  if (!s.ok()) {
-    state.SkipWithError(s.message().c_str());
-    return;
-  }
-  for (auto _ : state) {
-    s = lowbit::gemm(am, af, pw, lowbit::int32_output{out.data()}, ws);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetLabel(std::string(shape) + " " + pw.kernel_name());
-  state.counters["GOPS"] =
-      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
-
-// Network layers repeat shapes: each M x N x K is registered once (the first layer's name).
-std::set<std::string>& registered_shapes() {
-  static std::set<std::string> s;
-  return s;
-}
-
-template <class Shapes>
-void register_all(const Shapes& shapes) {
-  for (const auto& sh : shapes) {
-    const std::string key =
-        std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" + std::to_string(sh.K);
-    if (!registered_shapes().insert(key).second) continue;
-    for (const cell c : kCells) {
-      const std::string name = "lowbit/w" + std::to_string(c.w) + "a" + std::to_string(c.a) + "/" +
-                               std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" +
-                               std::to_string(sh.K);
-      benchmark::RegisterBenchmark(name.c_str(), bench_gemm, c, sh.name, sh.M, sh.N, sh.K)
-          ->Unit(benchmark::kMicrosecond)
-          ->UseRealTime();
-    }
-  }
-}
-
-const int registered = [] {
-  namespace s = lowbit_bench::shapes;
-  // LOWBIT_BENCH_THREADS=n runs lowbit on its own pool of n threads (default 1).
-  if (const char* t = std::getenv("LOWBIT_BENCH_THREADS"))
-    lowbit::set_num_threads(static_cast<std::size_t>(std::atoi(t)));
-  register_all(s::kResnet18);
-  register_all(s::kSquare);
-  register_all(s::kGemv);
-  // ResNet-50, VGG-16 and MobileNetV2 convolutions as im2col GEMMs (scripts/bench --networks).
-  register_all(s::kResnet50Convs);
-  register_all(s::kVgg16Convs);
-  register_all(s::kMobilenetV2Convs);
-  return 0;
-}();
-
+const int registered = register_lowbit_gemm_benchmarks();
 }  // namespace
 
 BENCHMARK_MAIN();

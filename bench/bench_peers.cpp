@@ -12,6 +12,7 @@
 #include <string>
 #include <tuple>
 
+#include "gemm_benchmarks.hpp"
 #include "peers/shapes.hpp"
 
 // Each peer is compiled in when peers.cmake found it (LOWBIT_HAVE_<PEER>=1); 0 otherwise.
@@ -183,6 +184,9 @@ int main(int argc, char** argv) {
   add(sh::kResnet50Convs);
   add(sh::kVgg16Convs);
   add(sh::kMobilenetV2Convs);
+  // lowbit itself in the same binary, so one run compares everything (filter with lowbit/ or
+  // peer/).
+  register_lowbit_gemm_benchmarks();
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
