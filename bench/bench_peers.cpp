@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <set>
@@ -150,7 +151,9 @@ void register_shape(const GemmShape& s) {
 
 int main(int argc, char** argv) {
 #if LOWBIT_HAVE_ONEDNN
-  omp_set_num_threads(1);
+  // One thread unless LOWBIT_BENCH_THREADS asks for more (scripts/bench --threads N).
+  const char* t = std::getenv("LOWBIT_BENCH_THREADS");
+  omp_set_num_threads(t && std::atoi(t) > 1 ? std::atoi(t) : 1);
   const dnnl_version_t* v = dnnl_version();
   benchmark::AddCustomContext("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) +
                                             "." + std::to_string(v->patch));
