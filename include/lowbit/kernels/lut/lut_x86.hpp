@@ -31,9 +31,11 @@ template <class K>
 constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f, int wb, int ab,
                                 float mpc) noexcept {
   // Activation-sum A packers turn each k-group of codes into a table offset in scalar code:
-  // about 2.2 cycles per activation code, measured (perf) on a 3136 x 64 x 576 GEMM; product-table
-  // packers interleave codes, about 0.5.
-  const float pack_cycles = algo == algorithm::lut_actsum ? 2.2f : 0.5f;
+  // about 2.2 cycles per activation code for the k-triple (vpermb) packers, measured (perf) on a
+  // 3136 x 64 x 576 GEMM, and about 1.5 for k-pair/k-quad ones (from where AVX2 w2a2 overtakes
+  // the int8 kernel, N ~ 200 on ResNet-18 shapes); product-table packers interleave codes, ~0.5.
+  const float pack_cycles =
+      algo == algorithm::lut_actsum ? (K::k_step % 3 == 0 ? 2.2f : 1.5f) : 0.5f;
   return {name,
           algo,
           f,
