@@ -146,7 +146,9 @@ void run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, std
       runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads);
     return;
   }
-  std::size_t n_chunks = (2 * threads + m_blocks - 1) / m_blocks;
+  // At least 8 tasks per thread, so uneven task counts cost little (an A block is then packed
+  // once per N chunk: cheap next to the chunk's MACs).
+  std::size_t n_chunks = (8 * threads + m_blocks - 1) / m_blocks;
   if (n_chunks > tiles) n_chunks = tiles;
   struct job {
     const Runner* runner;
