@@ -311,9 +311,8 @@ TEST_CASE("errors table: pack_conv_weights and conv2d", "[errors][table]") {
        conv2d(x.data(), {SIZE_MAX / 2, std::size_t{1} << 30, 3, 8}, u2, pw_padded, o),
        errc::size_overflow, "input shape"},
       // Regression (fuzz finding): batch * out_h wrapped unchecked before the * out_w check.
-      {"batch * out_h overflow",
-       conv2d(x.data(), {SIZE_MAX / 64, 1, 3, 8}, u2, pw_padded, o), errc::size_overflow,
-       "input shape"},
+      {"batch * out_h overflow", conv2d(x.data(), {SIZE_MAX / 64, 1, 3, 8}, u2, pw_padded, o),
+       errc::size_overflow, "input shape"},
       {"stage", conv2d(x.data(), in, u2, pw, int32_output{nullptr}), errc::null_pointer,
        "out.data"},
       {"input code", conv2d(bad_x.data(), in, u2, pw, o), errc::invalid_code, "input"},

@@ -393,8 +393,8 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   if (oh == 0 || ow == 0)
     return {errc::invalid_dimension, "output size (kernel larger than padded input)", 0, 1};
   std::size_t pixels = 0, m = 0;
-  if (!mul_size(in.n, in.h, pixels) || !mul_size(pixels, in.w, pixels) ||
-      !mul_size(in.n, oh, m) || !mul_size(m, ow, m))
+  if (!mul_size(in.n, in.h, pixels) || !mul_size(pixels, in.w, pixels) || !mul_size(in.n, oh, m) ||
+      !mul_size(m, ow, m))
     return {errc::size_overflow, "input shape", static_cast<std::int64_t>(in.n)};
   LOWBIT_RETURN_IF_ERROR(validate_stage(out, m, p.out_channels));
   const std::size_t taps = p.taps(), cg = p.in_per_group(), ng = p.out_per_group();

@@ -14,10 +14,10 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LOWBIT_PORTABLE)
 #define LOWBIT_X86_KERNELS 1
 // x86 families (one line each): lookup table, bitplane, int8 dot.
-#include "lowbit/kernels/lut/lut_x86.hpp"
 #include "lowbit/kernels/bitplane/bitplane_x86.hpp"
 #include "lowbit/kernels/dot/dot_x86.hpp"
 #include "lowbit/kernels/gemv/gemv_x86.hpp"
+#include "lowbit/kernels/lut/lut_x86.hpp"
 #endif
 
 #if (defined(__aarch64__) ||                                                  \
@@ -35,14 +35,14 @@ namespace detail {
 inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcept {
   static const kernels::ukernel_list families[] = {
 #if defined(LOWBIT_X86_KERNELS)
-  // x86 family lists (one line each).
+    // x86 family lists (one line each).
     kernels::lut::x86_ukernels(),
     kernels::bitplane::x86_ukernels(),
     kernels::dot::x86_ukernels(),
     kernels::gemv::x86_ukernels(),
 #endif
 #if defined(LOWBIT_ARM_KERNELS)
-  // Arm family lists (one line each).
+    // Arm family lists (one line each).
     kernels::neon::ukernels(),
 #endif
     kernels::scalar::ukernels(),
