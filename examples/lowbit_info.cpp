@@ -16,9 +16,9 @@ int main() {
               isa_name(forced_isa()));
   detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
     if ((d.features & ~host) == 0)
-      std::printf("  %-40s %-12s w<=%d a<=%d %2dx%-3d k_step %-4d %6.1f MAC/cycle\n", d.name,
-                  algorithm_name(d.algo), d.w_bits, d.a_bits, d.mr, d.nr, d.k_step,
-                  static_cast<double>(d.macs_per_cycle));
+      std::printf("  %-40s %-12s w<=%d a<=%d %2dx%-3d k_step %-4d %6.1f MAC/cycle  pack %.2f\n",
+                  d.name, algorithm_name(d.algo), d.w_bits, d.a_bits, d.mr, d.nr, d.k_step,
+                  static_cast<double>(d.macs_per_cycle), static_cast<double>(d.a_pack_cycles));
   });
   for (std::size_t m : {std::size_t{0}, std::size_t{1}}) {
     std::printf("\nchosen kernel per cell (rows: weight bits, columns: activation bits)%s:\n",
