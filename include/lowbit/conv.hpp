@@ -266,6 +266,16 @@ struct im2col_source {
   }
 };
 
+// The direct 1x1 path: the input matrix itself, already validated with its row (pixel) sums
+// computed by conv2d's up-front scan, so the GEMM does not read the input a second time for them.
+struct prescanned_source : matrix_source {
+  const std::uint32_t* row_sums;
+  status scan(std::uint32_t* out) const noexcept {
+    std::memcpy(out, row_sums, m->rows * sizeof(std::uint32_t));
+    return status::success();
+  }
+};
+
 // A stage restricted to the output columns of one group: shifts the data pointer and every
 // per-channel array by the group's first channel, and fixes the row stride to out_c.
 inline zero_points group_zeros(const zero_points& z, std::size_t c0) noexcept {
@@ -487,7 +497,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     const packed_weights& pw = conv_access::groups(w)[g];
     if (direct) {
       const matrix_ref a{input + g * cg, m, cg, in.c, storage::one_per_byte};
-      const matrix_source src{&a, af};
+      const prescanned_source src{{&a, af}, sums + g * pixels};
       LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     } else {
       const im2col_source src{input, in, &p, af, g, oh, ow, pad, sums + g * pixels, tap_sums, &z};
