@@ -38,37 +38,52 @@ struct dot_udot_8x8c4 {
   using pack_a_t = rowblock_packer<MR, KS>;
   using pack_w_t = rowblock_packer<NR, KS>;
 
+  // One group of 4 values of K: a0 = rows 0-3, a1 = rows 4-7, w0 = columns 0-3, w1 = 4-7.
+  LOWBIT_TARGET_NEONDOT static inline void group(uint32x4_t (&acc)[MR][2], uint8x16_t a0,
+                                                 uint8x16_t a1, uint8x16_t w0,
+                                                 uint8x16_t w1) noexcept {
+    acc[0][0] = vdotq_laneq_u32(acc[0][0], w0, a0, 0);
+    acc[0][1] = vdotq_laneq_u32(acc[0][1], w1, a0, 0);
+    acc[1][0] = vdotq_laneq_u32(acc[1][0], w0, a0, 1);
+    acc[1][1] = vdotq_laneq_u32(acc[1][1], w1, a0, 1);
+    acc[2][0] = vdotq_laneq_u32(acc[2][0], w0, a0, 2);
+    acc[2][1] = vdotq_laneq_u32(acc[2][1], w1, a0, 2);
+    acc[3][0] = vdotq_laneq_u32(acc[3][0], w0, a0, 3);
+    acc[3][1] = vdotq_laneq_u32(acc[3][1], w1, a0, 3);
+    acc[4][0] = vdotq_laneq_u32(acc[4][0], w0, a1, 0);
+    acc[4][1] = vdotq_laneq_u32(acc[4][1], w1, a1, 0);
+    acc[5][0] = vdotq_laneq_u32(acc[5][0], w0, a1, 1);
+    acc[5][1] = vdotq_laneq_u32(acc[5][1], w1, a1, 1);
+    acc[6][0] = vdotq_laneq_u32(acc[6][0], w0, a1, 2);
+    acc[6][1] = vdotq_laneq_u32(acc[6][1], w1, a1, 2);
+    acc[7][0] = vdotq_laneq_u32(acc[7][0], w0, a1, 3);
+    acc[7][1] = vdotq_laneq_u32(acc[7][1], w1, a1, 3);
+  }
+
+  // The main loop takes two groups (8 values of K) per iteration: one 4-register LD1 for A and
+  // one for W (64 bytes each, the two groups are adjacent in the panels), then 32 UDOT. 16
+  // accumulators + 8 operands = 24 of the 32 vector registers. An odd last group runs alone.
   LOWBIT_TARGET_NEONDOT static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                         std::int32_t* c, std::size_t ldc,
                                         bool accumulate) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
-    // acc[i][h]: row i, columns 4h..4h+3.
+    // acc[i][h]: row i, columns 4h..4h+3. The loops over acc are unrolled so that it stays in
+    // registers (a rolled loop makes GCC keep the array on the stack).
     uint32x4_t acc[MR][2];
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = vdupq_n_u32(0);
-    for (std::size_t k = 0; k < kc; k += KS, a += MR * KS, w += NR * KS) {
-      const uint8x16_t a0 = vld1q_u8(a), a1 = vld1q_u8(a + 16);
-      const uint8x16_t w0 = vld1q_u8(w), w1 = vld1q_u8(w + 16);
-      acc[0][0] = vdotq_laneq_u32(acc[0][0], w0, a0, 0);
-      acc[0][1] = vdotq_laneq_u32(acc[0][1], w1, a0, 0);
-      acc[1][0] = vdotq_laneq_u32(acc[1][0], w0, a0, 1);
-      acc[1][1] = vdotq_laneq_u32(acc[1][1], w1, a0, 1);
-      acc[2][0] = vdotq_laneq_u32(acc[2][0], w0, a0, 2);
-      acc[2][1] = vdotq_laneq_u32(acc[2][1], w1, a0, 2);
-      acc[3][0] = vdotq_laneq_u32(acc[3][0], w0, a0, 3);
-      acc[3][1] = vdotq_laneq_u32(acc[3][1], w1, a0, 3);
-      acc[4][0] = vdotq_laneq_u32(acc[4][0], w0, a1, 0);
-      acc[4][1] = vdotq_laneq_u32(acc[4][1], w1, a1, 0);
-      acc[5][0] = vdotq_laneq_u32(acc[5][0], w0, a1, 1);
-      acc[5][1] = vdotq_laneq_u32(acc[5][1], w1, a1, 1);
-      acc[6][0] = vdotq_laneq_u32(acc[6][0], w0, a1, 2);
-      acc[6][1] = vdotq_laneq_u32(acc[6][1], w1, a1, 2);
-      acc[7][0] = vdotq_laneq_u32(acc[7][0], w0, a1, 3);
-      acc[7][1] = vdotq_laneq_u32(acc[7][1], w1, a1, 3);
+    std::size_t groups = (kc + KS - 1) / KS;
+    for (; groups >= 2; groups -= 2, a += 2 * MR * KS, w += 2 * NR * KS) {
+      const uint8x16x4_t va = vld1q_u8_x4(a), vw = vld1q_u8_x4(w);
+      group(acc, va.val[0], va.val[1], vw.val[0], vw.val[1]);
+      group(acc, va.val[2], va.val[3], vw.val[2], vw.val[3]);
     }
-    for (int i = 0; i < MR; ++i) {
-      store4(c + i * ldc, acc[i][0], accumulate);
-      store4(c + i * ldc + 4, acc[i][1], accumulate);
+    if (groups != 0) group(acc, vld1q_u8(a), vld1q_u8(a + 16), vld1q_u8(w), vld1q_u8(w + 16));
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i, c += ldc) {
+      store4(c, acc[i][0], accumulate);
+      store4(c + 4, acc[i][1], accumulate);
     }
   }
 };
