@@ -92,51 +92,84 @@ struct lut_actsum_kernel {
                                MR * (WB == 1 ? 2.0f : 6.0f) / static_cast<float>(flush_every);
   static constexpr float macs_per_cycle = 2.0f * KS * NR * MR / ops;
 
+  // The u16 lanes gain plane p's u8 accumulator 2^p times (UADDW / UADDW2 per half).
+  static inline void widen(uint16x8_t& lo, uint16x8_t& hi, uint8x16_t acc) noexcept {
+    lo = vaddw_u8(lo, vget_low_u8(acc));
+#if defined(__aarch64__)
+    hi = vaddw_high_u8(hi, acc);
+#else
+    hi = vaddw_u8(hi, vget_high_u8(acc));
+#endif
+  }
+
+  // The tables of rows r and r + 1 (64 adjacent bytes): one 4-register LD1 on AArch64.
+  static inline void load_tables2(const std::uint8_t* a, uint8x16_t* t) noexcept {
+#if defined(__aarch64__)
+    const uint8x16x4_t v = vld1q_u8_x4(a);
+    t[0] = v.val[0], t[1] = v.val[1], t[2] = v.val[2], t[3] = v.val[3];
+#else
+    t[0] = vld1q_u8(a), t[1] = vld1q_u8(a + 16), t[2] = vld1q_u8(a + 32), t[3] = vld1q_u8(a + 48);
+#endif
+  }
+
+  // Every loop over rows and planes is unrolled, so that the accumulators stay in registers (a
+  // rolled loop over an array makes GCC keep it on the stack). The K loop runs in blocks of at
+  // most flush_every steps, each block starting from zeroed u8 accumulators and ending with
+  // their widening, so the step loop itself has no flush test.
   static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                   std::size_t ldc, bool accumulate) noexcept {
+    static_assert(MR % 2 == 0, "tables are loaded two rows at a time");
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     const uint8x16_t low_nibble = vdupq_n_u8(0x0F);
     uint16x8_t lo[MR], hi[MR];  // columns 0-7 and 8-15
-    uint8x16_t acc[MR][WB];     // one u8 accumulator per weight plane
-    for (int i = 0; i < MR; ++i) {
-      lo[i] = hi[i] = vdupq_n_u16(0);
-      for (int p = 0; p < WB; ++p) acc[i][p] = vdupq_n_u8(0);
-    }
-    auto flush = [&]() {
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) lo[i] = hi[i] = vdupq_n_u16(0);
+    std::size_t steps = (kc + KS - 1) / KS;
+    while (steps != 0) {
+      std::size_t block = steps < flush_every ? steps : flush_every;
+      steps -= block;
+      uint8x16_t acc[MR][WB];  // one u8 accumulator per row and weight plane
+#pragma GCC unroll 8
       for (int i = 0; i < MR; ++i)
-        for (int p = 0; p < WB; ++p)
-          for (int times = 0; times < (1 << p); ++times) {  // plane p weighs 2^p
-            lo[i] = vaddw_u8(lo[i], vget_low_u8(acc[i][p]));
-            hi[i] = vaddw_u8(hi[i], vget_high_u8(acc[i][p]));
-          }
-      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
         for (int p = 0; p < WB; ++p) acc[i][p] = vdupq_n_u8(0);
-    };
-    unsigned pending = 0;
-    for (std::size_t k = 0; k < kc; k += KS, a += MR * 32, w += WB * 16) {
-      uint8x16_t idx0[WB], idx1[WB];
-      for (int p = 0; p < WB; ++p) {
-        const uint8x16_t v = vld1q_u8(w + p * 16);
-        idx0[p] = vandq_u8(v, low_nibble);
-        idx1[p] = vshrq_n_u8(v, 4);
-      }
-      for (int i = 0; i < MR; ++i) {
-        const uint8x16_t t0 = vld1q_u8(a + i * 32), t1 = vld1q_u8(a + i * 32 + 16);
+      do {
+        uint8x16_t idx0[WB], idx1[WB];
+#pragma GCC unroll 2
         for (int p = 0; p < WB; ++p) {
-          acc[i][p] = vaddq_u8(acc[i][p], lookup16(t0, idx0[p]));
-          acc[i][p] = vaddq_u8(acc[i][p], lookup16(t1, idx1[p]));
+          const uint8x16_t v = vld1q_u8(w + p * 16);
+          idx0[p] = vandq_u8(v, low_nibble);
+          idx1[p] = vshrq_n_u8(v, 4);
         }
-      }
-      if (++pending == flush_every) flush(), pending = 0;
+#pragma GCC unroll 4
+        for (int i = 0; i < MR; i += 2) {
+          uint8x16_t t[4];  // row i: t[0] (K 0-3), t[1] (K 4-7); row i + 1: t[2], t[3]
+          load_tables2(a + i * 32, t);
+#pragma GCC unroll 2
+          for (int r = 0; r < 2; ++r)
+#pragma GCC unroll 2
+            for (int p = 0; p < WB; ++p) {
+              acc[i + r][p] = vaddq_u8(acc[i + r][p], lookup16(t[2 * r], idx0[p]));
+              acc[i + r][p] = vaddq_u8(acc[i + r][p], lookup16(t[2 * r + 1], idx1[p]));
+            }
+        }
+        a += MR * 32;
+        w += WB * 16;
+      } while (--block != 0);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+        for (int p = 0; p < WB; ++p)
+#pragma GCC unroll 2
+          for (int times = 0; times < (1 << p); ++times) widen(lo[i], hi[i], acc[i][p]);
     }
-    if (pending != 0) flush();
-    for (int i = 0; i < MR; ++i) {
-      std::int32_t* ci = c + i * ldc;
-      store4(ci, vmovl_u16(vget_low_u16(lo[i])), accumulate);
-      store4(ci + 4, vmovl_u16(vget_high_u16(lo[i])), accumulate);
-      store4(ci + 8, vmovl_u16(vget_low_u16(hi[i])), accumulate);
-      store4(ci + 12, vmovl_u16(vget_high_u16(hi[i])), accumulate);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i, c += ldc) {
+      store4(c, vmovl_u16(vget_low_u16(lo[i])), accumulate);
+      store4(c + 4, vmovl_u16(vget_high_u16(lo[i])), accumulate);
+      store4(c + 8, vmovl_u16(vget_low_u16(hi[i])), accumulate);
+      store4(c + 12, vmovl_u16(vget_high_u16(hi[i])), accumulate);
     }
   }
 };
