@@ -3,13 +3,17 @@
 // The CMake glob builds this file on every architecture; on a non-Arm (or NEON-less) build it
 // holds one test case that says so, which keeps the glob simple and ctest's list explicit. Under
 // QEMU, kernels whose features the emulated CPU lacks (dotprod on a Cortex-A53) are skipped with
-// a warning by the tester, and the suite checks that at least the baseline ones ran.
+// a warning by the tester, and the suite checks that at least the baseline ones ran. M and N
+// above the tile (several tiles, partial last tile) and K blocking beyond kc_max run through the
+// driver for every registered kernel in test_gemm.cpp.
 #include <cstddef>
+#include <cstring>
 
 #include "ukernel_tester.hpp"
 
 #if (defined(__aarch64__) || (defined(__arm__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))))
 
+#include "lowbit/dispatch/select.hpp"
 #include "lowbit/kernels/neon/neon_kernels.hpp"
 
 namespace {
@@ -45,6 +49,7 @@ TEST_CASE("NEON kernel list holds every family's kernels", "[ukernel][neon]") {
                   lowbit::kernels::neon::lut_ukernels().size;
 #if defined(__aarch64__)
   n += lowbit::kernels::neon::dotprod_ukernels().size;
+  n += lowbit::kernels::neon::i8mm_ukernels().size;
 #endif
   CHECK(lowbit::kernels::neon::ukernels().size == n);
 }
@@ -53,6 +58,39 @@ TEST_CASE("NEON kernel list holds every family's kernels", "[ukernel][neon]") {
 TEST_CASE("NEON dotprod kernels match the naive u-code dot product (when the CPU has dotprod)",
           "[ukernel][dot][neondot]") {
   run_all(lowbit::kernels::neon::dotprod_ukernels());
+}
+
+TEST_CASE("NEON i8mm kernels match the naive u-code dot product (when the CPU has i8mm)",
+          "[ukernel][dot][neoni8mm]") {
+  const std::size_t ran = run_all(lowbit::kernels::neon::i8mm_ukernels());
+  const bool has_i8mm =
+      (lowbit::detail::host_features() & lowbit::bit(lowbit::cpu_feature::neon_i8mm)) != 0;
+  CHECK(ran == (has_i8mm ? lowbit::kernels::neon::i8mm_ukernels().size : 0u));
+}
+
+// Dispatch takes UMMLA only where the CPU reports i8mm (qemu -cpu max), never on a core without it
+// (qemu -cpu cortex-a53 would kill the process at the first UMMLA anyway), and prefers it to UDOT
+// for the int8 cells when it may.
+TEST_CASE("NEON dispatch selects the i8mm kernel exactly when the CPU has i8mm",
+          "[dispatch][neoni8mm]") {
+  const lowbit::feature_set host = lowbit::detail::host_features();
+  const bool has_i8mm = (host & lowbit::bit(lowbit::cpu_feature::neon_i8mm)) != 0;
+  const bool has_dot = (host & lowbit::bit(lowbit::cpu_feature::neon_dotprod)) != 0;
+  for (int bits : {2, 4, 8}) {
+    const lowbit::kernels::ukernel_desc* d = lowbit::select_ukernel(bits, bits, 256, 512);
+    REQUIRE(d != nullptr);
+    INFO("w" << bits << "a" << bits << " -> " << d->name);
+    CHECK((d->features & ~host) == 0);
+    const bool is_i8mm = std::strstr(d->name, "neoni8mm") != nullptr;
+    if (!has_i8mm) CHECK(!is_i8mm);
+    if (has_i8mm && bits == 8) CHECK(is_i8mm);
+    if (has_dot && !has_i8mm && bits == 8) CHECK(std::strstr(d->name, "neondot") != nullptr);
+  }
+  lowbit::dispatch_options capped;
+  capped.cap = lowbit::isa::neon_dotprod;  // i8mm is above this level
+  const lowbit::kernels::ukernel_desc* d = lowbit::select_ukernel(8, 8, 256, 512, capped);
+  REQUIRE(d != nullptr);
+  CHECK(std::strstr(d->name, "neoni8mm") == nullptr);
 }
 #endif
 

@@ -1,13 +1,14 @@
 // lowbit: every Arm NEON kernel family, for the registry and the tests (one include line).
 //
-// Baseline NEON families build on Armv7-A (with -mfpu=neon) and AArch64; the dotprod family is
-// AArch64 only and compiled per function for Armv8.2-A, so a baseline build runs on any Armv8.0
-// core and still uses UDOT where the CPU reports it.
+// Baseline NEON families build on Armv7-A (with -mfpu=neon) and AArch64; the dotprod and i8mm
+// families are AArch64 only and compiled per function (armv8.2-a+dotprod, armv8.2-a+i8mm), so a
+// baseline build runs on any Armv8.0 core and still uses UDOT / UMMLA where the CPU reports them.
 #pragma once
 
 #include "lowbit/kernels/neon/bitplane_neon.hpp"
 #include "lowbit/kernels/neon/dot_neon.hpp"
 #include "lowbit/kernels/neon/dot_neondot.hpp"
+#include "lowbit/kernels/neon/dot_neoni8mm.hpp"
 #include "lowbit/kernels/neon/lut_neon.hpp"
 
 #include <cstddef>
@@ -28,6 +29,7 @@ inline ukernel_list ukernels() noexcept {
     table t{};
     const ukernel_list families[] = {
 #if defined(__aarch64__)
+      i8mm_ukernels(),
       dotprod_ukernels(),
 #endif
       lut_ukernels(),

@@ -1,0 +1,99 @@
+// lowbit: int8 matrix-multiply kernels for the Armv8.6-A i8mm extension (UMMLA), AArch64 only.
+//
+// UMMLA multiplies a 2x8 block of u8 (two rows of A, 8 values of K) by the transpose of another
+// 2x8 block (two columns of W, the same 8 values of K) and adds the 2x2 product, as u32, to the
+// four lanes of the accumulator: {r0.c0, r0.c1, r1.c0, r1.c1}. 32 MACs per instruction, twice a
+// UDOT, with no narrow intermediate: every cell up to w8a8 is served and kc is unbounded (u32
+// lanes wrap modulo 2^32, the contract's arithmetic).
+//
+// Layout ("c8"): K in groups of 8; per group, MR rows x 8 bytes of A and NR columns x 8 bytes of W
+// (the rowblock layout the other int8 kernels use), so rows 2p and 2p + 1 of a group are one 16-
+// byte register, exactly UMMLA's operand. Tile 8x8: 4 row pairs x 4 column pairs = 16
+// accumulators; per group one 4-register LD1 for A and one for W, then 16 UMMLA (512 MACs).
+// 16 + 8 = 24 of the 32 vector registers. At the end each pair of accumulators of a row pair is
+// unzipped (ZIP1/ZIP2 on 64-bit lanes) into two rows of 4 columns.
+//
+// The translation unit stays Armv8.0 (the baseline must run on a Cortex-A53): only run() is
+// compiled for armv8.2-a+i8mm, and dispatch selects it only when the CPU reports i8mm.
+#pragma once
+
+#if defined(__aarch64__)
+
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/kernels/neon/dot_neon.hpp"
+#include "lowbit/kernels/neon/neon_common.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LOWBIT_TARGET_NEONI8MM __attribute__((target("arch=armv8.2-a+i8mm")))
+#else
+#define LOWBIT_TARGET_NEONI8MM
+#endif
+
+namespace lowbit {
+namespace kernels {
+namespace neon {
+
+struct dot_ummla_8x8c8 {
+  static constexpr int MR = 8, NR = 8, KS = 8;
+  using pack_a_t = rowblock_packer<MR, KS>;
+  using pack_w_t = rowblock_packer<NR, KS>;
+
+  LOWBIT_TARGET_NEONI8MM static void run(std::size_t kc, const void* a_panel, const void* w_panel,
+                                         std::int32_t* c, std::size_t ldc,
+                                         bool accumulate) noexcept {
+    const auto* a = static_cast<const std::uint8_t*>(a_panel);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    // acc[p][q]: rows 2p, 2p+1 x columns 2q, 2q+1. The loops over acc are unrolled so that it
+    // stays in registers.
+    uint32x4_t acc[MR / 2][NR / 2];
+#pragma GCC unroll 4
+    for (int p = 0; p < MR / 2; ++p)
+#pragma GCC unroll 4
+      for (int q = 0; q < NR / 2; ++q) acc[p][q] = vdupq_n_u32(0);
+    for (std::size_t k = 0; k < kc; k += KS, a += MR * KS, w += NR * KS) {
+      const uint8x16x4_t va = vld1q_u8_x4(a), vw = vld1q_u8_x4(w);
+#pragma GCC unroll 4
+      for (int p = 0; p < MR / 2; ++p)
+#pragma GCC unroll 4
+        for (int q = 0; q < NR / 2; ++q) acc[p][q] = vmmlaq_u32(acc[p][q], va.val[p], vw.val[q]);
+    }
+#pragma GCC unroll 4
+    for (int p = 0; p < MR / 2; ++p, c += 2 * ldc) {
+#pragma GCC unroll 2
+      for (int q = 0; q < NR / 2; q += 2) {
+        const uint64x2_t x = vreinterpretq_u64_u32(acc[p][q]);
+        const uint64x2_t y = vreinterpretq_u64_u32(acc[p][q + 1]);
+        store4(c + 2 * q, vreinterpretq_u32_u64(vzip1q_u64(x, y)), accumulate);
+        store4(c + ldc + 2 * q, vreinterpretq_u32_u64(vzip2q_u64(x, y)), accumulate);
+      }
+    }
+  }
+};
+
+// macs_per_cycle: an estimate (no Arm hardware here). The op model of dot_neon.hpp (two 128-bit
+// ASIMD ops per cycle, loads not counted) would give 16 UMMLA per 512 MACs -> 64. The figure used
+// is lower: the UDOT kernel's 32 scaled by the executed instructions per MAC that
+// bench/arm/insn-count measures (docs/arm-insn-count.md, per call at K = 512): UDOT 8x8 0.0743,
+// UMMLA 8x8 0.0433 -> 32 x 0.0743 / 0.0433 = 55. It assumes a UMMLA issues at the rate of a
+// UDOT, which is not verified here; either way it ranks above UDOT, as it should where i8mm exists.
+inline ukernel_list i8mm_ukernels() noexcept {
+  constexpr feature_set f =
+      features(cpu_feature::neon, cpu_feature::neon_dotprod, cpu_feature::neon_i8mm);
+  static const ukernel_desc list[] = {
+      dot_desc<dot_ummla_8x8c8>("dot_w8a8_8x8c8__neoni8mm", f, 8, 8, 8, 8, 55.0f),
+  };
+  return {list, sizeof(list) / sizeof(list[0])};
+}
+
+}  // namespace neon
+}  // namespace kernels
+}  // namespace lowbit
+
+#undef LOWBIT_TARGET_NEONI8MM
+
+#endif  // __aarch64__
