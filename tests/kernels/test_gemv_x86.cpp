@@ -2,16 +2,79 @@
 #if defined(__x86_64__)
 
 #include <cstring>
+#include <string>
 
+#include "gemm_tester.hpp"
 #include "lowbit/dispatch/select.hpp"
 #include "lowbit/kernels/gemv/gemv_x86.hpp"
 #include "ukernel_tester.hpp"
+
+using lowbit::test::check_gemm;
+
+namespace {
+
+bool is_gemv_bitplane(const lowbit::kernels::ukernel_desc* d) {
+  return d != nullptr && std::strncmp(d->name, "gemv_bitplane_", 14) == 0;
+}
+
+// The name of the bitplane GEMV kernel built for exactly w<wb>a<ab>.
+std::string gemv_bitplane_name(int wb, int ab) {
+  return "gemv_bitplane_w" + std::to_string(wb) + "a" + std::to_string(ab) + "_1x64c64__avx512icl";
+}
+
+}  // namespace
 
 TEST_CASE("x86 gemv microkernels match the naive u-code dot product", "[ukernel][gemv][x86]") {
   for (const auto& d : lowbit::kernels::gemv::x86_ukernels()) {
     INFO(d.name);
     lowbit::test::ukernel_tester(d).test_all();
   }
+}
+
+TEST_CASE("x86 bitplane gemv microkernels are exact at kc_max with worst-case codes",
+          "[ukernel][gemv][bitplane][x86]") {
+  for (const auto& d : lowbit::kernels::gemv::x86_ukernels()) {
+    if (!is_gemv_bitplane(&d)) continue;
+    INFO(d.name);
+    if (!lowbit::test::host_can_run(d)) {
+      WARN("skipping " << d.name << ": the host lacks AVX-512 VPOPCNTDQ");
+      continue;
+    }
+    // The common sweep stops at K = 16384; the 64-bit lanes' bound is proven up to kc_max.
+    const lowbit::test::ukernel_tester t(d);
+    t.test(d.mr, d.nr, d.kc_max, false, 1);  // every code at its maximum
+    t.test(d.mr, d.nr, d.kc_max, true, 1);   // ... accumulating into random C
+    t.test(1, d.nr / 2 + 1, d.kc_max - 1, false, 2);
+  }
+}
+
+TEST_CASE("GEMV through gemm with m_hint = 1 runs the bitplane gemv kernels bit-exactly",
+          "[gemm][gemv][bitplane][x86]") {
+  lowbit::dispatch_options opt;
+  opt.m_hint = 1;
+  for (int wb = 1; wb <= 2; ++wb)
+    for (int ab = 1; ab <= 2; ++ab) {
+      const auto* d = lowbit::select_ukernel(wb, ab, 4096, 4096, opt);
+      if (!is_gemv_bitplane(d)) {
+        WARN("skipping w" << wb << "a" << ab << ": the host lacks AVX-512 VPOPCNTDQ");
+        continue;
+      }
+      INFO("w" << wb << "a" << ab << " -> " << d->name);
+      for (const lowbit::format wf : lowbit::test::all_formats(wb))
+        for (const lowbit::format af : lowbit::test::all_formats(ab)) {
+          // Small shapes: the kernel forced (automatic selection is asserted for the GEMV shape).
+          lowbit::dispatch_options forced = opt;
+          forced.kernel_name = d->name;
+          for (std::size_t n : {1, 63, 64, 65, 130})
+            for (std::size_t k : {1, 63, 64, 65, 200}) check_gemm(forced, wf, af, {1, n, k});
+          // The GEMV shape with automatic selection (once per cell: the reference is slow).
+          if (wf.enc == lowbit::encoding::odd_symmetric && af.enc == lowbit::encoding::unsigned_int)
+            check_gemm(opt, wf, af, {1, 4096, 4096});
+          check_gemm(opt, wf, af, {1, 256, 4096 + 77, 0, 0, 0, false, 1});  // worst-case values
+          check_gemm(forced, wf, af, {3, 70, 333, 5, 3, 2});          // M > MR, strided A, W, C
+          check_gemm(forced, wf, af, {1, 129, 1000, 1, 2, 0, true});  // bit-packed inputs
+        }
+    }
 }
 
 TEST_CASE("small m_hint selects the bit-dense gemv kernels, unknown or large M does not",
@@ -47,6 +110,41 @@ TEST_CASE("small m_hint selects the bit-dense gemv kernels, unknown or large M d
         REQUIRE(!is_gemv(d));
       }
     }
+}
+
+TEST_CASE("m_hint = 1 selects the bitplane gemv kernel of the cell, large M keeps bitplane 6x32",
+          "[dispatch][gemv][bitplane][x86]") {
+  lowbit::dispatch_options opt;
+  for (int wb = 1; wb <= 2; ++wb)
+    for (int ab = 1; ab <= 2; ++ab) {
+      INFO("w" << wb << "a" << ab);
+      const std::string bp =
+          "bitplane_w" + std::to_string(wb) + "a" + std::to_string(ab) + "_6x32c64__avx512icl";
+      opt.m_hint = 0;
+      const auto* big = lowbit::select_ukernel(wb, ab, 4096, 4096, opt);
+      if (big == nullptr || bp != big->name) {
+        WARN("skipping: the host lacks AVX-512 VPOPCNTDQ");
+        return;
+      }
+      opt.m_hint = 1;
+      const auto* d = lowbit::select_ukernel(wb, ab, 4096, 4096, opt);
+      INFO("m_hint 1 -> " << (d ? d->name : "none"));
+      REQUIRE(d != nullptr);
+      REQUIRE(gemv_bitplane_name(wb, ab) == d->name);
+      // Unknown or large M: the register-blocked bitplane kernel, as before these kernels.
+      for (std::size_t m : {0, 64, 3136}) {
+        opt.m_hint = m;
+        d = lowbit::select_ukernel(wb, ab, 4096, 4096, opt);
+        INFO("m_hint " << m << " -> " << (d ? d->name : "none"));
+        REQUIRE(d != nullptr);
+        REQUIRE(bp == d->name);
+      }
+    }
+  // Wider activations never reach them (they serve a <= 2 only).
+  opt.m_hint = 1;
+  for (int wb = 1; wb <= 2; ++wb)
+    for (int ab : {3, 4, 8})
+      REQUIRE(!is_gemv_bitplane(lowbit::select_ukernel(wb, ab, 4096, 4096, opt)));
 }
 
 #endif  // __x86_64__
