@@ -1,7 +1,9 @@
 // Microbenchmark of the x86 small-M kernels (bit-dense weights) and, for reference, the int8 dot
-// kernel they replace at M = 1..8: M = MR rows of A, N columns of W (every NR tile run per
-// iteration), packing outside the timed loop. Two regimes: N = 256, K = 2048 (weights stay in
-// L1/L2: the kernel's compute rate) and N = K = 4096 (the GEMV shape: weights stream from L2/L3).
+// kernel they replace at M = 1..8, and the bitplane 6x32 kernels the gemv_bitplane ones replace
+// at M = 1: M = MR rows of A, N columns of W (every NR tile run per iteration), packing outside
+// the timed loop. Regimes: N = 256, K = 2048 (weights stay in L1/L2: the kernel's compute rate),
+// N = K = 4096 (the GEMV shape: weights stream from L2/L3; 1-bit weights are 2 MiB, as large as
+// L2) and N = 2048, K = 4096 (half of it: 1-bit weights certainly L2-resident).
 // Counters: GB/s of packed weight bytes read, MAC/cycle (MR rows counted, padding rows of the
 // 8-row dot kernel included, i.e. the tile's rate) and the measured core clock.
 #if defined(__x86_64__)
@@ -15,6 +17,7 @@
 #include "common/clock.hpp"
 #include "lowbit/detail/aligned_buffer.hpp"
 #include "lowbit/dispatch/cpu_features.hpp"
+#include "lowbit/kernels/bitplane/bitplane_x86.hpp"
 #include "lowbit/kernels/dot/dot_x86.hpp"
 #include "lowbit/kernels/gemv/gemv_x86.hpp"
 
@@ -58,7 +61,7 @@ void run_kernel(benchmark::State& state, const ukernel_desc& d) {
 void add(const ukernel_desc& d) {
   if ((d.features & ~lowbit::detail::host_features()) != 0) return;
   auto* b = benchmark::RegisterBenchmark(d.name, [&d](benchmark::State& s) { run_kernel(s, d); });
-  b->Args({256, 2048})->Args({4096, 4096})->Unit(benchmark::kMicrosecond);
+  b->Args({256, 2048})->Args({4096, 4096})->Args({2048, 4096})->Unit(benchmark::kMicrosecond);
 }
 
 const int registered = [] {
@@ -67,6 +70,9 @@ const int registered = [] {
     if (d.w_bits == 8 && d.a_bits == 8 && d.mr == 8 && d.nr == 32 && d.k_step == 4 &&
         (d.features & lowbit::bit(lowbit::cpu_feature::avx512vnni)) != 0)
       add(d);  // the int8 VNNI kernel: one byte per code, MR = 8
+  for (const auto& d : lowbit::kernels::bitplane::x86_ukernels())
+    if (d.w_bits <= 2 && d.a_bits <= 2 && d.mr == 6 && d.nr == 32)
+      add(d);  // the register-blocked bitplane kernels (MR = 6, all 6 rows counted)
   return 0;
 }();
 
