@@ -242,6 +242,23 @@ TEST_CASE("errors table: reference_gemm", "[errors][table]") {
   for (std::int32_t v : c) CHECK(v == -7);
 }
 
+TEST_CASE("errors table: validate_codes", "[errors][table]") {
+  const format u2{2, encoding::unsigned_int};
+  std::vector<std::uint8_t> a(64, 1), bad(64, 1);
+  bad[37] = 4;
+  check_table({
+      {"a bits", validate_codes(codes(a.data(), 4, 16), {9, encoding::unsigned_int}),
+       errc::invalid_bits, "a_format.bits"},
+      {"M 0", validate_codes(codes(a.data(), 0, 16), u2), errc::invalid_dimension, "M"},
+      {"a null", validate_codes(codes(nullptr, 4, 16), u2), errc::null_pointer, "a.data"},
+      {"a.stride", validate_codes(codes(a.data(), 4, 16, 2), u2), errc::leading_dimension_too_small,
+       "a.stride"},
+      {"a code", validate_codes(codes(bad.data(), 4, 16), u2), errc::invalid_code, "a.data"},
+  });
+  CHECK(validate_codes(codes(bad.data(), 4, 16), u2).value() == 37);
+  CHECK(validate_codes(codes(a.data(), 4, 16), u2).ok());
+}
+
 TEST_CASE("errors table: pack_conv_weights and conv2d", "[errors][table]") {
   std::vector<std::uint8_t> w(8 * 9 * 8, 1), bad_w = w, x(2 * 4 * 4 * 8, 1), bad_x = x;
   bad_w[7] = 0x30;

@@ -121,3 +121,41 @@ TEST_CASE("concurrent calls share packed weights safely", "[threads]") {
   for (auto& c : callers) c.join();
   CHECK(mismatches.load() == 0);
 }
+
+TEST_CASE("an invalid code names the first bad index and spares its block, for any thread count",
+          "[threads][errors]") {
+  // Activations are validated block by block (MC rows) just before each block is packed. K = 4096
+  // makes MC about 128 rows, so 1000 rows are several blocks: the error must still name the
+  // first invalid code of the whole matrix, and rows of the block holding it stay untouched.
+  const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+  problem pr(1000, 96, 4096, af, wf);
+  const std::size_t first_bad_row = 700, later_bad_row = 900;
+  pr.a[first_bad_row * pr.k + 17] = 0x40;
+  pr.a[later_bad_row * pr.k + 3] = 0x80;
+  packed_weights pw;
+  REQUIRE(pack_weights(codes(pr.w.data(), pr.n, pr.k), wf, af, pw).ok());
+  for (std::size_t t = 1; t <= 3; ++t) {
+    thread_pool pool(t);
+    std::vector<std::int32_t> c(pr.m * pr.n, 0x5EED);
+    workspace ws;
+    const status s =
+        gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{c.data()}, ws, &pool);
+    INFO("threads " << t);
+    CHECK(s.code() == errc::invalid_code);
+    CHECK(std::string(s.argument()) == "a.data");
+    CHECK(s.value() == static_cast<std::int64_t>(first_bad_row * pr.k + 17));
+    const std::size_t mc =
+        detail::make_plan(*pw.kernel(), pr.m, pr.n, pr.k, pw.kc(), false).mc;  // rows per block
+    REQUIRE(mc < first_bad_row);
+    const std::size_t block0 = first_bad_row / mc * mc;
+    for (std::size_t r = block0; r < block0 + mc && r < pr.m; ++r)
+      for (std::size_t j = 0; j < pr.n; ++j) REQUIRE(c[r * pr.n + j] == 0x5EED);
+  }
+  // validate_codes finds the same code without computing anything.
+  const status v = validate_codes(codes(pr.a.data(), pr.m, pr.k), af);
+  CHECK(v.code() == errc::invalid_code);
+  CHECK(v.value() == static_cast<std::int64_t>(first_bad_row * pr.k + 17));
+  pr.a[first_bad_row * pr.k + 17] = 1;
+  pr.a[later_bad_row * pr.k + 3] = 2;
+  CHECK(validate_codes(codes(pr.a.data(), pr.m, pr.k), af).ok());
+}

@@ -165,6 +165,7 @@ struct im2col_source {
   const zero_points* zeros;
 
   bool in_place() const noexcept { return false; }
+  static constexpr bool corrects = true;
 
   template <class F>
   void for_each_tap(std::size_t m, F&& f) const noexcept {
@@ -186,14 +187,17 @@ struct im2col_source {
     }
   }
 
-  status scan(std::uint32_t* row_sums) const noexcept {
-    const std::size_t m = in.n * out_h * out_w, cg = p->in_per_group();
-    for (std::size_t r = 0; r < m; ++r) {
+  // Rows [r0, r0 + nr): sums from the per-pixel sums of conv2d's up-front scan (which also
+  // validated the input, so nothing can fail here).
+  status scan(std::size_t r0, std::size_t nr, std::uint32_t* row_sums,
+              const driver_ops&) const noexcept {
+    const std::size_t cg = p->in_per_group();
+    for (std::size_t i = 0; i < nr; ++i) {
       std::uint32_t s = 0;
-      for_each_tap(r, [&](std::size_t, bool inside, std::size_t pixel) {
+      for_each_tap(r0 + i, [&](std::size_t, bool inside, std::size_t pixel) {
         s += inside ? pixel_sums[pixel] : static_cast<std::uint32_t>(cg) * pad.u;
       });
-      row_sums[r] = s;
+      row_sums[i] = s;
     }
     return status::success();
   }
@@ -270,8 +274,9 @@ struct im2col_source {
 // computed by conv2d's up-front scan, so the GEMM does not read the input a second time for them.
 struct prescanned_source : matrix_source {
   const std::uint32_t* row_sums;
-  status scan(std::uint32_t* out) const noexcept {
-    std::memcpy(out, row_sums, m->rows * sizeof(std::uint32_t));
+  status scan(std::size_t r0, std::size_t nr, std::uint32_t* out,
+              const driver_ops&) const noexcept {
+    std::memcpy(out, row_sums + r0, nr * sizeof(std::uint32_t));
     return status::success();
   }
 };
@@ -441,11 +446,15 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   std::uint8_t* base = nullptr;
   LOWBIT_RETURN_IF_ERROR(ws.acquire(sums_bytes + rest, base));
   auto* sums = reinterpret_cast<std::uint32_t*>(base);
-  // Validate the whole input first (nothing is written on error) and keep per-pixel sums.
+  // Validate the whole input first (nothing is written on error) and keep per-pixel sums. The
+  // scan uses the GEMM kernel's ISA (depthwise has no kernel: the baseline).
+  const driver_ops& ops = p.depthwise()
+                              ? baseline_driver_ops()
+                              : driver_ops_for(conv_access::groups(w)[0].kernel()->features);
   for (std::size_t g = 0; g < groups_scanned; ++g) {
     const std::size_t width = p.depthwise() ? in.c : cg;
     const matrix_ref view{input + g * cg, pixels, width, in.c, storage::one_per_byte};
-    LOWBIT_RETURN_IF_ERROR(scan_rows(view, af, sums + g * pixels, "input"));
+    LOWBIT_RETURN_IF_ERROR(scan_rows(view, af, sums + g * pixels, "input", ops.scan_row));
   }
   const pad_code pad = make_pad_code(af, z.a_zero);
   const std::int32_t* tap_sums = conv_access::tap_sums(w);

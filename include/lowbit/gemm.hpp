@@ -38,6 +38,19 @@ inline const kernels::ukernel_desc* query_kernel(format wf, format af, std::size
   return select_ukernel(wf.bits, af.bits, n, k, opt);
 }
 
+// Checks a matrix of codes of format f without computing anything: the matrix arguments
+// ("a.data", "M", "K", "a.stride") and every code (errc::invalid_code, value() = the flat index
+// row * cols + col of the first bad one). gemm validates activations block by block and may have
+// written other blocks' rows of C when it finds an invalid code (docs/errors.md); a caller that
+// needs C untouched on every failure validates first.
+inline status validate_codes(const matrix_ref& a, format f) noexcept {
+  LOWBIT_RETURN_IF_ERROR(detail::validate_format(f, "a_format.bits", "a_format.enc"));
+  LOWBIT_RETURN_IF_ERROR(detail::validate_matrix(a, f, "a.data", "M", "K", "a.stride"));
+  detail::u_table table;
+  detail::make_u_table(f, table);
+  return detail::find_invalid_code(a, f, table, "a.data");
+}
+
 // Packs N x K weight codes (w.rows = N, w.cols = K) of format wf, for activations of format af
 // (its bit width selects the kernel), into `out`. On failure `out` is left empty.
 inline status pack_weights(const matrix_ref& w, format wf, format af, packed_weights& out,

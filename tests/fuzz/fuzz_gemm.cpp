@@ -2,7 +2,8 @@
 // points, output stages, forced kernels / ISA caps / algorithms, K groups, workspaces and
 // executors. The exact int32 result must equal reference_gemm (shifted by the zero points), the
 // float and quantized stages must equal the documented arithmetic applied to it, and every
-// invalid input must give the documented error and leave the output untouched.
+// invalid input must give the documented error and leave the output untouched (an invalid
+// activation code: its own row untouched; other row blocks may be written, docs/errors.md).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -274,6 +275,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   else
     gs = gemm(a.ref, af_call, pw, oq, ws, ex);
   fuzz::expect_code(gs, want, "gemm status");
+  if (want == errc::invalid_code) {
+    // Activations are validated per row block: other blocks' rows may hold results, but never
+    // the row of the first invalid code (its block stops before writing).
+    const std::size_t bad_row = static_cast<std::size_t>(gs.value()) / k;
+    for (std::size_t b = bad_row * ldc * elem; b < (bad_row * ldc + n) * elem; ++b)
+      fuzz::expect(out[b] == sentinel, "gemm wrote the row of an invalid code");
+    return 0;
+  }
   if (want != errc::ok) {
     fuzz::expect(untouched(out), "failed gemm wrote its output");
     return 0;

@@ -9,13 +9,21 @@
 // NC is all of N (weights are packed once, whole), and K blocks sit innermost so the epilogue is
 // fused per tile without an M x N accumulator; KC only respects the kernel's accumulator bound.
 // The A block (MC x K, low-bit) stays in L2 while weight panels stream through L1.
+//
+// Each A block is validated and its row sums taken just before it is packed, so A is read from
+// memory once per block (a whole-matrix pre-pass read it twice: at small N that second read cost
+// as much as a tenth of the call) and the pre-pass runs in parallel with the rest. An invalid
+// code therefore stops only its own block: rows of other blocks may already hold results. The
+// error names the first invalid code of the whole matrix whatever the thread count.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
 #include "lowbit/detail/codes.hpp"
+#include "lowbit/detail/driver_ops.hpp"
 #include "lowbit/detail/row_scan.hpp"
 #include "lowbit/executor.hpp"
 #include "lowbit/format.hpp"
@@ -29,6 +37,23 @@ namespace lowbit {
 namespace detail {
 
 constexpr std::size_t round64(std::size_t x) noexcept { return (x + 63) / 64 * 64; }
+
+// The error with the lowest value (for invalid codes: the flat index) among concurrent tasks.
+class first_error {
+ public:
+  void record(const status& s) noexcept {
+    if (s.ok()) return;
+    while (lock_.test_and_set(std::memory_order_acquire)) {
+    }
+    if (first_.ok() || s.value() < first_.value()) first_ = s;
+    lock_.clear(std::memory_order_release);
+  }
+  status get() const noexcept { return first_; }
+
+ private:
+  std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
+  status first_;
+};
 constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
 
 // Supplies u-codes of activation rows to the driver. A plain matrix: unsigned and odd-symmetric
@@ -40,11 +65,14 @@ struct matrix_source {
   bool in_place() const noexcept {
     return m->store == storage::one_per_byte && make_u_transform(f).identity;
   }
-  // Adds source-specific terms to a row of exact results (convolution padding); none here.
+  // Adds source-specific terms to a row of exact results (convolution padding); none here, so
+  // int32 results may be written straight to the output.
+  static constexpr bool corrects = false;
   void correct(std::size_t, std::size_t, std::size_t, std::int32_t*) const noexcept {}
-  // Validates every code and writes each row's u-code sum; nothing is written elsewhere.
-  status scan(std::uint32_t* row_sums) const noexcept {
-    return scan_rows(*m, f, row_sums, "a.data");
+  // Validates rows [r0, r0 + nr) and writes their u-code sums to sums[0, nr).
+  status scan(std::size_t r0, std::size_t nr, std::uint32_t* sums,
+              const driver_ops& ops) const noexcept {
+    return scan_row_block(*m, f, r0, nr, sums, "a.data", ops.scan_row);
   }
   // Rows [r0, r0 + nr), all K columns, as u-codes; row stride returned in ld.
   const std::uint8_t* rows(std::size_t r0, std::size_t nr, std::uint8_t* scratch,
@@ -72,8 +100,8 @@ struct matrix_source {
 struct gemm_plan {
   std::size_t m, n, k, kc, k_blocks, mc;
   std::size_t a_kblock_stride, a_panel_stride;
-  std::size_t off_rowsum, off_rowcoef, off_colconst;          // shared
-  std::size_t off_scratch, off_apack, off_gsums, per_thread;  // within each thread's region
+  std::size_t off_rowcoef, off_colconst;                                  // shared
+  std::size_t off_rowsum, off_scratch, off_apack, off_gsums, per_thread;  // per thread
   std::size_t off_threads, threads, total;
 };
 
@@ -97,15 +125,14 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.a_kblock_stride = round64(d.a_panel_bytes(kc));
   p.a_panel_stride = p.k_blocks * p.a_kblock_stride;
   std::size_t off = 0;
-  p.off_rowsum = off;
-  off += round64(m * sizeof(std::uint32_t));  // all rows: the pre-pass validates A whole
   p.off_rowcoef = off;
   off += round64(n * sizeof(std::uint32_t));
   p.off_colconst = off;
   off += round64(n * sizeof(std::uint32_t));
   p.off_threads = off;
-  p.off_scratch = 0;
-  p.off_apack = needs_scratch ? round64(p.mc * k) : 0;
+  p.off_rowsum = 0;  // the block's row sums
+  p.off_scratch = round64(p.mc * sizeof(std::uint32_t));
+  p.off_apack = p.off_scratch + (needs_scratch ? round64(p.mc * k) : 0);
   p.off_gsums = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
   p.per_thread = p.off_gsums + (grouped ? round64(p.mc * p.k_blocks * sizeof(std::uint32_t)) : 0);
   p.threads = threads ? threads : 1;
@@ -135,16 +162,19 @@ inline void make_coefficients(const kernels::ukernel_desc& d, format af, format 
 
 // Runs a block runner over all of C: serially, or as M blocks x N chunks on an executor. With
 // few M blocks (small M: GEMV, batch 8) N is split so every thread has work; each task packs its
-// own A block (small when M is small).
+// own A block (small when M is small). A runner fails only on an invalid activation code, found
+// before it writes anything; the error returned is the one with the lowest index (the first
+// invalid code of A), so it does not depend on the thread count or the order tasks ran in.
 template <class Runner>
-void run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, std::size_t m,
-               std::size_t tiles, executor* ex) noexcept {
+status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, std::size_t m,
+                 std::size_t tiles, executor* ex) noexcept {
   const std::size_t threads = ex ? ex->threads() : 1;
   const std::size_t m_blocks = (m + p.mc - 1) / p.mc;
   if (threads <= 1) {
     for (std::size_t ic = 0; ic < m; ic += p.mc)
-      runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads);
-    return;
+      LOWBIT_RETURN_IF_ERROR(
+          runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads));
+    return status::success();
   }
   // At least 8 tasks per thread, so uneven task counts cost little (an A block is then packed
   // once per N chunk: cheap next to the chunk's MACs).
@@ -155,18 +185,21 @@ void run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, std
     const gemm_plan* p;
     std::uint8_t* base;
     std::size_t m, tiles, n_chunks;
-  } j{&runner, &p, base, m, tiles, n_chunks};
+    first_error error;
+  } j{&runner, &p, base, m, tiles, n_chunks, {}};
   ex->parallel_for(
       m_blocks * n_chunks,
       [](void* ctx, std::size_t i, std::size_t thread) {
-        const job& jb = *static_cast<const job*>(ctx);
+        job& jb = *static_cast<job*>(ctx);
         const std::size_t ib = i / jb.n_chunks, c = i % jb.n_chunks;
         const std::size_t ic = ib * jb.p->mc;
         const std::size_t mc = (jb.m - ic) < jb.p->mc ? (jb.m - ic) : jb.p->mc;
-        (*jb.runner)(ic, mc, c * jb.tiles / jb.n_chunks, (c + 1) * jb.tiles / jb.n_chunks,
-                     jb.base + jb.p->off_threads + thread * jb.p->per_thread);
+        jb.error.record((*jb.runner)(ic, mc, c * jb.tiles / jb.n_chunks,
+                                     (c + 1) * jb.tiles / jb.n_chunks,
+                                     jb.base + jb.p->off_threads + thread * jb.p->per_thread));
       },
       &j);
+  return j.error.get();
 }
 
 // Packs the A block of rows [ic, ic + mc) into apack; returns the u-code rows and their stride.
@@ -201,9 +234,14 @@ struct grouped_block_runner {
   std::uint32_t alpha;
   format af;
 
-  void operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
-                  std::uint8_t* region) const noexcept {
+  const driver_ops& ops;
+
+  status operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
+                    std::uint8_t* region) const noexcept {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc, groups = p.k_blocks;
+    // Validation only: the per-group sums below replace the row sums.
+    LOWBIT_RETURN_IF_ERROR(
+        src.scan(ic, mc, reinterpret_cast<std::uint32_t*>(region + p.off_rowsum), ops));
     alignas(64) std::int32_t tile[max_tile_elements];
     alignas(64) float facc[max_tile_elements];
     std::uint8_t* apack = region + p.off_apack;
@@ -258,6 +296,7 @@ struct grouped_block_runner {
         }
       }
     }
+    return status::success();
   }
 };
 
@@ -269,14 +308,16 @@ struct gemm_block_runner {
   const packed_weights& w;
   const kernels::ukernel_desc& d;
   const gemm_plan& p;
-  const std::uint32_t* rowsum;
   const std::uint32_t* rowcoef;
   const std::uint32_t* colconst;
   std::uint32_t alpha;
+  const driver_ops& ops;
 
-  void operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
-                  std::uint8_t* region) const noexcept {
+  status operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
+                    std::uint8_t* region) const noexcept {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc;
+    auto* rowsum = reinterpret_cast<std::uint32_t*>(region + p.off_rowsum);  // rows ic..
+    LOWBIT_RETURN_IF_ERROR(src.scan(ic, mc, rowsum, ops));
     alignas(64) std::int32_t tile[max_tile_elements];
     alignas(64) std::int32_t trow[max_tile_elements];
     std::uint8_t* apack = region + p.off_apack;
@@ -293,16 +334,19 @@ struct gemm_block_runner {
         }
         for (std::size_t i = 0; i < rows; ++i) {
           const std::size_t row = ic + it + i;
-          const std::uint32_t sa = rowsum[row];
-          const std::int32_t* s = tile + i * nr;
-          for (std::size_t j = 0; j < cols; ++j)
-            trow[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(s[j]) +
-                                                rowcoef[jt + j] * sa + colconst[jt + j]);
-          src.correct(row, jt, cols, trow);
-          store_row(out, n, row, jt, cols, trow);
+          if constexpr (std::is_same<Stage, int32_output>::value && !Source::corrects) {
+            ops.exact_row(tile + i * nr, alpha, rowcoef + jt, rowsum[it + i], colconst + jt, cols,
+                          out.data + row * (out.ld ? out.ld : n) + jt);
+          } else {
+            ops.exact_row(tile + i * nr, alpha, rowcoef + jt, rowsum[it + i], colconst + jt, cols,
+                          trow);
+            src.correct(row, jt, cols, trow);
+            store_row(out, n, row, jt, cols, trow);
+          }
         }
       }
     }
+    return status::success();
   }
 };
 
@@ -317,8 +361,7 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place(), threads, grouped);
   std::uint8_t* base = nullptr;
   LOWBIT_RETURN_IF_ERROR(ws.acquire(p.total, base));
-  auto* rowsum = reinterpret_cast<std::uint32_t*>(base + p.off_rowsum);
-  LOWBIT_RETURN_IF_ERROR(src.scan(rowsum));  // before any output is written
+  const driver_ops& ops = driver_ops_for(d.features);
   auto* rowcoef = reinterpret_cast<std::uint32_t*>(base + p.off_rowcoef);
   auto* colconst = reinterpret_cast<std::uint32_t*>(base + p.off_colconst);
 
@@ -337,15 +380,13 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const std::size_t tiles = (n + d.nr - 1) / d.nr;
   if constexpr (std::is_same<Stage, float_output>::value) {
     if (out.w_group_scales != nullptr) {
-      const grouped_block_runner<Source> runner{src, out, w, d, p, rowcoef, colconst, alpha, af};
-      run_tasks(runner, p, base, m, tiles, ex);
-      return status::success();
+      const grouped_block_runner<Source> runner{src,     out,      w,     d,  p,
+                                                rowcoef, colconst, alpha, af, ops};
+      return run_tasks(runner, p, base, m, tiles, ex);
     }
   }
-  const gemm_block_runner<Source, Stage> runner{src,    out,     w,        d,    p,
-                                                rowsum, rowcoef, colconst, alpha};
-  run_tasks(runner, p, base, m, tiles, ex);
-  return status::success();
+  const gemm_block_runner<Source, Stage> runner{src, out, w, d, p, rowcoef, colconst, alpha, ops};
+  return run_tasks(runner, p, base, m, tiles, ex);
 }
 
 }  // namespace detail

@@ -156,18 +156,25 @@ inline void convert_row_bytes(const u_transform& t, const std::uint8_t* row, std
   for (; x < k; ++x) out[x] = byte_to_u(t, row[x]);
 }
 
-// Validates all rows of `m` and writes each row's sum of u-codes (mod 2^32) into sums[row].
-// On an invalid code returns errc::invalid_code naming its flat index (row * cols + col).
-inline status scan_rows(const matrix_ref& m, format f, std::uint32_t* sums,
-                        const char* name) noexcept {
+// Validates rows [r0, r0 + nr) of `m` and writes each row's sum of u-codes (mod 2^32) into
+// sums[row - r0]. On an invalid code returns errc::invalid_code naming its flat index
+// (row * cols + col) in `m`. `scan_row` is the one-row scan for one-byte codes (driver_ops.hpp:
+// an AVX2 or AVX-512 version when the kernel allows it); by default the baseline scan_row_bytes.
+inline status scan_row_block(const matrix_ref& m, format f, std::size_t r0, std::size_t nr,
+                             std::uint32_t* sums, const char* name,
+                             std::uint32_t (*scan_row)(const u_transform&, const std::uint8_t*,
+                                                       std::size_t,
+                                                       bool&) noexcept = nullptr) noexcept {
+  if (scan_row == nullptr) scan_row = &scan_row_bytes;
   const u_transform t = make_u_transform(f);
   const std::size_t stride = effective_stride(m, f.bits);
   const auto* base = static_cast<const std::uint8_t*>(m.data);
-  for (std::size_t r = 0; r < m.rows; ++r) {
+  for (std::size_t i = 0; i < nr; ++i) {
+    const std::size_t r = r0 + i;
     const std::uint8_t* row = base + r * stride;
     if (m.store == storage::one_per_byte) {
       bool bad = false;
-      sums[r] = scan_row_bytes(t, row, m.cols, bad);
+      sums[i] = scan_row(t, row, m.cols, bad);
       if (bad)
         for (std::size_t k = 0; k < m.cols; ++k)
           if (!byte_is_valid(t, row[k]))
@@ -180,10 +187,17 @@ inline status scan_rows(const matrix_ref& m, format f, std::uint32_t* sums,
           return {errc::invalid_code, name, static_cast<std::int64_t>(r * m.cols + k)};
         s += u_code(f, c);
       }
-      sums[r] = s;
+      sums[i] = s;
     }
   }
   return status::success();
+}
+
+// All rows of `m`; see scan_row_block.
+inline status scan_rows(const matrix_ref& m, format f, std::uint32_t* sums, const char* name,
+                        std::uint32_t (*scan_row)(const u_transform&, const std::uint8_t*,
+                                                  std::size_t, bool&) noexcept = nullptr) noexcept {
+  return scan_row_block(m, f, 0, m.rows, sums, name, scan_row);
 }
 
 }  // namespace detail

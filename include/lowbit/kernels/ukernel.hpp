@@ -63,6 +63,9 @@ namespace kernels {
 // byte, row r starting at u + r * ldu, into one micro-panel at `dst` (64-byte aligned, size
 // a_panel_bytes(kc) / w_panel_bytes(kc)). Rows rows..MR-1 (NR-1) and k in kc..round_up(kc,
 // k_step)-1 must be written as u = 0 (minus the offset). Every input u-code is < 2^bits.
+// An A packer may instead record where the rows are and let the kernel read them in place (the
+// int8 VNNI kernel does, for whole blocks): callers keep `u` alive and unchanged for as long as
+// they use the panel. W panels are stored, so a W packer must copy.
 using pack_fn = void (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
                          void* dst);
 

@@ -1,6 +1,7 @@
 // lowbit: int8 dot-product kernel on AVX-512 VNNI (vpdpbusd on zmm).
 //
-// Panels: k4 layout (dot_pack_x86.hpp), activations as u8, weights as s8 = u - 128, so one kernel
+// Panels: weights in the k4 layout, activations read in place (dot_pack_rows_ref in
+// dot_pack_x86.hpp); activations as u8, weights as s8 = u - 128, so one kernel
 // serves every cell up to w8a8 (the driver removes the offset from column sums). Per 4 values of
 // K the 4 A bytes of row i are broadcast (a pure load) and vpdpbusd adds the 4 products of 16
 // columns into int32 lanes with no intermediate saturation. int32 sums wrap mod 2^32, which is
@@ -39,13 +40,16 @@ struct dot_vnni_avx512 {
   static constexpr int w_offset = 128;
   static constexpr std::uint32_t kc_max = 1u << 20;  // int32 sums wrap mod 2^32: no bound
 
-  using pack_a_t = dot_pack_k4<MR, 0>;
+  using pack_a_t = dot_pack_rows_ref<MR>;  // A read in place (a copy only at edges)
   using pack_w_t = dot_pack_k4<NR, w_offset>;
 
   LOWBIT_TARGET_VNNI512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                         std::int32_t* c, std::size_t ldc,
                                         bool accumulate) noexcept {
-    const auto* a = static_cast<const std::uint8_t*>(a_panel);
+    typename pack_a_t::header h;
+    std::memcpy(&h, a_panel, sizeof h);
+    const std::uint8_t* a = h.rows;
+    const std::size_t kp = h.stride;
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     const std::size_t nk = (kc + 3) / 4;
     __m512i acc[MR][NV];
@@ -53,14 +57,14 @@ struct dot_vnni_avx512 {
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_setzero_si512();
-    for (std::size_t s = 0; s < nk; ++s, a += 4 * MR, w += 4 * NR) {
+    for (std::size_t s = 0; s < nk; ++s, a += 4, w += 4 * NR) {
       __m512i wv[NV];
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) {
         std::int32_t a4;
-        std::memcpy(&a4, a + 4 * i, 4);
+        std::memcpy(&a4, a + i * kp, 4);
         const __m512i av = _mm512_set1_epi32(a4);
 #pragma GCC unroll 8
         for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);

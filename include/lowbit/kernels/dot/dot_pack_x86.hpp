@@ -61,6 +61,43 @@ struct dot_pack_k4 {
   }
 };
 
+// Row layout by reference (activations of the AVX-512 VNNI kernel, unsigned u8 as they are).
+// The panel starts with a header {first row, row stride}; the kernel broadcasts the 4 bytes of row
+// r at rows + r * stride + k. When the block is whole (rows == R) and kc is a multiple of 4 the
+// header points at the caller's u-code rows themselves and nothing is copied: the driver keeps
+// those rows alive and unchanged while it uses the panel (the packer contract, ukernel.hpp). At
+// edges the rows are copied after the header, zero-padded to kp = kc rounded up to 4 and to R
+// rows. Either way A is read straight from the rows the pre-pass has just validated.
+template <int R>
+struct dot_pack_rows_ref {
+  struct header {
+    const std::uint8_t* rows;
+    std::size_t stride;
+  };
+  static constexpr std::size_t header_bytes = 64;  // keeps copied rows cache-line aligned
+
+  static std::size_t panel_bytes(std::size_t kc) noexcept {
+    return header_bytes + (kc + 3) / 4 * 4 * R;
+  }
+
+  static void pack(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
+                   void* dst) noexcept {
+    auto* out = static_cast<std::uint8_t*>(dst);
+    header h{u, ldu};
+    if (rows != R || kc % 4 != 0) {
+      const std::size_t kp = (kc + 3) / 4 * 4;
+      std::uint8_t* copy = out + header_bytes;
+      for (std::size_t r = 0; r < rows; ++r) {
+        std::memcpy(copy + r * kp, u + r * ldu, kc);
+        std::memset(copy + r * kp + kc, 0, kp - kc);
+      }
+      if (rows < R) std::memset(copy + rows * kp, 0, (R - rows) * kp);
+      h = header{copy, kp};
+    }
+    std::memcpy(out, &h, sizeof h);
+  }
+};
+
 template <int R>
 struct dot_pack_k2_i16 {
   static std::size_t panel_bytes(std::size_t kc) noexcept { return (kc + 1) / 2 * 2 * R * 2; }

@@ -1,0 +1,74 @@
+// lowbit internal: the driver's own vector work per call, at the widest ISA the chosen kernel
+// already requires.
+//
+// Besides the microkernel, every call validates and sums the activation rows (the pre-pass) and
+// turns each tile's u-code sums into exact int32 results (the epilogue). At small N these cost
+// as much as the kernel, and the x86-64 baseline (SSE2) has no 32-bit vector multiply, so each
+// is compiled again for AVX2 and AVX-512 with target attributes. The set is chosen from the
+// kernel's feature set: a call never executes an instruction its kernel could not.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/detail/row_scan.hpp"
+#include "lowbit/isa.hpp"
+
+namespace lowbit {
+namespace detail {
+
+// Validates one row of one-byte codes and returns the sum of its u-codes (see row_scan.hpp).
+using scan_row_fn = std::uint32_t (*)(const u_transform& t, const std::uint8_t* row, std::size_t k,
+                                      bool& bad) noexcept;
+// The exact epilogue of one tile row: t[j] = alpha * s[j] + rowcoef[j] * sa + colconst[j]
+// (mod 2^32), for j < n. `t` may be the output itself.
+using exact_row_fn = void (*)(const std::int32_t* s, std::uint32_t alpha,
+                              const std::uint32_t* rowcoef, std::uint32_t sa,
+                              const std::uint32_t* colconst, std::size_t n,
+                              std::int32_t* t) noexcept;
+
+struct driver_ops {
+  const char* isa;
+  scan_row_fn scan_row;
+  exact_row_fn exact_row;
+};
+
+inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
+                              const std::uint32_t* rowcoef, std::uint32_t sa,
+                              const std::uint32_t* colconst, std::size_t n,
+                              std::int32_t* t) noexcept {
+  for (std::size_t j = 0; j < n; ++j)
+    t[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(s[j]) + rowcoef[j] * sa +
+                                     colconst[j]);
+}
+
+inline const driver_ops& baseline_driver_ops() noexcept {
+  static const driver_ops ops{"baseline", &scan_row_bytes, &exact_row_generic};
+  return ops;
+}
+
+}  // namespace detail
+}  // namespace lowbit
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LOWBIT_PORTABLE)
+#include "lowbit/detail/x86/driver_ops_avx2.hpp"
+#include "lowbit/detail/x86/driver_ops_avx512.hpp"
+#define LOWBIT_X86_DRIVER_OPS 1
+#endif
+
+namespace lowbit {
+namespace detail {
+
+// The widest set whose features are all in `kernel_features`.
+inline const driver_ops& driver_ops_for(feature_set kernel_features) noexcept {
+#if defined(LOWBIT_X86_DRIVER_OPS)
+  if ((kernel_features & x86_avx512) == x86_avx512) return avx512_driver_ops();
+  if ((kernel_features & x86_avx2) == x86_avx2) return avx2_driver_ops();
+#else
+  (void)kernel_features;
+#endif
+  return baseline_driver_ops();
+}
+
+}  // namespace detail
+}  // namespace lowbit

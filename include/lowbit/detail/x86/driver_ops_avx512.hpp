@@ -1,0 +1,96 @@
+// lowbit internal: the driver's pre-pass and epilogue on AVX-512 (F, BW). Included by
+// driver_ops.hpp only; see there.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/detail/row_scan.hpp"
+
+#define LOWBIT_TARGET_DRIVER512 \
+  __attribute__((target("popcnt,avx2,fma,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512cd")))
+
+namespace lowbit {
+namespace detail {
+
+// Row scan, 64 codes per step; the tail is a masked load whose missing lanes are dropped from
+// both the validity mask and the sum.
+LOWBIT_TARGET_DRIVER512 inline std::uint32_t scan_row_avx512(const u_transform& t,
+                                                             const std::uint8_t* row, std::size_t k,
+                                                             bool& bad) noexcept {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i high = _mm512_set1_epi8(static_cast<char>(t.high));
+  __m512i sums = zero, sums2 = zero;
+  __mmask64 badm = 0;
+  std::size_t x = 0;
+  if (t.identity) {  // unsigned, odd-symmetric: valid iff no bit above the width; u = byte
+    __mmask64 badm2 = 0;
+    for (; x + 128 <= k; x += 128) {
+      const __m512i v = _mm512_loadu_si512(row + x), w = _mm512_loadu_si512(row + x + 64);
+      badm |= _mm512_test_epi8_mask(v, high);
+      badm2 |= _mm512_test_epi8_mask(w, high);
+      sums = _mm512_add_epi64(sums, _mm512_sad_epu8(v, zero));
+      sums2 = _mm512_add_epi64(sums2, _mm512_sad_epu8(w, zero));
+    }
+    for (; x < k; x += 64) {
+      const __mmask64 live = k - x >= 64 ? ~__mmask64{0} : (__mmask64{1} << (k - x)) - 1;
+      const __m512i v = _mm512_maskz_loadu_epi8(live, row + x);  // missing lanes read as 0
+      badm |= _mm512_test_epi8_mask(v, high);
+      sums = _mm512_add_epi64(sums, _mm512_sad_epu8(v, zero));
+    }
+    badm |= badm2;
+  } else {
+    const __m512i sign = _mm512_set1_epi8(static_cast<char>(t.sign));
+    const __m512i add = _mm512_set1_epi8(static_cast<char>(t.add));
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(t.flip));
+    const __m512i mask = _mm512_set1_epi8(static_cast<char>(t.mask));
+    const __m512i three = _mm512_set1_epi8(3), two = _mm512_set1_epi8(2);
+    for (; x < k; x += 64) {
+      const __mmask64 live = k - x >= 64 ? ~__mmask64{0} : (__mmask64{1} << (k - x)) - 1;
+      const __m512i v = _mm512_maskz_loadu_epi8(live, row + x);
+      const __m512i hi = _mm512_and_si512(v, high);
+      __mmask64 b = _mm512_test_epi8_mask(v, high);
+      if (t.sign_extension_ok)  // a negative int8 value: every high bit and the sign bit set
+        b &= ~(_mm512_cmpeq_epi8_mask(hi, high) & _mm512_test_epi8_mask(v, sign));
+      if (t.ternary) b |= _mm512_cmpeq_epi8_mask(_mm512_and_si512(v, three), two);
+      badm |= b & live;
+      const __m512i u = _mm512_and_si512(_mm512_xor_si512(_mm512_add_epi8(v, add), flip), mask);
+      sums = _mm512_add_epi64(sums, _mm512_sad_epu8(_mm512_maskz_mov_epi8(live, u), zero));
+    }
+  }
+  bad = badm != 0;
+  // Horizontal sum by hand: _mm512_reduce_add_epi64 trips GCC 12's -Wuninitialized.
+  alignas(64) std::uint64_t lanes[8];
+  _mm512_store_si512(lanes, _mm512_add_epi64(sums, sums2));
+  std::uint64_t total = 0;
+  for (const std::uint64_t l : lanes) total += l;
+  return static_cast<std::uint32_t>(total);
+}
+
+LOWBIT_TARGET_DRIVER512 inline void exact_row_avx512(const std::int32_t* s, std::uint32_t alpha,
+                                                     const std::uint32_t* rowcoef, std::uint32_t sa,
+                                                     const std::uint32_t* colconst, std::size_t n,
+                                                     std::int32_t* t) noexcept {
+  const __m512i va = _mm512_set1_epi32(static_cast<int>(alpha));
+  const __m512i vsa = _mm512_set1_epi32(static_cast<int>(sa));
+  const bool unit = alpha == 1;
+  for (std::size_t j = 0; j < n; j += 16) {
+    const __mmask16 live =
+        n - j >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (n - j)) - 1);
+    __m512i v = _mm512_maskz_loadu_epi32(live, s + j);
+    if (!unit) v = _mm512_mullo_epi32(v, va);
+    const __m512i r = _mm512_mullo_epi32(_mm512_maskz_loadu_epi32(live, rowcoef + j), vsa);
+    v = _mm512_add_epi32(v, _mm512_add_epi32(r, _mm512_maskz_loadu_epi32(live, colconst + j)));
+    _mm512_mask_storeu_epi32(t + j, live, v);
+  }
+}
+
+inline const driver_ops& avx512_driver_ops() noexcept {
+  static const driver_ops ops{"avx512", &scan_row_avx512, &exact_row_avx512};
+  return ops;
+}
+
+}  // namespace detail
+}  // namespace lowbit
