@@ -47,8 +47,8 @@ struct bitplane_avx512icl {
   // chunks, so only the driver's blocking limits kc; the sum is truncated mod 2^32 at the end.
   static constexpr std::uint32_t kc_max = 1u << 20;
 
-  using pack_a_t = bitplane_pack_x86<MR, AB, KB>;
-  using pack_w_t = bitplane_pack_x86<NR, WB, KB>;
+  using pack_a_t = bitplane_pack_avx512<MR, AB, KB>;
+  using pack_w_t = bitplane_pack_avx512<NR, WB, KB>;
 
   LOWBIT_TARGET_BP512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                       std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
