@@ -19,6 +19,7 @@
 //    highest down with one doubling of the accumulators between planes (Horner: once per plane
 //    per tile, not per chunk), and the activation planes are combined (acc[q] << q) once at the
 //    end of the tile.
+//  - Every W cache line is prefetched (prefetcht0) 2 KiB ahead of its load.
 //  - Latency: the loop-carried chain is one vpaddq (1 cycle) per accumulator and there are
 //    MR * AB * NR / 8 >= 8 independent accumulators, against a throughput of 1.5 cycles per
 //    accumulator update (3 ops on ports 0/5): the popcounts' latency is covered.
@@ -66,6 +67,7 @@ struct gemv_bitplane_avx512icl {
   static constexpr int k_step = 64;                  // K bits per chunk (one u64 lane)
   static constexpr std::uint32_t kc_max = 1u << 20;  // see the accumulator bound above
   static constexpr float bytes_per_weight = WB / 8.0f;
+  static constexpr std::size_t prefetch_words = 2048 / 8;  // W prefetch distance, in u64
 
   using pack_a_t = bitplane::bitplane_pack_x86<MR, AB, k_step>;
   using pack_w_t = bitplane::bitplane_pack_x86<NR, WB, k_step>;
@@ -101,7 +103,13 @@ struct gemv_bitplane_avx512icl {
       for (std::size_t ch = 0; ch < nch; ++ch, wp += NR, ap += MR) {
         __m512i wv[JB];
 #pragma GCC unroll 16
-        for (int j = 0; j < JB; ++j) wv[j] = _mm512_load_si512(wp + 8 * j);
+        for (int j = 0; j < JB; ++j) {
+          // Software prefetch 2 KiB ahead (measured: 5-15% faster when the panels stream from
+          // L2/L3, as at N = K = 4096; 8 KiB helps less, prefetcht1 is slower). Past the end of
+          // the panel it touches the next tile's panel; a prefetch never faults.
+          _mm_prefetch(reinterpret_cast<const char*>(wp + prefetch_words + 8 * j), _MM_HINT_T0);
+          wv[j] = _mm512_load_si512(wp + 8 * j);
+        }
 #pragma GCC unroll 8
         for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 2
