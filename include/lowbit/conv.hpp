@@ -165,7 +165,8 @@ struct im2col_source {
   const zero_points* zeros;
 
   bool in_place() const noexcept { return false; }
-  static constexpr bool corrects = true;
+  // Padded taps need a correction only when the pad code is not an exact zero.
+  bool corrects() const noexcept { return pad.centered != 0; }
 
   template <class F>
   void for_each_tap(std::size_t m, F&& f) const noexcept {
@@ -189,15 +190,38 @@ struct im2col_source {
 
   // Rows [r0, r0 + nr): sums from the per-pixel sums of conv2d's up-front scan (which also
   // validated the input, so nothing can fail here).
+  // Walks output pixels in order (no divisions per row) and adds the window's pixel sums.
   status scan(std::size_t r0, std::size_t nr, std::uint32_t* row_sums,
               const driver_ops&) const noexcept {
-    const std::size_t cg = p->in_per_group();
+    const std::size_t taps = p->taps();
+    const std::uint32_t pad_sum = static_cast<std::uint32_t>(p->in_per_group()) * pad.u;
+    std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
     for (std::size_t i = 0; i < nr; ++i) {
       std::uint32_t s = 0;
-      for_each_tap(r0 + i, [&](std::size_t, bool inside, std::size_t pixel) {
-        s += inside ? pixel_sums[pixel] : static_cast<std::uint32_t>(cg) * pad.u;
-      });
-      row_sums[i] = s;
+      std::size_t inside_taps = 0;
+      for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
+        const std::ptrdiff_t iy =
+            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+            static_cast<std::ptrdiff_t>(p->pad_top);
+        if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) continue;
+        const std::uint32_t* line = pixel_sums + (b * in.h + static_cast<std::size_t>(iy)) * in.w;
+        for (std::size_t kx = 0; kx < p->kernel_w; ++kx) {
+          const std::ptrdiff_t ix =
+              static_cast<std::ptrdiff_t>(ox * p->stride_w + kx * p->dilation_w) -
+              static_cast<std::ptrdiff_t>(p->pad_left);
+          if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(in.w)) continue;
+          s += line[ix];
+          ++inside_taps;
+        }
+      }
+      row_sums[i] = s + static_cast<std::uint32_t>(taps - inside_taps) * pad_sum;
+      if (++ox == out_w) {
+        ox = 0;
+        if (++oy == out_h) {
+          oy = 0;
+          ++b;
+        }
+      }
     }
     return status::success();
   }
@@ -230,13 +254,18 @@ struct im2col_source {
         const std::uint8_t* row_in =
             input + ((b * in.h + static_cast<std::size_t>(iy)) * in.w) * in.c + group * cg;
         if (x_inside && rows_contiguous) {
-          convert_row_bytes(t, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg, dst);
+          if (t.identity)
+            std::memcpy(dst, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg);
+          else
+            convert_row_bytes(t, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg, dst);
           continue;
         }
         for (std::size_t kx = 0; kx < kw; ++kx) {
           const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx * p->dilation_w);
           if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(in.w))
             std::memset(dst + kx * cg, pad.u, cg);
+          else if (t.identity)
+            std::memcpy(dst + kx * cg, row_in + static_cast<std::size_t>(ix) * in.c, cg);
           else
             convert_row_bytes(t, row_in + static_cast<std::size_t>(ix) * in.c, cg, dst + kx * cg);
         }

@@ -67,7 +67,7 @@ struct matrix_source {
   }
   // Adds source-specific terms to a row of exact results (convolution padding); none here, so
   // int32 results may be written straight to the output.
-  static constexpr bool corrects = false;
+  bool corrects() const noexcept { return false; }
   void correct(std::size_t, std::size_t, std::size_t, std::int32_t*) const noexcept {}
   // Validates rows [r0, r0 + nr) and writes their u-code sums to sums[0, nr).
   status scan(std::size_t r0, std::size_t nr, std::uint32_t* sums,
@@ -300,6 +300,16 @@ struct grouped_block_runner {
   }
 };
 
+// Where exact int32 results may go directly: the output itself for an int32 stage.
+inline std::int32_t* int32_destination(const int32_output& o, std::size_t n, std::size_t row,
+                                       std::size_t jt) noexcept {
+  return o.data + row * (o.ld ? o.ld : n) + jt;
+}
+template <class Stage>
+std::int32_t* int32_destination(const Stage&, std::size_t, std::size_t, std::size_t) noexcept {
+  return nullptr;  // never called: only int32 stages take the direct path
+}
+
 // Work of one task: rows [ic, ic + mc) of C, tiles [jt0, jt1) of N, with one thread's scratch.
 template <class Source, class Stage>
 struct gemm_block_runner {
@@ -334,9 +344,9 @@ struct gemm_block_runner {
         }
         for (std::size_t i = 0; i < rows; ++i) {
           const std::size_t row = ic + it + i;
-          if constexpr (std::is_same<Stage, int32_output>::value && !Source::corrects) {
+          if (std::is_same<Stage, int32_output>::value && !src.corrects()) {
             ops.exact_row(tile + i * nr, alpha, rowcoef + jt, rowsum[it + i], colconst + jt, cols,
-                          out.data + row * (out.ld ? out.ld : n) + jt);
+                          int32_destination(out, n, row, jt));
           } else {
             ops.exact_row(tile + i * nr, alpha, rowcoef + jt, rowsum[it + i], colconst + jt, cols,
                           trow);
