@@ -138,11 +138,14 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
   f_clamp.clamp_max = 0.0f;
   f_group.w_group_scales = &one;
   const fixed_multiplier mult{1 << 30, 0};
-  quantized_output q_bits, q_null, q_count, q_order, q_above, q_below, q_odd;
-  for (quantized_output* q : {&q_bits, &q_null, &q_count, &q_order, &q_above, &q_below, &q_odd}) {
+  const fixed_multiplier bad_shift{1 << 30, 31};  // 31 - shift must lie in 1..62
+  quantized_output q_bits, q_null, q_count, q_order, q_above, q_below, q_odd, q_shift;
+  for (quantized_output* q :
+       {&q_bits, &q_null, &q_count, &q_order, &q_above, &q_below, &q_odd, &q_shift}) {
     q->data = cq;
     q->multipliers = &mult;
   }
+  q_shift.multipliers = &bad_shift;
   q_bits.out_format = {9, encoding::unsigned_int};
   q_null.multipliers = nullptr;
   q_count.multiplier_count = 2;
@@ -193,6 +196,7 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
       {"multipliers", gemm(am, u2, p, q_null), errc::null_pointer, "out.multipliers"},
       {"multiplier_count", gemm(am, u2, p, q_count), errc::dimension_mismatch,
        "out.multiplier_count"},
+      {"multiplier shift", gemm(am, u2, p, q_shift), errc::invalid_argument, "out.multipliers"},
       {"quantized clamp order", gemm(am, u2, p, q_order), errc::invalid_argument, "out.clamp_min"},
       {"clamp above the format", gemm(am, u2, p, q_above), errc::invalid_argument, "out.clamp_min"},
       {"clamp below the format", gemm(am, u2, p, q_below), errc::invalid_argument, "out.clamp_max"},

@@ -192,6 +192,10 @@ inline status validate_stage(const quantized_output& o, std::size_t, std::size_t
   if (o.multiplier_count != 1 && o.multiplier_count != n)
     return {errc::dimension_mismatch, "out.multiplier_count",
             static_cast<std::int64_t>(o.multiplier_count), static_cast<std::int64_t>(n)};
+  // make_fixed_multiplier's range: the rounding shift 31 - shift must lie in 1..62.
+  for (std::size_t j = 0; j < o.multiplier_count; ++j)
+    if (o.multipliers[j].shift > 30 || o.multipliers[j].shift < -31)
+      return {errc::invalid_argument, "out.multipliers", static_cast<std::int64_t>(j), 30};
   if (o.clamp_min > o.clamp_max) return {errc::invalid_argument, "out.clamp_min", o.clamp_min};
   // The clamp range must hold a value of the output format (odd values for odd-symmetric),
   // else requantize_one would clamp to a value with no code and emit a byte outside the format.
@@ -230,32 +234,64 @@ inline void store_row(const float_output& o, std::size_t n_total, std::size_t m,
   }
 }
 
-inline void store_row(const quantized_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
-                      std::size_t len, const std::int32_t* t) noexcept {
-  // requantize_one's rule with everything per format hoisted out of the loop.
-  std::uint8_t* dst = o.data + m * (o.ld ? o.ld : n_total) + n0;
+// requantize_one's rule for a run of columns, with everything per format hoisted.
+struct requant_params {
+  const std::int32_t* bias;      // bias[j] for the run's column j, or nullptr
+  const fixed_multiplier* mult;  // mult[j] when per_channel, else mult[0]
+  bool per_channel;
+  bool odd;  // odd-symmetric output: values odd, code (v + mask) / 2
+  std::int32_t out_zero;
+  std::int32_t lo, hi;  // clamp bounds: representable values of the format
+  std::int32_t mask;
+};
+
+inline requant_params make_requant_params(const quantized_output& o) noexcept {
   const format f = o.out_format;
-  const bool odd = f.enc == encoding::odd_symmetric;
+  requant_params q{};
+  q.bias = o.bias;
+  q.mult = o.multipliers;
+  q.per_channel = o.multiplier_count != 1;
+  q.odd = f.enc == encoding::odd_symmetric;
+  q.out_zero = o.out_zero;
   std::int64_t lo = min_value(f), hi = max_value(f);
   if (o.clamp_min > lo) lo = o.clamp_min;
   if (o.clamp_max < hi) hi = o.clamp_max;
-  if (odd) {
+  if (q.odd) {
     if ((lo & 1) == 0) ++lo;
     if ((hi & 1) == 0) --hi;
   }
-  const std::int64_t mask = static_cast<std::int64_t>(code_mask(f));
-  const bool per_channel = o.multiplier_count != 1;
+  q.lo = static_cast<std::int32_t>(lo);
+  q.hi = static_cast<std::int32_t>(hi);
+  q.mask = static_cast<std::int32_t>(code_mask(f));
+  return q;
+}
+
+// The same parameters for the run starting at column n0.
+inline requant_params requant_params_at(const requant_params& q, std::size_t n0) noexcept {
+  requant_params r = q;
+  if (r.bias) r.bias += n0;
+  if (r.per_channel) r.mult += n0;
+  return r;
+}
+
+inline void requant_row_generic(const std::int32_t* t, std::size_t len, const requant_params& q,
+                                std::uint8_t* dst) noexcept {
   for (std::size_t j = 0; j < len; ++j) {
-    const std::size_t n = n0 + j;
     const std::uint32_t xb =
-        static_cast<std::uint32_t>(t[j]) + static_cast<std::uint32_t>(o.bias ? o.bias[n] : 0);
+        static_cast<std::uint32_t>(t[j]) + static_cast<std::uint32_t>(q.bias ? q.bias[j] : 0);
     std::int64_t v = std::int64_t{apply_multiplier(static_cast<std::int32_t>(xb),
-                                                   o.multipliers[per_channel ? n : 0])} +
-                     o.out_zero;
-    if (odd && (v & 1) == 0) v += v >= 0 ? 1 : -1;
-    v = v < lo ? lo : (v > hi ? hi : v);
-    dst[j] = static_cast<std::uint8_t>(odd ? (v + mask) >> 1 : v);
+                                                   q.mult[q.per_channel ? j : 0])} +
+                     q.out_zero;
+    if (q.odd && (v & 1) == 0) v += v >= 0 ? 1 : -1;
+    v = v < q.lo ? q.lo : (v > q.hi ? q.hi : v);
+    dst[j] = static_cast<std::uint8_t>(q.odd ? (v + q.mask) >> 1 : v);
   }
+}
+
+inline void store_row(const quantized_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
+                      std::size_t len, const std::int32_t* t) noexcept {
+  requant_row_generic(t, len, requant_params_at(make_requant_params(o), n0),
+                      o.data + m * (o.ld ? o.ld : n_total) + n0);
 }
 
 }  // namespace detail

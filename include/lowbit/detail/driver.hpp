@@ -328,6 +328,8 @@ struct gemm_block_runner {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc;
     auto* rowsum = reinterpret_cast<std::uint32_t*>(region + p.off_rowsum);  // rows ic..
     LOWBIT_RETURN_IF_ERROR(src.scan(ic, mc, rowsum, ops));
+    requant_params requant{};
+    if constexpr (std::is_same<Stage, quantized_output>::value) requant = make_requant_params(out);
     alignas(64) std::int32_t tile[max_tile_elements];
     alignas(64) std::int32_t trow[max_tile_elements];
     std::uint8_t* apack = region + p.off_apack;
@@ -351,7 +353,11 @@ struct gemm_block_runner {
             ops.exact_row(tile + i * nr, alpha, rowcoef + jt, rowsum[it + i], colconst + jt, cols,
                           trow);
             src.correct(row, jt, cols, trow);
-            store_row(out, n, row, jt, cols, trow);
+            if constexpr (std::is_same<Stage, quantized_output>::value)
+              ops.requant_row(trow, cols, requant_params_at(requant, jt),
+                              out.data + row * (out.ld ? out.ld : n) + jt);
+            else
+              store_row(out, n, row, jt, cols, trow);
           }
         }
       }

@@ -1,9 +1,10 @@
 // lowbit internal: the driver's own vector work per call, at the widest ISA the chosen kernel
 // already requires.
 //
-// Besides the microkernel, every call validates and sums the activation rows (the pre-pass) and
-// turns each tile's u-code sums into exact int32 results (the epilogue). At small N these cost
-// as much as the kernel, and the x86-64 baseline (SSE2) has no 32-bit vector multiply, so each
+// Besides the microkernel, every call validates and sums the activation rows (the pre-pass),
+// turns each tile's u-code sums into exact int32 results (the epilogue) and, for 8-bit-or-less
+// outputs, requantizes them (64-bit products and a rounding shift per output). At small N these
+// cost as much as the kernel, and the x86-64 baseline (SSE2) has no 32-bit vector multiply, so each
 // is compiled again for AVX2 and AVX-512 with target attributes. The set is chosen from the
 // kernel's feature set: a call never executes an instruction its kernel could not.
 #pragma once
@@ -13,6 +14,7 @@
 
 #include "lowbit/detail/row_scan.hpp"
 #include "lowbit/isa.hpp"
+#include "lowbit/output.hpp"
 
 namespace lowbit {
 namespace detail {
@@ -27,10 +29,15 @@ using exact_row_fn = void (*)(const std::int32_t* s, std::uint32_t alpha,
                               const std::uint32_t* colconst, std::size_t n,
                               std::int32_t* t) noexcept;
 
+// Requantizes a run of exact results t[0, n) to output bytes (output.hpp's rule, bit-exact).
+using requant_row_fn = void (*)(const std::int32_t* t, std::size_t n, const requant_params& q,
+                                std::uint8_t* dst) noexcept;
+
 struct driver_ops {
   const char* isa;
   scan_row_fn scan_row;
   exact_row_fn exact_row;
+  requant_row_fn requant_row;
 };
 
 inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
@@ -43,7 +50,8 @@ inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
 }
 
 inline const driver_ops& baseline_driver_ops() noexcept {
-  static const driver_ops ops{"baseline", &scan_row_bytes, &exact_row_generic};
+  static const driver_ops ops{"baseline", &scan_row_bytes, &exact_row_generic,
+                              &requant_row_generic};
   return ops;
 }
 

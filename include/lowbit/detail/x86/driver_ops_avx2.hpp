@@ -62,7 +62,7 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void exact_row_avx2(const std::int32_t* s, std:
 }
 
 inline const driver_ops& avx2_driver_ops() noexcept {
-  static const driver_ops ops{"avx2", &scan_row_avx2, &exact_row_avx2};
+  static const driver_ops ops{"avx2", &scan_row_avx2, &exact_row_avx2, &requant_row_generic};
   return ops;
 }
 

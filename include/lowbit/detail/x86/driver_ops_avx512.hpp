@@ -87,8 +87,53 @@ LOWBIT_TARGET_DRIVER512 inline void exact_row_avx512(const std::int32_t* s, std:
   }
 }
 
+// requant_row_generic, 8 outputs per step in 64-bit lanes: the product x * m0 is exact in 64
+// bits, rounded half away from zero by |p| + 2^(s-1) >> s with a per-lane s, then saturated,
+// offset, made odd (odd-symmetric), clamped and narrowed exactly as the scalar rule does. The
+// masked (maskz) forms avoid GCC 12's -Wuninitialized on the plain intrinsics' undefined operand.
+LOWBIT_TARGET_DRIVER512 inline void requant_row_avx512(const std::int32_t* t, std::size_t n,
+                                                       const requant_params& q,
+                                                       std::uint8_t* dst) noexcept {
+  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
+  const __m512i i32max = _mm512_set1_epi64(0x7FFFFFFF), i32min = _mm512_set1_epi64(-0x80000000LL);
+  const __m512i vzero = _mm512_set1_epi64(q.out_zero), vmask = _mm512_set1_epi64(q.mask);
+  const __m512i vlo = _mm512_set1_epi64(q.lo), vhi = _mm512_set1_epi64(q.hi);
+  const __m512i m0_one = _mm512_set1_epi64(q.mult[0].m0);
+  const __m512i s_one = _mm512_set1_epi64(31 - q.mult[0].shift);
+  const __m512i thirty_one = _mm512_set1_epi64(31);
+  for (std::size_t j = 0; j < n; j += 8) {
+    const __mmask8 live = n - j >= 8 ? __mmask8{0xFF} : static_cast<__mmask8>((1u << (n - j)) - 1);
+    __m256i x32 = _mm256_maskz_loadu_epi32(live, t + j);
+    if (q.bias) x32 = _mm256_add_epi32(x32, _mm256_maskz_loadu_epi32(live, q.bias + j));
+    const __m512i x = _mm512_maskz_cvtepi32_epi64(0xFF, x32);
+    __m512i m0 = m0_one, s = s_one;
+    if (q.per_channel) {  // {m0, shift} pairs: one qword per column
+      const __m512i ms = _mm512_maskz_loadu_epi64(live, q.mult + j);
+      m0 = _mm512_maskz_srai_epi64(0xFF, _mm512_maskz_slli_epi64(0xFF, ms, 32), 32);
+      s = _mm512_sub_epi64(thirty_one, _mm512_maskz_srai_epi64(0xFF, ms, 32));
+      s = _mm512_mask_mov_epi64(thirty_one, live, s);  // dead lanes: any valid shift
+    }
+    const __m512i p = _mm512_maskz_mul_epi32(0xFF, x, m0);
+    const __m512i half = _mm512_maskz_sllv_epi64(0xFF, one, _mm512_sub_epi64(s, one));
+    const __m512i r =
+        _mm512_maskz_srlv_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_abs_epi64(0xFF, p), half), s);
+    __m512i v = _mm512_mask_sub_epi64(r, _mm512_cmplt_epi64_mask(p, zero), zero, r);
+    v = _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, v, i32min), i32max);
+    v = _mm512_add_epi64(v, vzero);
+    if (q.odd) {
+      const __mmask8 even = _mm512_testn_epi64_mask(v, one);
+      const __mmask8 pos = _mm512_cmpge_epi64_mask(v, zero);
+      v = _mm512_mask_add_epi64(v, even & pos, v, one);
+      v = _mm512_mask_sub_epi64(v, even & static_cast<__mmask8>(~pos), v, one);
+    }
+    v = _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, v, vlo), vhi);
+    if (q.odd) v = _mm512_maskz_srai_epi64(0xFF, _mm512_add_epi64(v, vmask), 1);
+    _mm512_mask_cvtepi64_storeu_epi8(dst + j, live, v);
+  }
+}
+
 inline const driver_ops& avx512_driver_ops() noexcept {
-  static const driver_ops ops{"avx512", &scan_row_avx512, &exact_row_avx512};
+  static const driver_ops ops{"avx512", &scan_row_avx512, &exact_row_avx512, &requant_row_avx512};
   return ops;
 }
 
