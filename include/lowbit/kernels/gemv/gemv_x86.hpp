@@ -5,7 +5,8 @@
 // weights costs more than the MACs (see docs/gemv.md). macs_per_cycle: measured by
 // bench/ukernels/bench_gemv_x86.cpp on cache-resident panels (N = 256, K = 2048, pinned,
 // median of 5, g++ 12). The gemv_bitplane kernels (AND + vpopcntq, for 1- and 2-bit weights
-// *and* activations) are listed with algorithm::bitplane; the others are dot_i8 with a8.
+// *and* activations) are listed with algorithm::bitplane (their rates: median of 3 runs' medians,
+// docs/gemv.md); the others are dot_i8 with a8.
 #pragma once
 
 #if defined(__x86_64__)
@@ -86,10 +87,10 @@ inline ukernel_list x86_ukernels() noexcept {
                                               avx512vnni_gemv_features, 2, 8, 103.0f),
       gemv_desc<gemv_vnni_avx512<4, 8, 2, 1>>("gemv_w4a8_8x32c4__avx512vnni",
                                               avx512vnni_gemv_features, 4, 8, 101.0f),
-      LOWBIT_GEMV_BP512(1, 1, 1, 64, 280.0f),
-      LOWBIT_GEMV_BP512(1, 2, 1, 64, 150.0f),
-      LOWBIT_GEMV_BP512(2, 1, 1, 64, 140.0f),
-      LOWBIT_GEMV_BP512(2, 2, 1, 64, 77.0f),
+      LOWBIT_GEMV_BP512(1, 1, 1, 64, 250.0f),
+      LOWBIT_GEMV_BP512(1, 2, 1, 64, 144.0f),
+      LOWBIT_GEMV_BP512(2, 1, 1, 64, 115.0f),
+      LOWBIT_GEMV_BP512(2, 2, 1, 64, 64.0f),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
