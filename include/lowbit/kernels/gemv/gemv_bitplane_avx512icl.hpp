@@ -10,7 +10,7 @@
 //  - Panels: the bitplane packer's (bitplane_pack_x86.hpp, 64-bit K blocks): W is
 //    [plane p][64-k chunk][column][u64], bit-dense (WB / 8 bytes per weight, no padding beyond
 //    K rounded to 64), so one chunk of one plane is NR / 8 consecutive zmm loads; A is
-//    [plane q][chunk][row][u64], a few hundred bytes at M = 1 that stay in L1.
+//    [plane q][chunk][row][u64], K / 8 bytes per plane at M = 1 (1 KiB for a2, K = 4096): L1.
 //  - Inner loop, per 64-k chunk of weight plane p: load the NR / 8 W vectors once, and for every
 //    row i and activation plane q broadcast A_q's 64-bit chunk and do and / popcount / add into
 //    acc[i][q][j]. Every W byte is loaded exactly once per tile, whatever AB is.
