@@ -48,6 +48,7 @@ TEST_CASE("NEON kernel list holds every family's kernels", "[ukernel][neon]") {
                   lowbit::kernels::neon::bitplane_ukernels().size +
                   lowbit::kernels::neon::lut_ukernels().size;
 #if defined(__aarch64__)
+  n += lowbit::kernels::neon::lut_tbl4_ukernels().size;
   n += lowbit::kernels::neon::dotprod_ukernels().size;
   n += lowbit::kernels::neon::i8mm_ukernels().size;
 #endif
@@ -55,6 +56,12 @@ TEST_CASE("NEON kernel list holds every family's kernels", "[ukernel][neon]") {
 }
 
 #if defined(__aarch64__)
+TEST_CASE("NEON 64-entry (4-register TBL) lookup-table kernels match the naive u-code dot product",
+          "[ukernel][lut][neon]") {
+  CHECK(run_all(lowbit::kernels::neon::lut_tbl4_ukernels()) ==
+        lowbit::kernels::neon::lut_tbl4_ukernels().size);
+}
+
 TEST_CASE("NEON dotprod kernels match the naive u-code dot product (when the CPU has dotprod)",
           "[ukernel][dot][neondot]") {
   run_all(lowbit::kernels::neon::dotprod_ukernels());

@@ -1,6 +1,7 @@
 // lowbit: every Arm NEON kernel family, for the registry and the tests (one include line).
 //
-// Baseline NEON families build on Armv7-A (with -mfpu=neon) and AArch64; the dotprod and i8mm
+// Baseline NEON families build on Armv7-A (with -mfpu=neon) and AArch64 (the 64-entry lookup
+// tables, lut_neon_tbl4.hpp, on AArch64 only: Armv7 has no 4-register TBL); the dotprod and i8mm
 // families are AArch64 only and compiled per function (armv8.2-a+dotprod, armv8.2-a+i8mm), so a
 // baseline build runs on any Armv8.0 core and still uses UDOT / UMMLA where the CPU reports them.
 #pragma once
@@ -10,6 +11,7 @@
 #include "lowbit/kernels/neon/dot_neondot.hpp"
 #include "lowbit/kernels/neon/dot_neoni8mm.hpp"
 #include "lowbit/kernels/neon/lut_neon.hpp"
+#include "lowbit/kernels/neon/lut_neon_tbl4.hpp"
 
 #include <cstddef>
 
@@ -33,6 +35,9 @@ inline ukernel_list ukernels() noexcept {
       dotprod_ukernels(),
 #endif
       lut_ukernels(),
+#if defined(__aarch64__)
+      lut_tbl4_ukernels(),
+#endif
       bitplane_ukernels(),
       dot_ukernels(),
     };
