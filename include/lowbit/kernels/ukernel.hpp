@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "lowbit/isa.hpp"
 
@@ -113,6 +114,17 @@ struct ukernel_list {
   std::size_t size;
   const ukernel_desc* begin() const noexcept { return data; }
   const ukernel_desc* end() const noexcept { return data + size; }
+};
+
+// A kernel struct may declare `static constexpr float a_pack_cycles` (its A packer's measured
+// cost per code); families read it through this trait, 0.25 when undeclared.
+template <class K, class = void>
+struct a_pack_cycles_of {
+  static constexpr float value = 0.25f;
+};
+template <class K>
+struct a_pack_cycles_of<K, std::void_t<decltype(K::a_pack_cycles)>> {
+  static constexpr float value = K::a_pack_cycles;
 };
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

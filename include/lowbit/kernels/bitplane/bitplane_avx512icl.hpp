@@ -48,6 +48,8 @@ struct bitplane_avx512icl {
   static constexpr std::uint32_t kc_max = 1u << 20;
 
   using pack_a_t = bitplane_pack_avx512<MR, AB, KB>;
+  // perf, 3136 x 64 x 576 w1a1: the vptestmb packer is ~10% of the call, ~0.07 cycle per code.
+  static constexpr float a_pack_cycles = 0.07f;
   using pack_w_t = bitplane_pack_avx512<NR, WB, KB>;
 
   LOWBIT_TARGET_BP512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,

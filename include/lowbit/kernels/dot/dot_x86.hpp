@@ -42,7 +42,9 @@ constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab,
           &K::pack_w_t::panel_bytes,
           &K::pack_a_t::pack,
           &K::pack_w_t::pack,
-          &K::run};
+          &K::run,
+          0.0f,
+          a_pack_cycles_of<K>::value};
 }
 
 // clang-format off
