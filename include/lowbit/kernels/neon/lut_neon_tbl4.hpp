@@ -123,8 +123,9 @@ struct lut_tbl4_kernel {
   // is at most UDOT's scaled by the same kind of ratio, 32 x 0.0743 / insn_per_mac_64 (w1a1
   // 61.3, w1a2 58.0, w2a1 33.0, w2a2 29.7), the bound that applies in all four cells. Dispatch
   // then prefers these kernels, once N is large enough to spread their costlier A packing, to
-  // the 16-entry ones in every cell (fewer instructions in every cell), to UDOT for w1a2 and
-  // w2a1 and to UMMLA (55, 0.0433) for w1a2 only.
+  // the 16-entry ones in every cell (fewer instructions in every cell), and to UDOT and UMMLA
+  // (55, 0.0433) for w1a2. (w1a1 and w2a1 stay on the bitplane kernels, whose op-model figures
+  // 85.3 and 36.6 are above both lookup-table kernels' though their counts are higher.)
   static constexpr float from_lut16 =
       lut_actsum_kernel<WB, AB, 4>::macs_per_cycle * insn_per_mac_16 / insn_per_mac_64;
   static constexpr float from_udot = 32.0f * 0.0743f / insn_per_mac_64;
