@@ -145,7 +145,7 @@ TEST_CASE("an invalid code names the first bad index and spares its block, for a
     CHECK(std::string(s.argument()) == "a.data");
     CHECK(s.value() == static_cast<std::int64_t>(first_bad_row * pr.k + 17));
     const std::size_t mc =
-        detail::make_plan(*pw.kernel(), pr.m, pr.n, pr.k, pw.kc(), false).mc;  // rows per block
+        detail::make_plan(*pw.kernel(), pr.m, pr.n, pr.k, pw.kc(), false, t).mc;  // block rows
     REQUIRE(mc < first_bad_row);
     const std::size_t block0 = first_bad_row / mc * mc;
     for (std::size_t r = block0; r < block0 + mc && r < pr.m; ++r)

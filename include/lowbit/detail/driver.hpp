@@ -55,6 +55,7 @@ class first_error {
   status first_;
 };
 constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
+constexpr std::size_t tasks_per_thread = 8;      // so uneven task costs even out
 
 // Supplies u-codes of activation rows to the driver. A plain matrix: unsigned and odd-symmetric
 // one-per-byte codes are used in place; anything else is converted into scratch.
@@ -120,6 +121,16 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   if (mc > 1024) mc = 1024;
   mc = mc / d.mr * d.mr;
   if (mc < d.mr) mc = d.mr;
+  // With threads, prefer at least tasks_per_thread M blocks per thread, so each A block is
+  // validated and packed by one task only: splitting N instead makes every N chunk repeat its
+  // block's scan and packing (a whole pass over A per chunk). Blocks stay at least 4 tiles tall,
+  // so the weights streamed once per block are amortised; below that N is split too (run_tasks).
+  if (threads > 1) {
+    const std::size_t blocks = tasks_per_thread * threads;
+    std::size_t mc_par = kernels::round_up((m + blocks - 1) / blocks, d.mr);
+    if (mc_par < 4 * std::size_t{d.mr}) mc_par = 4 * std::size_t{d.mr};
+    if (mc_par < mc) mc = mc_par;
+  }
   const std::size_t m_rounded = kernels::round_up(m, d.mr);
   p.mc = mc < m_rounded ? mc : m_rounded;
   p.a_kblock_stride = round64(d.a_panel_bytes(kc));
@@ -178,7 +189,7 @@ status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, s
   }
   // At least 8 tasks per thread, so uneven task counts cost little (an A block is then packed
   // once per N chunk: cheap next to the chunk's MACs).
-  std::size_t n_chunks = (8 * threads + m_blocks - 1) / m_blocks;
+  std::size_t n_chunks = (tasks_per_thread * threads + m_blocks - 1) / m_blocks;
   if (n_chunks > tiles) n_chunks = tiles;
   struct job {
     const Runner* runner;
