@@ -151,6 +151,34 @@ inline pad_code make_pad_code(format af, std::int32_t a_zero) noexcept {
   return {0, m.beta - a_zero};  // u = 0 means value beta
 }
 
+// A copy of n bytes without a library call when n is small (im2col copies one tap's channels at
+// a time: 3 bytes for an RGB input, where a memcpy call per tap dominated).
+inline void copy_bytes(std::uint8_t* d, const std::uint8_t* s, std::size_t n) noexcept {
+  if (n >= 64) {
+    std::memcpy(d, s, n);
+    return;
+  }
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, s + i, 8);
+    std::memcpy(d + i, &v, 8);
+  }
+  if (i + 4 <= n) {
+    std::uint32_t v;
+    std::memcpy(&v, s + i, 4);
+    std::memcpy(d + i, &v, 4);
+    i += 4;
+  }
+  if (i + 2 <= n) {
+    std::uint16_t v;
+    std::memcpy(&v, s + i, 2);
+    std::memcpy(d + i, &v, 2);
+    i += 2;
+  }
+  if (i < n) d[i] = s[i];
+}
+
 // im2col rows of one group as a GEMM activation source.
 struct im2col_source {
   const std::uint8_t* input;
@@ -190,27 +218,39 @@ struct im2col_source {
 
   // Rows [r0, r0 + nr): sums from the per-pixel sums of conv2d's up-front scan (which also
   // validated the input, so nothing can fail here).
-  // Walks output pixels in order (no divisions per row) and adds the window's pixel sums.
+  // Walks output pixels in order (no divisions per row). `pixel_sums` holds, per input row, the
+  // inclusive prefix sums along x (conv2d_impl turns the per-pixel sums into them), so an
+  // undilated window row costs one subtraction instead of kernel_w additions.
   status scan(std::size_t r0, std::size_t nr, std::uint32_t* row_sums,
               const driver_ops&) const noexcept {
     const std::size_t taps = p->taps();
     const std::uint32_t pad_sum = static_cast<std::uint32_t>(p->in_per_group()) * pad.u;
+    const auto w = static_cast<std::ptrdiff_t>(in.w);
     std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
     for (std::size_t i = 0; i < nr; ++i) {
       std::uint32_t s = 0;
       std::size_t inside_taps = 0;
+      const std::ptrdiff_t ix0 =
+          static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
       for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
         const std::ptrdiff_t iy =
             static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
             static_cast<std::ptrdiff_t>(p->pad_top);
         if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) continue;
-        const std::uint32_t* line = pixel_sums + (b * in.h + static_cast<std::size_t>(iy)) * in.w;
+        const std::uint32_t* pre = pixel_sums + (b * in.h + static_cast<std::size_t>(iy)) * in.w;
+        if (p->dilation_w == 1) {
+          const std::ptrdiff_t lo = ix0 < 0 ? 0 : ix0;
+          std::ptrdiff_t hi = ix0 + static_cast<std::ptrdiff_t>(p->kernel_w) - 1;
+          if (hi >= w) hi = w - 1;
+          if (lo > hi) continue;
+          s += pre[hi] - (lo > 0 ? pre[lo - 1] : 0u);
+          inside_taps += static_cast<std::size_t>(hi - lo + 1);
+          continue;
+        }
         for (std::size_t kx = 0; kx < p->kernel_w; ++kx) {
-          const std::ptrdiff_t ix =
-              static_cast<std::ptrdiff_t>(ox * p->stride_w + kx * p->dilation_w) -
-              static_cast<std::ptrdiff_t>(p->pad_left);
-          if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(in.w)) continue;
-          s += line[ix];
+          const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx * p->dilation_w);
+          if (ix < 0 || ix >= w) continue;
+          s += pre[ix] - (ix > 0 ? pre[ix - 1] : 0u);
           ++inside_taps;
         }
       }
@@ -255,7 +295,7 @@ struct im2col_source {
             input + ((b * in.h + static_cast<std::size_t>(iy)) * in.w) * in.c + group * cg;
         if (x_inside && rows_contiguous) {
           if (t.identity)
-            std::memcpy(dst, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg);
+            copy_bytes(dst, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg);
           else
             convert_row_bytes(t, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg, dst);
           continue;
@@ -265,7 +305,7 @@ struct im2col_source {
           if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(in.w))
             std::memset(dst + kx * cg, pad.u, cg);
           else if (t.identity)
-            std::memcpy(dst + kx * cg, row_in + static_cast<std::size_t>(ix) * in.c, cg);
+            copy_bytes(dst + kx * cg, row_in + static_cast<std::size_t>(ix) * in.c, cg);
           else
             convert_row_bytes(t, row_in + static_cast<std::size_t>(ix) * in.c, cg, dst + kx * cg);
         }
@@ -480,11 +520,27 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   const driver_ops& ops = p.depthwise()
                               ? baseline_driver_ops()
                               : driver_ops_for(conv_access::groups(w)[0].kernel()->features);
-  for (std::size_t g = 0; g < groups_scanned; ++g) {
-    const std::size_t width = p.depthwise() ? in.c : cg;
-    const matrix_ref view{input + g * cg, pixels, width, in.c, storage::one_per_byte};
-    LOWBIT_RETURN_IF_ERROR(scan_rows(view, af, sums + g * pixels, "input", ops.scan_row));
+  const u_transform ut = make_u_transform(af);
+  bool whole_ok = false;
+  if (groups_scanned == 1 && in.c < 64) {
+    // Few channels (a first layer: RGB): one validation pass over the whole tensor instead of a
+    // call per pixel, then the per-pixel sums in a plain loop.
+    bool bad = false;
+    (void)ops.scan_row(ut, input, pixels * in.c, bad);
+    whole_ok = !bad;
+    if (whole_ok)
+      for (std::size_t px = 0; px < pixels; ++px) {
+        std::uint32_t s = 0;
+        for (std::size_t c = 0; c < in.c; ++c) s += byte_to_u(ut, input[px * in.c + c]);
+        sums[px] = s;
+      }
   }
+  if (!whole_ok)  // also finds and names the first invalid code
+    for (std::size_t g = 0; g < groups_scanned; ++g) {
+      const std::size_t width = p.depthwise() ? in.c : cg;
+      const matrix_ref view{input + g * cg, pixels, width, in.c, storage::one_per_byte};
+      LOWBIT_RETURN_IF_ERROR(scan_rows(view, af, sums + g * pixels, "input", ops.scan_row));
+    }
   const pad_code pad = make_pad_code(af, z.a_zero);
   const std::int32_t* tap_sums = conv_access::tap_sums(w);
 
@@ -538,7 +594,11 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
       const prescanned_source src{{&a, af}, sums + g * pixels};
       LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     } else {
-      const im2col_source src{input, in, &p, af, g, oh, ow, pad, sums + g * pixels, tap_sums, &z};
+      // Per-pixel sums -> inclusive prefix sums along each input row (im2col_source::scan).
+      std::uint32_t* pre = sums + g * pixels;
+      for (std::size_t row = 0; row < in.n * in.h; ++row)
+        for (std::size_t x = 1; x < in.w; ++x) pre[row * in.w + x] += pre[row * in.w + x - 1];
+      const im2col_source src{input, in, &p, af, g, oh, ow, pad, pre, tap_sums, &z};
       LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     }
   }
