@@ -127,6 +127,35 @@ struct a_pack_cycles_of<K, std::void_t<decltype(K::a_pack_cycles)>> {
   static constexpr float value = K::a_pack_cycles;
 };
 
+// The descriptor of a kernel struct K that names its packers `pack_a_t` / `pack_w_t` (each
+// with panel_bytes and pack) and its `run`: the one place every family spells out the field
+// order of ukernel_desc. The rest is what a registry line states.
+template <class K>
+constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature_set f, int wb,
+                                       int ab, int mr, int nr, int k_step, std::uint32_t kc_max,
+                                       float mpc, int a_offset = 0, int w_offset = 0,
+                                       float bytes_per_weight = 0.0f) noexcept {
+  return {name,
+          algo,
+          f,
+          static_cast<std::uint8_t>(wb),
+          static_cast<std::uint8_t>(ab),
+          static_cast<std::uint16_t>(mr),
+          static_cast<std::uint16_t>(nr),
+          static_cast<std::uint16_t>(k_step),
+          kc_max,
+          static_cast<std::int16_t>(a_offset),
+          static_cast<std::int16_t>(w_offset),
+          mpc,
+          &K::pack_a_t::panel_bytes,
+          &K::pack_w_t::panel_bytes,
+          &K::pack_a_t::pack,
+          &K::pack_w_t::pack,
+          &K::run,
+          bytes_per_weight,
+          a_pack_cycles_of<K>::value};
+}
+
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {
   return (x + m - 1) / m * m;
 }

@@ -20,25 +20,7 @@ namespace bitplane {
 template <class K>
 constexpr ukernel_desc bitplane_desc(const char* name, feature_set f, int wb, int ab, int mr,
                                      int nr, float mpc) noexcept {
-  return {name,
-          algorithm::bitplane,
-          f,
-          static_cast<std::uint8_t>(wb),
-          static_cast<std::uint8_t>(ab),
-          static_cast<std::uint16_t>(mr),
-          static_cast<std::uint16_t>(nr),
-          static_cast<std::uint16_t>(K::KB),
-          K::kc_max,
-          0,
-          0,
-          mpc,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run,
-          0.0f,
-          a_pack_cycles_of<K>::value};
+  return describe_kernel<K>(name, algorithm::bitplane, f, wb, ab, mr, nr, K::KB, K::kc_max, mpc);
 }
 
 // clang-format off

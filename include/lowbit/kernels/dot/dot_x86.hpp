@@ -26,25 +26,8 @@ namespace dot {
 template <class K>
 constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab, int mr,
                                 float mpc) noexcept {
-  return {name,
-          algorithm::dot_i8,
-          f,
-          static_cast<std::uint8_t>(wb),
-          static_cast<std::uint8_t>(ab),
-          static_cast<std::uint16_t>(mr),
-          static_cast<std::uint16_t>(K::NR),
-          static_cast<std::uint16_t>(K::k_step),
-          K::kc_max,
-          0,
-          static_cast<std::int16_t>(K::w_offset),
-          mpc,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run,
-          0.0f,
-          a_pack_cycles_of<K>::value};
+  return describe_kernel<K>(name, algorithm::dot_i8, f, wb, ab, mr, K::NR, K::k_step, K::kc_max,
+                            mpc, 0, K::w_offset);
 }
 
 // clang-format off

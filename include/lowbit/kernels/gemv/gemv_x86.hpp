@@ -22,48 +22,16 @@ namespace gemv {
 template <class K>
 constexpr ukernel_desc gemv_desc(const char* name, feature_set f, int wb, int mr,
                                  float mpc) noexcept {
-  return {name,
-          algorithm::dot_i8,
-          f,
-          static_cast<std::uint8_t>(wb),
-          8,
-          static_cast<std::uint16_t>(mr),
-          static_cast<std::uint16_t>(K::NR),
-          static_cast<std::uint16_t>(K::k_step),
-          K::kc_max,
-          static_cast<std::int16_t>(K::a_offset),
-          static_cast<std::int16_t>(K::w_offset),
-          mpc,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run,
-          K::bytes_per_weight};
+  return describe_kernel<K>(name, algorithm::dot_i8, f, wb, 8, mr, K::NR, K::k_step, K::kc_max, mpc,
+                            K::a_offset, K::w_offset, K::bytes_per_weight);
 }
 
 // The bitplane GEMV kernels (1- and 2-bit weights and activations, gemv_bitplane_avx512icl.hpp).
 template <class K>
 constexpr ukernel_desc gemv_bitplane_desc(const char* name, feature_set f, int wb, int ab, int mr,
                                           float mpc) noexcept {
-  return {name,
-          algorithm::bitplane,
-          f,
-          static_cast<std::uint8_t>(wb),
-          static_cast<std::uint8_t>(ab),
-          static_cast<std::uint16_t>(mr),
-          static_cast<std::uint16_t>(K::nr),
-          static_cast<std::uint16_t>(K::k_step),
-          K::kc_max,
-          0,
-          0,
-          mpc,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run,
-          K::bytes_per_weight};
+  return describe_kernel<K>(name, algorithm::bitplane, f, wb, ab, mr, K::nr, K::k_step, K::kc_max,
+                            mpc, 0, 0, K::bytes_per_weight);
 }
 
 // clang-format off

@@ -121,23 +121,8 @@ constexpr int bitplane_mr = 2;
 template <int WB, int AB>
 constexpr ukernel_desc bitplane_desc(const char* name) noexcept {
   using K = bitplane_kernel<WB, AB, bitplane_mr, 4>;
-  return {name,
-          algorithm::bitplane,
-          bit(cpu_feature::neon),
-          static_cast<std::uint8_t>(WB),
-          static_cast<std::uint8_t>(AB),
-          static_cast<std::uint16_t>(bitplane_mr),
-          4,
-          static_cast<std::uint16_t>(K::KS),
-          K::kc_max,
-          0,
-          0,
-          K::macs_per_cycle,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run};
+  return describe_kernel<K>(name, algorithm::bitplane, bit(cpu_feature::neon), WB, AB, bitplane_mr,
+                            4, K::KS, K::kc_max, K::macs_per_cycle);
 }
 
 inline ukernel_list bitplane_ukernels() noexcept {

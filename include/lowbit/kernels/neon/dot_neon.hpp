@@ -87,12 +87,8 @@ struct dot_widen {
 template <class K>
 constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab, int mr, int nr,
                                 float mpc) noexcept {
-  return {name, algorithm::dot_i8, f, static_cast<std::uint8_t>(wb), static_cast<std::uint8_t>(ab),
-          static_cast<std::uint16_t>(mr), static_cast<std::uint16_t>(nr),
-          static_cast<std::uint16_t>(K::KS),
-          // u32 accumulators wrap modulo 2^32 (the contract), so no bound beyond the u16 step.
-          1u << 30, 0, 0, mpc, &K::pack_a_t::panel_bytes, &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack, &K::pack_w_t::pack, &K::run};
+  // u32 accumulators wrap modulo 2^32 (the contract), so no bound beyond the u16 step.
+  return describe_kernel<K>(name, algorithm::dot_i8, f, wb, ab, mr, nr, K::KS, 1u << 30, mpc);
 }
 
 // macs_per_cycle: an estimate, not a measurement (no Arm hardware here; QEMU timings mean

@@ -186,23 +186,8 @@ constexpr int lut_mr = 2;
 template <int WB, int AB>
 constexpr ukernel_desc lut_actsum_desc(const char* name) noexcept {
   using K = lut_actsum_kernel<WB, AB, lut_mr>;
-  return {name,
-          algorithm::lut_actsum,
-          bit(cpu_feature::neon),
-          static_cast<std::uint8_t>(WB),
-          static_cast<std::uint8_t>(AB),
-          static_cast<std::uint16_t>(lut_mr),
-          static_cast<std::uint16_t>(K::NR),
-          static_cast<std::uint16_t>(K::KS),
-          K::kc_max,
-          0,
-          0,
-          K::macs_per_cycle,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run};
+  return describe_kernel<K>(name, algorithm::lut_actsum, bit(cpu_feature::neon), WB, AB, lut_mr,
+                            K::NR, K::KS, K::kc_max, K::macs_per_cycle);
 }
 
 inline ukernel_list lut_ukernels() noexcept {

@@ -210,26 +210,9 @@ constexpr int lut_tbl4_mr = 4, lut_tbl4_nr = 32;
 
 template <int WB, int AB, int MR = lut_tbl4_mr, int NR = lut_tbl4_nr>
 constexpr ukernel_desc lut_tbl4_desc(const char* name) noexcept {
-  using K = lut_tbl4_kernel<WB, AB, MR, NR>;
-  return {name,
-          algorithm::lut_actsum,
-          bit(cpu_feature::neon),
-          static_cast<std::uint8_t>(WB),
-          static_cast<std::uint8_t>(AB),
-          static_cast<std::uint16_t>(MR),
-          static_cast<std::uint16_t>(NR),
-          static_cast<std::uint16_t>(K::KS),
-          K::kc_max,
-          0,
-          0,
-          K::macs_per_cycle,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run,
-          0.0f,
-          K::a_pack_cycles};
+  using K = lut_tbl4_kernel<WB, AB, MR, NR>;  // its a_pack_cycles is read by describe_kernel
+  return describe_kernel<K>(name, algorithm::lut_actsum, bit(cpu_feature::neon), WB, AB, MR, NR,
+                            K::KS, K::kc_max, K::macs_per_cycle);
 }
 
 inline ukernel_list lut_tbl4_ukernels() noexcept {
