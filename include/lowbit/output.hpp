@@ -132,23 +132,18 @@ inline std::uint8_t output_byte(format f, std::int32_t v) noexcept {
   return static_cast<std::uint8_t>(code_of_value(f, v));
 }
 
-inline std::uint8_t requantize_one(const quantized_output& q, std::int32_t t,
-                                   std::size_t n) noexcept {
-  const std::uint32_t xb =
-      static_cast<std::uint32_t>(t) + static_cast<std::uint32_t>(q.bias ? q.bias[n] : 0);
-  const std::int32_t x = static_cast<std::int32_t>(xb);
-  const fixed_multiplier m = q.multipliers[q.multiplier_count == 1 ? 0 : n];
-  std::int64_t v = std::int64_t{apply_multiplier(x, m)} + q.out_zero;
-  if (q.out_format.enc == encoding::odd_symmetric && (v & 1) == 0) v += v >= 0 ? 1 : -1;
-  std::int64_t lo = min_value(q.out_format), hi = max_value(q.out_format);
+// The clamp bounds of a quantized stage: [clamp_min, clamp_max] within the format's range, moved
+// inwards onto odd values for odd-symmetric formats (the values it can represent). lo > hi means
+// the range holds no value (validate_stage rejects that).
+inline void clamp_bounds(const quantized_output& q, std::int64_t& lo, std::int64_t& hi) noexcept {
+  lo = min_value(q.out_format);
+  hi = max_value(q.out_format);
   if (q.clamp_min > lo) lo = q.clamp_min;
   if (q.clamp_max < hi) hi = q.clamp_max;
   if (q.out_format.enc == encoding::odd_symmetric) {
-    if ((lo & 1) == 0) ++lo;  // keep the clamp bounds on representable (odd) values
+    if ((lo & 1) == 0) ++lo;
     if ((hi & 1) == 0) --hi;
   }
-  v = v < lo ? lo : (v > hi ? hi : v);
-  return output_byte(q.out_format, static_cast<std::int32_t>(v));
 }
 
 // Stage interface used by the driver: validate once, then store rows of exact T values.
@@ -198,14 +193,9 @@ inline status validate_stage(const quantized_output& o, std::size_t, std::size_t
       return {errc::invalid_argument, "out.multipliers", static_cast<std::int64_t>(j), 30};
   if (o.clamp_min > o.clamp_max) return {errc::invalid_argument, "out.clamp_min", o.clamp_min};
   // The clamp range must hold a value of the output format (odd values for odd-symmetric),
-  // else requantize_one would clamp to a value with no code and emit a byte outside the format.
-  std::int64_t lo = min_value(o.out_format), hi = max_value(o.out_format);
-  if (o.clamp_min > lo) lo = o.clamp_min;
-  if (o.clamp_max < hi) hi = o.clamp_max;
-  if (o.out_format.enc == encoding::odd_symmetric) {
-    if ((lo & 1) == 0) ++lo;
-    if ((hi & 1) == 0) --hi;
-  }
+  // else requantization would clamp to a value with no code and emit a byte outside the format.
+  std::int64_t lo = 0, hi = 0;
+  clamp_bounds(o, lo, hi);
   if (lo > hi)
     return o.clamp_max < min_value(o.out_format) ? status{errc::invalid_argument, "out.clamp_max",
                                                           o.clamp_max, min_value(o.out_format)}
@@ -234,7 +224,8 @@ inline void store_row(const float_output& o, std::size_t n_total, std::size_t m,
   }
 }
 
-// requantize_one's rule for a run of columns, with everything per format hoisted.
+// The requantization rule (docs/architecture.md, output stages) for a run of columns, with
+// everything per format hoisted.
 struct requant_params {
   const std::int32_t* bias;      // bias[j] for the run's column j, or nullptr
   const fixed_multiplier* mult;  // mult[j] when per_channel, else mult[0]
@@ -253,13 +244,8 @@ inline requant_params make_requant_params(const quantized_output& o) noexcept {
   q.per_channel = o.multiplier_count != 1;
   q.odd = f.enc == encoding::odd_symmetric;
   q.out_zero = o.out_zero;
-  std::int64_t lo = min_value(f), hi = max_value(f);
-  if (o.clamp_min > lo) lo = o.clamp_min;
-  if (o.clamp_max < hi) hi = o.clamp_max;
-  if (q.odd) {
-    if ((lo & 1) == 0) ++lo;
-    if ((hi & 1) == 0) --hi;
-  }
+  std::int64_t lo = 0, hi = 0;
+  clamp_bounds(o, lo, hi);
   q.lo = static_cast<std::int32_t>(lo);
   q.hi = static_cast<std::int32_t>(hi);
   q.mask = static_cast<std::int32_t>(code_mask(f));
