@@ -59,6 +59,31 @@ TEST_CASE("driver ops: row scan sums and validity match the baseline", "[driver_
   }
 }
 
+TEST_CASE("driver ops: validation without sums flags exactly the bytes with high bits",
+          "[driver_ops]") {
+  std::mt19937 rng(13);
+  for (const detail::driver_ops* ops : runnable_sets()) {
+    INFO("ops " << ops->isa);
+    for (int bits = 1; bits <= 7; ++bits) {
+      const auto high = static_cast<std::uint8_t>(~((1u << bits) - 1));
+      for (std::size_t n = 0; n <= 300; n += (n < 140 ? 1 : 37)) {
+        std::vector<std::uint8_t> run(n + 1);
+        for (std::size_t x = 0; x < n; ++x) run[x] = static_cast<std::uint8_t>(rng() & ~high);
+        run[n] = 0xFF;  // past the end: never read
+        INFO("bits " << bits << " n " << n);
+        REQUIRE_FALSE(ops->any_high(run.data(), n, high));
+        REQUIRE(detail::any_high_bytes(run.data(), n, high) == false);
+        for (std::size_t bad = 0; bad < n; ++bad) {  // one bad byte at every position
+          const std::uint8_t keep = run[bad];
+          run[bad] = static_cast<std::uint8_t>(keep | (high & (1u << (rng() % 8))) | 0x80);
+          REQUIRE(ops->any_high(run.data(), n, high));
+          run[bad] = keep;
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("driver ops: exact epilogue matches the baseline", "[driver_ops]") {
   std::mt19937 rng(12);
   for (const detail::driver_ops* ops : runnable_sets()) {

@@ -3,11 +3,13 @@
 #include <array>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "gemm_tester.hpp"
+#include "lowbit/dispatch/select.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/output.hpp"
 #include "lowbit/reference.hpp"
@@ -58,6 +60,47 @@ TEST_CASE("int32 output with activation and per-channel weight zero points", "[o
             gemm(codes(p.a.data(), p.m, p.k), af, pw, int32_output{c.data(), p.n, p.zeros()}).ok());
         for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == p.t[i]);
       }
+}
+
+TEST_CASE("int8 kernels storing weight values: exact with and without zero points", "[output]") {
+  // Kernels with pack_w_offset store signed, unsigned (< 8 bits) and ternary weights as their
+  // values: no row sums, and with unsigned activations the kernel writes C itself (full tiles).
+  std::vector<const kernels::ukernel_desc*> ks;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if (d.pack_w_offset != nullptr && (d.features & ~detail::host_features()) == 0)
+      ks.push_back(&d);
+  });
+  for (const kernels::ukernel_desc* d : ks)
+    for (int wb = 1; wb <= 8; ++wb)
+      for (format wf : test::all_formats(wb))
+        for (format af : {format{2, encoding::unsigned_int}, format{8, encoding::unsigned_int},
+                          format{3, encoding::signed_int}, format{1, encoding::odd_symmetric}}) {
+          INFO("kernel " << d->name << " w " << wb << " " << encoding_name(wf.enc) << " a "
+                         << af.bits << " " << encoding_name(af.enc));
+          problem p(wf, af, 2u * d->mr + 3, 2u * d->nr + 5, 131, 7);
+          pack_options opt;
+          opt.kernel_name = d->name;
+          packed_weights pw;
+          REQUIRE(pack_weights(codes(p.w.data(), p.n, p.k), wf, af, pw, opt).ok());
+          REQUIRE(std::string(pw.kernel_name()) == d->name);
+          const affine_map mw = affine_of(wf);
+          const bool values =
+              mw.alpha == 1 && -mw.beta <= 128 && static_cast<int>(code_mask(wf)) + mw.beta <= 127;
+          CHECK(pw.w_offset() == (values ? -mw.beta : d->w_offset));
+          std::vector<std::int32_t> c(p.m * p.n, 0x5EED);
+          REQUIRE(gemm(codes(p.a.data(), p.m, p.k), af, pw, int32_output{c.data(), p.n, p.zeros()})
+                      .ok());
+          for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == p.t[i]);
+          REQUIRE(gemm(codes(p.a.data(), p.m, p.k), af, pw, int32_output{c.data()}).ok());
+          for (std::size_t i = 0; i < p.m; ++i)
+            for (std::size_t j = 0; j < p.n; ++j) {
+              std::int64_t s = 0;
+              for (std::size_t x = 0; x < p.k; ++x)
+                s += std::int64_t{value_at(codes(p.a.data(), p.m, p.k), af, i, x)} *
+                     value_at(codes(p.w.data(), p.n, p.k), wf, j, x);
+              REQUIRE(c[i * p.n + j] == s);
+            }
+        }
 }
 
 TEST_CASE("float output: scales, bias, clamp", "[output]") {

@@ -221,8 +221,9 @@ struct im2col_source {
   // Walks output pixels in order (no divisions per row). `pixel_sums` holds, per input row, the
   // inclusive prefix sums along x (conv2d_impl turns the per-pixel sums into them), so an
   // undilated window row costs one subtraction instead of kernel_w additions.
-  status scan(std::size_t r0, std::size_t nr, std::uint32_t* row_sums,
-              const driver_ops&) const noexcept {
+  status scan(std::size_t r0, std::size_t nr, std::uint32_t* row_sums, const driver_ops&,
+              bool sums_needed = true) const noexcept {
+    if (!sums_needed) return status::success();
     const std::size_t taps = p->taps();
     const std::uint32_t pad_sum = static_cast<std::uint32_t>(p->in_per_group()) * pad.u;
     const auto w = static_cast<std::ptrdiff_t>(in.w);
@@ -343,8 +344,9 @@ struct im2col_source {
 // computed by conv2d's up-front scan, so the GEMM does not read the input a second time for them.
 struct prescanned_source : matrix_source {
   const std::uint32_t* row_sums;
-  status scan(std::size_t r0, std::size_t nr, std::uint32_t* out,
-              const driver_ops&) const noexcept {
+  status scan(std::size_t r0, std::size_t nr, std::uint32_t* out, const driver_ops&,
+              bool sums_needed = true) const noexcept {
+    if (!sums_needed) return status::success();
     std::memcpy(out, row_sums + r0, nr * sizeof(std::uint32_t));
     return status::success();
   }

@@ -51,6 +51,21 @@ inline status validate_codes(const matrix_ref& a, format f) noexcept {
   return detail::find_invalid_code(a, f, table, "a.data");
 }
 
+namespace detail {
+// The offset W panels store weights at (u - offset). Where the kernel allows a choice and the
+// format is value = u + beta, -beta stores each weight's value itself: the epilogue's row-sum term
+// alpha_a * (alpha_w * offset + beta_w) is then zero (without weight zero points) and the driver
+// skips the row sums. Otherwise the kernel's own offset.
+inline int choose_w_offset(const kernels::ukernel_desc& d, format wf) noexcept {
+  if (d.pack_w_offset == nullptr) return d.w_offset;
+  const affine_map m = affine_of(wf);
+  const int off = -m.beta;
+  const int max_u = static_cast<int>(code_mask(wf));
+  if (m.alpha == 1 && -off >= -128 && max_u - off <= 127) return off;
+  return d.w_offset;
+}
+}  // namespace detail
+
 // Packs N x K weight codes (w.rows = N, w.cols = K) of format wf, for activations of format af
 // (its bit width selects the kernel), into `out`. On failure `out` is left empty.
 inline status pack_weights(const matrix_ref& w, format wf, format af, packed_weights& out,
@@ -94,6 +109,7 @@ inline status pack_weights(const matrix_ref& w, format wf, format af, packed_wei
     buf.release();
     return {errc::out_of_memory, "packing scratch", static_cast<std::int64_t>(d->nr * k)};
   }
+  const int w_offset = detail::choose_w_offset(*d, wf);
   auto* col_sums = reinterpret_cast<std::uint32_t*>(buf.bytes());
   std::memset(buf.bytes(), 0, sums);
   for (std::size_t t = 0; t < tiles; ++t) {
@@ -110,12 +126,15 @@ inline status pack_weights(const matrix_ref& w, format wf, format af, packed_wei
     }
     for (std::size_t kb = 0; kb < k_blocks; ++kb) {
       const std::size_t kcb = (kb + 1 < k_blocks) ? kc : k - kb * kc;
-      d->pack_w(rows_u.bytes() + kb * kc, k, rows, kcb,
-                buf.bytes() + sums + t * panel_stride + kb * kblock_stride);
+      void* dst = buf.bytes() + sums + t * panel_stride + kb * kblock_stride;
+      if (d->pack_w_offset != nullptr)
+        d->pack_w_offset(rows_u.bytes() + kb * kc, k, rows, kcb, dst, w_offset);
+      else
+        d->pack_w(rows_u.bytes() + kb * kc, k, rows, kcb, dst);
     }
   }
   detail::packed_weights_access::set_layout(out, d, wf, af.bits, n, k, kc, sums, panel_stride,
-                                            kblock_stride, opt.k_group);
+                                            kblock_stride, w_offset, opt.k_group);
   return status::success();
 }
 

@@ -48,6 +48,9 @@ class packed_weights {
   const std::uint32_t* column_sums() const noexcept {
     return reinterpret_cast<const std::uint32_t*>(buffer_.bytes());
   }
+  // Weights are stored as u - w_offset(): the kernel's own offset, or one pack_weights chose so
+  // that the stored number is the weight's value (ukernel.hpp).
+  int w_offset() const noexcept { return w_offset_; }
   // K group size when packed for per-group scales (each group is one K block), else 0.
   std::size_t k_group() const noexcept { return k_group_; }
   // Column sums of group g (N entries), when k_group() != 0.
@@ -64,6 +67,7 @@ class packed_weights {
   const kernels::ukernel_desc* kernel_ = nullptr;
   format format_{};
   int a_bits_ = 0;
+  int w_offset_ = 0;
   std::size_t n_ = 0, k_ = 0, kc_ = 0, k_group_ = 0;
   std::size_t panels_offset_ = 0, panel_stride_ = 0, kblock_stride_ = 0;
 };
@@ -74,7 +78,7 @@ struct packed_weights_access {
   static detail::aligned_buffer& buffer(packed_weights& p) noexcept { return p.buffer_; }
   static void set_layout(packed_weights& p, const kernels::ukernel_desc* k, format f, int a_bits,
                          std::size_t n, std::size_t kk, std::size_t kc, std::size_t panels_offset,
-                         std::size_t panel_stride, std::size_t kblock_stride,
+                         std::size_t panel_stride, std::size_t kblock_stride, int w_offset,
                          std::size_t k_group = 0) noexcept {
     p.kernel_ = k;
     p.format_ = f;
@@ -86,6 +90,7 @@ struct packed_weights_access {
     p.panel_stride_ = panel_stride;
     p.kblock_stride_ = kblock_stride;
     p.k_group_ = k_group;
+    p.w_offset_ = w_offset;
   }
   static void clear(packed_weights& p) noexcept { p = packed_weights{}; }
 };

@@ -22,6 +22,8 @@ namespace detail {
 // Validates one row of one-byte codes and returns the sum of its u-codes (see row_scan.hpp).
 using scan_row_fn = std::uint32_t (*)(const u_transform& t, const std::uint8_t* row, std::size_t k,
                                       bool& bad) noexcept;
+// Whether any of n bytes has a bit of `high` set (validation without row sums; row_scan.hpp).
+using any_high_fn = bool (*)(const std::uint8_t* p, std::size_t n, std::uint8_t high) noexcept;
 // The exact epilogue of one tile row: t[j] = alpha * s[j] + rowcoef[j] * sa + colconst[j]
 // (mod 2^32), for j < n. `t` may be the output itself.
 using exact_row_fn = void (*)(const std::int32_t* s, std::uint32_t alpha,
@@ -38,6 +40,7 @@ struct driver_ops {
   scan_row_fn scan_row;
   exact_row_fn exact_row;
   requant_row_fn requant_row;
+  any_high_fn any_high;
 };
 
 inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
@@ -50,8 +53,8 @@ inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
 }
 
 inline const driver_ops& baseline_driver_ops() noexcept {
-  static const driver_ops ops{"baseline", &scan_row_bytes, &exact_row_generic,
-                              &requant_row_generic};
+  static const driver_ops ops{"baseline", &scan_row_bytes, &exact_row_generic, &requant_row_generic,
+                              &any_high_bytes};
   return ops;
 }
 

@@ -136,6 +136,30 @@ inline std::uint32_t scan_row_bytes(const u_transform& t, const std::uint8_t* ro
   return static_cast<std::uint32_t>(sum);
 }
 
+// Whether any of n bytes has a bit of `high` set: validation alone for unsigned and
+// odd-symmetric codes (valid iff no bit above the width), when the row sums are not needed.
+inline bool any_high_bytes(const std::uint8_t* p, std::size_t n, std::uint8_t high) noexcept {
+  std::size_t x = 0;
+  bool bad = false;
+#if defined(LOWBIT_ROW_SCAN_SSE2)
+  __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+  for (; x + 32 <= n; x += 32) {
+    acc0 = _mm_or_si128(acc0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + x)));
+    acc1 = _mm_or_si128(acc1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + x + 16)));
+  }
+  const __m128i hi =
+      _mm_and_si128(_mm_or_si128(acc0, acc1), _mm_set1_epi8(static_cast<char>(high)));
+  bad = _mm_movemask_epi8(_mm_cmpeq_epi8(hi, _mm_setzero_si128())) != 0xFFFF;
+#elif defined(LOWBIT_ROW_SCAN_NEON)
+  uint8x16_t acc = vdupq_n_u8(0);
+  for (; x + 16 <= n; x += 16) acc = vorrq_u8(acc, vld1q_u8(p + x));
+  bad = vmaxvq_u8(vandq_u8(acc, vdupq_n_u8(high))) != 0;
+#endif
+  std::uint8_t tail = 0;
+  for (; x < n; ++x) tail |= p[x];
+  return bad || (tail & high) != 0;
+}
+
 inline void convert_row_bytes(const u_transform& t, const std::uint8_t* row, std::size_t k,
                               std::uint8_t* out) noexcept {
   std::size_t x = 0;
@@ -190,6 +214,36 @@ inline status scan_row_block(const matrix_ref& m, format f, std::size_t r0, std:
       sums[i] = s;
     }
   }
+  return status::success();
+}
+
+// Validates rows [r0, r0 + nr) of `m` without summing them (the kernel's weights store values, so
+// the epilogue needs no row sums). Same error as scan_row_block. `any_high` is the driver's
+// vector check (driver_ops.hpp); it serves unsigned and odd-symmetric one-byte codes, which
+// are valid iff no bit above the width is set; other formats go through the full scan.
+inline status validate_row_block(const matrix_ref& m, format f, std::size_t r0, std::size_t nr,
+                                 std::uint32_t* scratch_sums, const char* name,
+                                 bool (*any_high)(const std::uint8_t*, std::size_t,
+                                                  std::uint8_t) noexcept,
+                                 std::uint32_t (*scan_row)(const u_transform&, const std::uint8_t*,
+                                                           std::size_t, bool&) noexcept) noexcept {
+  const u_transform t = make_u_transform(f);
+  if (m.store != storage::one_per_byte || !t.identity)
+    return scan_row_block(m, f, r0, nr, scratch_sums, name, scan_row);
+  if (t.high == 0) return status::success();  // 8-bit codes: every byte is valid
+  const std::size_t stride = effective_stride(m, f.bits);
+  const auto* base = static_cast<const std::uint8_t*>(m.data) + r0 * stride;
+  // Contiguous rows are one span: one call, one reduction.
+  const bool bad = stride == m.cols ? any_high(base, nr * m.cols, t.high) : [&] {
+    for (std::size_t i = 0; i < nr; ++i)
+      if (any_high(base + i * stride, m.cols, t.high)) return true;
+    return false;
+  }();
+  if (!bad) return status::success();
+  for (std::size_t i = 0; i < nr; ++i)
+    for (std::size_t k = 0; k < m.cols; ++k)
+      if (!byte_is_valid(t, base[i * stride + k]))
+        return {errc::invalid_code, name, static_cast<std::int64_t>((r0 + i) * m.cols + k)};
   return status::success();
 }
 

@@ -19,6 +19,10 @@
 // its instructions need that (for example 8-bit u-codes as int8 for a u8 x s8 dot product); it
 // then computes S' = sum (ua - a_offset)(uw - w_offset) over the *padded* K, and the driver
 // recovers S exactly from the sums. Padding must still be stored as u = 0, i.e. as -offset.
+// A kernel whose weight operand is a plain int8 (vpdpbusd) may also let pack_weights choose the
+// weight offset (pack_w_offset): for signed, unsigned (below 8 bits) and ternary weights it picks
+// the one that stores each weight's value itself, so the row-sum term of the epilogue vanishes and
+// the driver skips the row sums (with unsigned activations the kernel's result is then final).
 #pragma once
 
 #include <cstddef>
@@ -70,6 +74,11 @@ namespace kernels {
 using pack_fn = void (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
                          void* dst);
 
+// pack_fn for W with the stored value u - w_offset chosen by the caller (ukernel_desc::
+// pack_w_offset). Padding is stored as u = 0, i.e. -w_offset.
+using pack_offset_fn = void (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows,
+                                std::size_t kc, void* dst, int w_offset);
+
 // Bytes of one packed micro-panel holding kc (not yet rounded) values per row.
 using panel_bytes_fn = std::size_t (*)(std::size_t kc);
 
@@ -106,6 +115,10 @@ struct ukernel_desc {
   // Packing is paid once per element of A and amortised over N columns, so a kernel with a fast
   // inner loop but a costly packer (activation-sum tables) only wins when N is large.
   float a_pack_cycles = 0.25f;
+  // Optional W packer with a caller-chosen offset, for kernels whose weight operand is int8 with
+  // no other limit: any offset with every u - w_offset in [-128, 127] is valid. nullptr: the
+  // kernel always stores u - w_offset with its own w_offset.
+  pack_offset_fn pack_w_offset = nullptr;
 };
 
 // A list of kernels, as each family header exposes it.
@@ -125,6 +138,17 @@ struct a_pack_cycles_of {
 template <class K>
 struct a_pack_cycles_of<K, std::void_t<decltype(K::a_pack_cycles)>> {
   static constexpr float value = K::a_pack_cycles;
+};
+
+// A kernel struct whose weight operand is a plain int8 declares `static constexpr bool
+// any_w_offset = true`; its W packer then provides pack_at(..., w_offset).
+template <class K, class = void>
+struct pack_w_offset_of {
+  static constexpr pack_offset_fn value = nullptr;
+};
+template <class K>
+struct pack_w_offset_of<K, std::enable_if_t<K::any_w_offset>> {
+  static constexpr pack_offset_fn value = &K::pack_w_t::pack_at;
 };
 
 // The descriptor of a kernel struct K that names its packers `pack_a_t` / `pack_w_t` (each
@@ -153,7 +177,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           &K::pack_w_t::pack,
           &K::run,
           bytes_per_weight,
-          a_pack_cycles_of<K>::value};
+          a_pack_cycles_of<K>::value,
+          pack_w_offset_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

@@ -43,6 +43,22 @@ LOWBIT_TARGET_DRIVER_AVX2 inline std::uint32_t scan_row_avx2(const u_transform& 
          tail;
 }
 
+// Validation without sums: OR every byte together, test the high bits once.
+LOWBIT_TARGET_DRIVER_AVX2 inline bool any_high_avx2(const std::uint8_t* p, std::size_t n,
+                                                    std::uint8_t high) noexcept {
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+  std::size_t x = 0;
+  for (; x + 64 <= n; x += 64) {
+    acc0 = _mm256_or_si256(acc0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + x)));
+    acc1 = _mm256_or_si256(acc1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + x + 32)));
+  }
+  const __m256i hi =
+      _mm256_and_si256(_mm256_or_si256(acc0, acc1), _mm256_set1_epi8(static_cast<char>(high)));
+  std::uint8_t tail = 0;
+  for (; x < n; ++x) tail |= p[x];
+  return !_mm256_testz_si256(hi, hi) || (tail & high) != 0;
+}
+
 LOWBIT_TARGET_DRIVER_AVX2 inline void exact_row_avx2(const std::int32_t* s, std::uint32_t alpha,
                                                      const std::uint32_t* rowcoef, std::uint32_t sa,
                                                      const std::uint32_t* colconst, std::size_t n,
@@ -119,7 +135,8 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void requant_row_avx2(const std::int32_t* t, st
 }
 
 inline const driver_ops& avx2_driver_ops() noexcept {
-  static const driver_ops ops{"avx2", &scan_row_avx2, &exact_row_avx2, &requant_row_avx2};
+  static const driver_ops ops{"avx2", &scan_row_avx2, &exact_row_avx2, &requant_row_avx2,
+                              &any_high_avx2};
   return ops;
 }
 

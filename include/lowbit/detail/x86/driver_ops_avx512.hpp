@@ -69,6 +69,23 @@ LOWBIT_TARGET_DRIVER512 inline std::uint32_t scan_row_avx512(const u_transform& 
   return static_cast<std::uint32_t>(total);
 }
 
+// Validation without sums: OR every byte together, test the high bits once.
+LOWBIT_TARGET_DRIVER512 inline bool any_high_avx512(const std::uint8_t* p, std::size_t n,
+                                                    std::uint8_t high) noexcept {
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+  std::size_t x = 0;
+  for (; x + 128 <= n; x += 128) {
+    acc0 = _mm512_or_si512(acc0, _mm512_loadu_si512(p + x));
+    acc1 = _mm512_or_si512(acc1, _mm512_loadu_si512(p + x + 64));
+  }
+  for (; x < n; x += 64) {
+    const __mmask64 live = n - x >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - x)) - 1;
+    acc0 = _mm512_or_si512(acc0, _mm512_maskz_loadu_epi8(live, p + x));
+  }
+  return _mm512_test_epi8_mask(_mm512_or_si512(acc0, acc1),
+                               _mm512_set1_epi8(static_cast<char>(high))) != 0;
+}
+
 LOWBIT_TARGET_DRIVER512 inline void exact_row_avx512(const std::int32_t* s, std::uint32_t alpha,
                                                      const std::uint32_t* rowcoef, std::uint32_t sa,
                                                      const std::uint32_t* colconst, std::size_t n,
@@ -133,7 +150,8 @@ LOWBIT_TARGET_DRIVER512 inline void requant_row_avx512(const std::int32_t* t, st
 }
 
 inline const driver_ops& avx512_driver_ops() noexcept {
-  static const driver_ops ops{"avx512", &scan_row_avx512, &exact_row_avx512, &requant_row_avx512};
+  static const driver_ops ops{"avx512", &scan_row_avx512, &exact_row_avx512, &requant_row_avx512,
+                              &any_high_avx512};
   return ops;
 }
 

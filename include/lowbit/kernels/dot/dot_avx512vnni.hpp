@@ -37,7 +37,8 @@ struct dot_vnni_avx512 {
   static constexpr int L = 16;
   static constexpr int NR = NV * L;
   static constexpr int k_step = 4;
-  static constexpr int w_offset = 128;
+  static constexpr int w_offset = 128;        // the default; pack_weights may choose another
+  static constexpr bool any_w_offset = true;  // s8 weights, no pair sums: no saturation limit
   static constexpr std::uint32_t kc_max = 1u << 20;  // int32 sums wrap mod 2^32: no bound
 
   using pack_a_t = dot_pack_rows_ref<MR>;  // A read in place (a copy only at edges)

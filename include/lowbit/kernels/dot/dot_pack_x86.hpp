@@ -26,13 +26,18 @@ struct dot_pack_k4 {
 
   static void pack(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
                    void* dst) noexcept {
+    pack_at(u, ldu, rows, kc, dst, OFF);
+  }
+  // The same with a run-time offset (for kernels that let pack_weights choose it).
+  static void pack_at(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
+                      void* dst, int off_value) noexcept {
     auto* out = static_cast<std::uint8_t*>(dst);
-    const auto pad = static_cast<std::uint8_t>(-OFF);
+    const auto pad = static_cast<std::uint8_t>(-off_value);
     std::memset(out, pad, panel_bytes(kc));
     // Activations are packed on every call, so the bulk goes 16 k at a time through a 4 x 4
     // transpose of 4-byte groups (SSE2, the x86-64 baseline); edges go one byte at a time.
     const std::size_t full_rows = rows / 4 * 4, k16 = kc / 16 * 16;
-    const __m128i off = _mm_set1_epi8(static_cast<char>(OFF));
+    const __m128i off = _mm_set1_epi8(static_cast<char>(off_value));
     for (std::size_t r = 0; r < full_rows; r += 4) {
       const std::uint8_t* s0 = u + r * ldu;
       for (std::size_t k = 0; k < k16; k += 16) {
@@ -56,7 +61,7 @@ struct dot_pack_k4 {
     for (std::size_t r = 0; r < rows; ++r) {
       const std::uint8_t* src = u + r * ldu;
       for (std::size_t k = r < full_rows ? k16 : 0; k < kc; ++k)
-        out[(k / 4) * 4 * R + r * 4 + k % 4] = static_cast<std::uint8_t>(src[k] - OFF);
+        out[(k / 4) * 4 * R + r * 4 + k % 4] = static_cast<std::uint8_t>(src[k] - off_value);
     }
   }
 };
