@@ -523,8 +523,15 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
                               ? baseline_driver_ops()
                               : driver_ops_for(conv_access::groups(w)[0].kernel()->features);
   const u_transform ut = make_u_transform(af);
+  // Weights stored as their values without weight zero points (gemm.hpp's offset choice): the
+  // GEMM epilogue needs no row sums, so the pass only validates (one OR over the whole input).
+  const bool sums_needed =
+      p.depthwise() || row_sums_needed(conv_access::groups(w)[0].w_offset(), af,
+                                       conv_access::groups(w)[0].weight_format(), z, oc);
   bool whole_ok = false;
-  if (groups_scanned == 1 && in.c < 64) {
+  if (!sums_needed && ut.identity) {
+    whole_ok = ut.high == 0 || !ops.any_high(input, pixels * in.c, ut.high);
+  } else if (groups_scanned == 1 && in.c < 64) {
     // Few channels (a first layer: RGB): one validation pass over the whole tensor instead of a
     // call per pixel, then the per-pixel sums in a plain loop.
     bool bad = false;
@@ -598,8 +605,9 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     } else {
       // Per-pixel sums -> inclusive prefix sums along each input row (im2col_source::scan).
       std::uint32_t* pre = sums + g * pixels;
-      for (std::size_t row = 0; row < in.n * in.h; ++row)
-        for (std::size_t x = 1; x < in.w; ++x) pre[row * in.w + x] += pre[row * in.w + x - 1];
+      if (sums_needed)
+        for (std::size_t row = 0; row < in.n * in.h; ++row)
+          for (std::size_t x = 1; x < in.w; ++x) pre[row * in.w + x] += pre[row * in.w + x - 1];
       const im2col_source src{input, in, &p, af, g, oh, ow, pad, pre, tap_sums, &z};
       LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     }

@@ -178,6 +178,23 @@ inline void make_coefficients(const kernels::ukernel_desc& d, int w_offset, form
   }
 }
 
+// Whether the epilogue needs the u-code sums of A's rows: some rowcoef (make_coefficients) is
+// non-zero. Weights packed as their values (pack_weights' offset choice) without weight zero
+// points need none.
+inline bool row_sums_needed(int w_offset, format af, format wf, const zero_points& z,
+                            std::size_t n) noexcept {
+  const affine_map ma = affine_of(af), mw = affine_of(wf);
+  const std::uint32_t aa = static_cast<std::uint32_t>(ma.alpha);
+  const std::uint32_t aw = static_cast<std::uint32_t>(mw.alpha);
+  const std::uint32_t wo = static_cast<std::uint32_t>(static_cast<std::int32_t>(w_offset));
+  const std::size_t distinct = z.w_zeros == nullptr ? 1 : (z.w_zero_count == 1 ? 1 : n);
+  for (std::size_t j = 0; j < distinct; ++j) {
+    const std::uint32_t bw = static_cast<std::uint32_t>(mw.beta - z.w_zero(j));
+    if (aa * aw * wo + aa * bw != 0) return true;
+  }
+  return false;
+}
+
 // Runs a block runner over all of C: serially, or as M blocks x N chunks on an executor. With
 // few M blocks (small M: GEMV, batch 8) N is split so every thread has work; each task packs its
 // own A block (small when M is small). A runner fails only on an invalid activation code, found
@@ -364,12 +381,14 @@ struct gemm_block_runner {
     std::uint8_t* scratch = region + p.off_scratch;
     std::size_t ldu = 0;
     const std::size_t j_end = (jt1 * nr < n) ? jt1 * nr : n;
-    // Loop order: with the task's weight panels within half of L2, each A micro-panel stays in
-    // L1 while all of them stream past, validated and packed just before (A is read from memory
-    // once). With more weights, each weight panel stays in L1 while the whole A block, validated
-    // and packed first, streams from L2 (BLIS order). Kernel alone in these loops: on 3136 x 64 x
-    // 576, A-outer 12% faster; on 49 x 512 x 4608 (2.3 MiB of weights), W-outer 30% faster.
-    if ((jt1 - jt0) * p.w_panel_bytes <= a_outer_max_weight_bytes) {
+    // Loop order: for a kernel that reads A in place (strided rows stream badly from L2) and a
+    // task's weight panels within a quarter of L2, each A micro-panel stays in L1 while all of
+    // them stream past, validated and packed just before (A is read from memory once).
+    // Otherwise each weight panel stays in L1 while the whole A block, validated and packed
+    // first, streams from L2 (BLIS order). Kernel alone in these loops: on 3136 x 64 x 576,
+    // A-outer 12% faster; on 49 x 512 x 4608 (2.3 MiB of weights), W-outer 30% faster. Packed
+    // A (bitplane) gains nothing A-outer in GEMMs and loses 4-19% in convolutions.
+    if (d.prefers_a_outer && (jt1 - jt0) * p.w_panel_bytes <= a_outer_max_weight_bytes) {
       for (std::size_t it = 0; it < mc; it += mr) {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
         LOWBIT_RETURN_IF_ERROR(src.scan(ic + it, rows, rowsum + it, ops, row_sums));
@@ -471,11 +490,9 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   // Weights that store their values (pack_weights' choice of offset) and no weight zero points
   // leave every rowcoef zero: no row sums. If colconst is zero too (unsigned activations without
   // a zero point) and alpha is 1, the kernel's sums are already the int32 results.
-  bool row_sums = false, constants = false;
-  for (std::size_t j = 0; j < n; ++j) {
-    row_sums |= rowcoef[j] != 0;
-    constants |= colconst[j] != 0;
-  }
+  const bool row_sums = row_sums_needed(w.w_offset(), af, w.weight_format(), zeros, n);
+  bool constants = false;
+  for (std::size_t j = 0; j < n; ++j) constants |= colconst[j] != 0;
   const bool direct = !row_sums && !constants && alpha == 1 && !src.corrects();
   const gemm_block_runner<Source, Stage> runner{src,      out,   w,   d,        p,     rowcoef,
                                                 colconst, alpha, ops, row_sums, direct};

@@ -119,6 +119,10 @@ struct ukernel_desc {
   // no other limit: any offset with every u - w_offset in [-128, 127] is valid. nullptr: the
   // kernel always stores u - w_offset with its own w_offset.
   pack_offset_fn pack_w_offset = nullptr;
+  // The driver runs MR tiles outside NR tiles (each A micro-panel stays in L1 while the weight
+  // panels stream past) when the weights are small. For kernels that read A in place from
+  // strided rows, which stream badly from L2 (detail/driver.hpp); packed A panels stream well.
+  bool prefers_a_outer = false;
 };
 
 // A list of kernels, as each family header exposes it.
@@ -142,6 +146,16 @@ struct a_pack_cycles_of<K, std::void_t<decltype(K::a_pack_cycles)>> {
 
 // A kernel struct whose weight operand is a plain int8 declares `static constexpr bool
 // any_w_offset = true`; its W packer then provides pack_at(..., w_offset).
+// A kernel struct that reads A in place declares `static constexpr bool a_in_place = true`.
+template <class K, class = void>
+struct a_in_place_of {
+  static constexpr bool value = false;
+};
+template <class K>
+struct a_in_place_of<K, std::enable_if_t<K::a_in_place>> {
+  static constexpr bool value = true;
+};
+
 template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
@@ -178,7 +192,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           &K::run,
           bytes_per_weight,
           a_pack_cycles_of<K>::value,
-          pack_w_offset_of<K>::value};
+          pack_w_offset_of<K>::value,
+          a_in_place_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

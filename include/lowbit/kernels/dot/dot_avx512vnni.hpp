@@ -42,6 +42,7 @@ struct dot_vnni_avx512 {
   static constexpr std::uint32_t kc_max = 1u << 20;  // int32 sums wrap mod 2^32: no bound
 
   using pack_a_t = dot_pack_rows_ref<MR>;  // A read in place (a copy only at edges)
+  static constexpr bool a_in_place = true;
   // perf, 3136 x 64 x 576: the packer is 0.3% of the call (it writes a header per block).
   static constexpr float a_pack_cycles = 0.02f;
   using pack_w_t = dot_pack_k4<NR, w_offset>;
