@@ -269,13 +269,35 @@ struct im2col_source {
 
   const std::uint8_t* rows(std::size_t r0, std::size_t nr, std::uint8_t* scratch,
                            std::size_t& ld) const noexcept {
-    const std::size_t cg = p->in_per_group(), kw = p->kernel_w;
+    const std::size_t cg = p->in_per_group(), kw = p->kernel_w, kh = p->kernel_h;
     ld = p->taps() * cg;
     const u_transform t = make_u_transform(f);
     // One kernel row of taps is contiguous in the input when it is undilated, fully inside and
-    // the group spans all channels: then it is one conversion of kw * cg bytes.
+    // the group spans all channels: then it is one conversion of kw * cg bytes. Short ones (a
+    // first layer: 7 taps x 3 channels) are one 32-byte load and store: the store's tail lands
+    // in the next kernel row or image row, written after it (the driver's scratch has slack
+    // after the last row), and the load stays inside the input.
     const bool rows_contiguous = p->dilation_w == 1 && cg == in.c;
+    const std::size_t row_bytes = kw * cg;
+    const std::uint8_t* input_end = input + in.n * in.h * in.w * in.c;
+    const bool wide_copy = t.identity && rows_contiguous && row_bytes <= 32;
+    // Per output row (oy), each kernel row's input row start, or nullptr when it is padding.
+    constexpr std::size_t max_cached = 16;
+    const std::uint8_t* row_base[max_cached];
+    const bool cached = kh <= max_cached;
     std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
+    const auto set_bases = [&] {
+      for (std::size_t ky = 0; ky < kh && cached; ++ky) {
+        const std::ptrdiff_t iy =
+            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+            static_cast<std::ptrdiff_t>(p->pad_top);
+        row_base[ky] =
+            (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h))
+                ? nullptr
+                : input + ((b * in.h + static_cast<std::size_t>(iy)) * in.w) * in.c + group * cg;
+      }
+    };
+    set_bases();
     for (std::size_t r = 0; r < nr; ++r) {
       std::uint8_t* out = scratch + r * ld;
       const std::ptrdiff_t ix0 =
@@ -283,32 +305,49 @@ struct im2col_source {
       const bool x_inside =
           ix0 >= 0 && ix0 + static_cast<std::ptrdiff_t>((kw - 1) * p->dilation_w) <
                           static_cast<std::ptrdiff_t>(in.w);
-      for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
-        std::uint8_t* dst = out + ky * kw * cg;
-        const std::ptrdiff_t iy =
-            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
-            static_cast<std::ptrdiff_t>(p->pad_top);
-        if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) {
-          std::memset(dst, pad.u, kw * cg);
-          continue;
+      if (cached && wide_copy && x_inside) {
+        const std::size_t x_off = static_cast<std::size_t>(ix0) * in.c;
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          std::uint8_t* dst = out + ky * row_bytes;
+          const std::uint8_t* src = row_base[ky];
+          if (src == nullptr) {
+            std::memset(dst, pad.u, row_bytes);
+          } else if (static_cast<std::size_t>(input_end - (src + x_off)) >= 32) {
+            std::uint8_t v[32];
+            std::memcpy(v, src + x_off, 32);
+            std::memcpy(dst, v, 32);
+          } else {
+            copy_bytes(dst, src + x_off, row_bytes);
+          }
         }
-        const std::uint8_t* row_in =
-            input + ((b * in.h + static_cast<std::size_t>(iy)) * in.w) * in.c + group * cg;
-        if (x_inside && rows_contiguous) {
-          if (t.identity)
-            copy_bytes(dst, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg);
-          else
-            convert_row_bytes(t, row_in + static_cast<std::size_t>(ix0) * in.c, kw * cg, dst);
-          continue;
-        }
-        for (std::size_t kx = 0; kx < kw; ++kx) {
-          const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx * p->dilation_w);
-          if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(in.w))
-            std::memset(dst + kx * cg, pad.u, cg);
-          else if (t.identity)
-            copy_bytes(dst + kx * cg, row_in + static_cast<std::size_t>(ix) * in.c, cg);
-          else
-            convert_row_bytes(t, row_in + static_cast<std::size_t>(ix) * in.c, cg, dst + kx * cg);
+      } else {
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          std::uint8_t* dst = out + ky * row_bytes;
+          const std::ptrdiff_t iy =
+              static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+              static_cast<std::ptrdiff_t>(p->pad_top);
+          if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) {
+            std::memset(dst, pad.u, row_bytes);
+            continue;
+          }
+          const std::uint8_t* row_in =
+              input + ((b * in.h + static_cast<std::size_t>(iy)) * in.w) * in.c + group * cg;
+          if (x_inside && rows_contiguous) {
+            if (t.identity)
+              copy_bytes(dst, row_in + static_cast<std::size_t>(ix0) * in.c, row_bytes);
+            else
+              convert_row_bytes(t, row_in + static_cast<std::size_t>(ix0) * in.c, row_bytes, dst);
+            continue;
+          }
+          for (std::size_t kx = 0; kx < kw; ++kx) {
+            const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx * p->dilation_w);
+            if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(in.w))
+              std::memset(dst + kx * cg, pad.u, cg);
+            else if (t.identity)
+              copy_bytes(dst + kx * cg, row_in + static_cast<std::size_t>(ix) * in.c, cg);
+            else
+              convert_row_bytes(t, row_in + static_cast<std::size_t>(ix) * in.c, cg, dst + kx * cg);
+          }
         }
       }
       if (++ox == out_w) {
@@ -317,6 +356,7 @@ struct im2col_source {
           oy = 0;
           ++b;
         }
+        set_bases();
       }
     }
     return scratch;
@@ -461,6 +501,29 @@ inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p
 
 namespace detail {
 
+// Per-pixel sums of u-codes for inputs with few channels (validated): unsigned codes are their
+// own u-codes, and a channel count known at compile time lets the loop unroll (RGB: 3).
+template <std::size_t C>
+void pixel_sums_bytes(const std::uint8_t* x, std::size_t pixels, std::uint32_t* sums) noexcept {
+  for (std::size_t px = 0; px < pixels; ++px) {
+    std::uint32_t s = 0;
+    for (std::size_t c = 0; c < C; ++c) s += x[px * C + c];
+    sums[px] = s;
+  }
+}
+inline void pixel_sums_few_channels(const u_transform& ut, const std::uint8_t* x,
+                                    std::size_t pixels, std::size_t channels,
+                                    std::uint32_t* sums) noexcept {
+  if (ut.identity && channels == 1) return pixel_sums_bytes<1>(x, pixels, sums);
+  if (ut.identity && channels == 3) return pixel_sums_bytes<3>(x, pixels, sums);
+  if (ut.identity && channels == 4) return pixel_sums_bytes<4>(x, pixels, sums);
+  for (std::size_t px = 0; px < pixels; ++px) {
+    std::uint32_t s = 0;
+    for (std::size_t c = 0; c < channels; ++c) s += byte_to_u(ut, x[px * channels + c]);
+    sums[px] = s;
+  }
+}
+
 template <class Stage>
 status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
                    const packed_conv_weights& w, const Stage& out, workspace& ws,
@@ -537,12 +600,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     bool bad = false;
     (void)ops.scan_row(ut, input, pixels * in.c, bad);
     whole_ok = !bad;
-    if (whole_ok)
-      for (std::size_t px = 0; px < pixels; ++px) {
-        std::uint32_t s = 0;
-        for (std::size_t c = 0; c < in.c; ++c) s += byte_to_u(ut, input[px * in.c + c]);
-        sums[px] = s;
-      }
+    if (whole_ok) pixel_sums_few_channels(ut, input, pixels, in.c, sums);
   }
   if (!whole_ok)  // also finds and names the first invalid code
     for (std::size_t g = 0; g < groups_scanned; ++g) {

@@ -150,7 +150,8 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.off_threads = off;
   p.off_rowsum = 0;  // the block's row sums
   p.off_scratch = round64(p.mc * sizeof(std::uint32_t));
-  p.off_apack = p.off_scratch + (needs_scratch ? round64(p.mc * k) : 0);
+  // Scratch rows have 64 bytes of slack after the last: sources may store a short copy whole.
+  p.off_apack = p.off_scratch + (needs_scratch ? round64(p.mc * k + 64) : 0);
   p.off_gsums = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
   p.per_thread = p.off_gsums + (grouped ? round64(p.mc * p.k_blocks * sizeof(std::uint32_t)) : 0);
   p.threads = threads ? threads : 1;
