@@ -313,9 +313,7 @@ struct im2col_source {
           if (src == nullptr) {
             std::memset(dst, pad.u, row_bytes);
           } else if (static_cast<std::size_t>(input_end - (src + x_off)) >= 32) {
-            std::uint8_t v[32];
-            std::memcpy(v, src + x_off, 32);
-            std::memcpy(dst, v, 32);
+            std::memcpy(dst, src + x_off, 32);  // input and scratch never overlap
           } else {
             copy_bytes(dst, src + x_off, row_bytes);
           }
