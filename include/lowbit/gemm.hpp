@@ -40,9 +40,9 @@ inline const kernels::ukernel_desc* query_kernel(format wf, format af, std::size
 
 // Checks a matrix of codes of format f without computing anything: the matrix arguments
 // ("a.data", "M", "K", "a.stride") and every code (errc::invalid_code, value() = the flat index
-// row * cols + col of the first bad one). gemm validates activations block by block and may have
-// written other blocks' rows of C when it finds an invalid code (docs/errors.md); a caller that
-// needs C untouched on every failure validates first.
+// row * cols + col of the first bad one). gemm validates activations as it goes and may have
+// written other rows of C when it finds an invalid code (docs/errors.md); a caller that needs C
+// untouched on every failure validates first.
 inline status validate_codes(const matrix_ref& a, format f) noexcept {
   LOWBIT_RETURN_IF_ERROR(detail::validate_format(f, "a_format.bits", "a_format.enc"));
   LOWBIT_RETURN_IF_ERROR(detail::validate_matrix(a, f, "a.data", "M", "K", "a.stride"));

@@ -3,18 +3,20 @@
 //   for ic in M, step MC:            activations of MC rows -> u-codes -> packed A block (all of K)
 //     for jt in N, step NR:          one packed weight panel (prepacked: nothing to do here)
 //       for it in MC, step MR:       one MR x NR tile
-//         for kb in K, step KC:      microkernel, accumulating in a tile buffer
+//         for kb in K, step KC:      microkernel, accumulating in a tile buffer (or in C)
 //         epilogue:                  u-code sums -> exact int32 -> output stage, while hot
 //
 // NC is all of N (weights are packed once, whole), and K blocks sit innermost so the epilogue is
 // fused per tile without an M x N accumulator; KC only respects the kernel's accumulator bound.
-// The A block (MC x K, low-bit) stays in L2 while weight panels stream through L1.
+// The A block (MC x K, low-bit) stays in L2 while weight panels stream through L1. A kernel that
+// reads A in place swaps the it and jt loops when the weights are small (gemm_block_runner).
 //
-// Each A block is validated and its row sums taken just before it is packed, so A is read from
-// memory once per block (a whole-matrix pre-pass read it twice: at small N that second read cost
-// as much as a tenth of the call) and the pre-pass runs in parallel with the rest. An invalid
-// code therefore stops only its own block: rows of other blocks may already hold results. The
-// error names the first invalid code of the whole matrix whatever the thread count.
+// A is validated (and its row sums taken, when the epilogue needs them) just before it is
+// packed, per block or per MR rows, so A is read from memory once (a whole-matrix pre-pass read
+// it twice: at small N that second read cost as much as a tenth of the call) and the pass runs
+// in parallel with the rest. An invalid code therefore stops only the rows from its MR-row group
+// to the end of its block: other rows may already hold results. The error names the first
+// invalid code of the whole matrix whatever the thread count.
 #pragma once
 
 #include <atomic>
