@@ -82,6 +82,42 @@ TEST_CASE("dispatch forced to each ISA level picks only kernels within it, exact
   }
 }
 
+TEST_CASE("a call runs the short-tile sibling when it pads M less, exactly", "[gemm][kernels]") {
+  for (const kernels::ukernel_desc* d : runnable_kernels()) {
+    const kernels::ukernel_desc* s = d->short_tile;
+    if (s == nullptr) continue;
+    INFO("kernel " << d->name << " sibling " << s->name);
+    // Same weight panels: the sibling reads what d's packer wrote.
+    REQUIRE(s->nr == d->nr);
+    REQUIRE(s->k_step == d->k_step);
+    REQUIRE(s->pack_w == d->pack_w);
+    REQUIRE(s->pack_w_offset == d->pack_w_offset);
+    REQUIRE(s->w_offset == d->w_offset);
+    REQUIRE(s->mr < d->mr);
+    dispatch_options opt;
+    opt.kernel_name = d->name;
+    const std::size_t mr = d->mr, ms = s->mr;
+    std::set<std::size_t> ms_to_try = {1,      ms - 1, ms,     ms + 1, mr,  mr + 1, 2 * ms,
+                                       2 * mr, 7 * ms, 7 * mr, 49,     196, 197};
+    for (std::size_t m : ms_to_try) {
+      const bool shorter = (m + ms - 1) / ms * ms < (m + mr - 1) / mr * mr;
+      packed_weights pw;
+      const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+      std::vector<std::uint8_t> w(d->nr * 2u * 37u, 1);
+      REQUIRE(pack_weights(codes(w.data(), d->nr * 2u, 37), wf, af, pw, opt).ok());
+      INFO("M=" << m);
+      CHECK(std::string(pw.kernel_name(m)) == (shorter ? s->name : d->name));
+      CHECK(std::string(pw.kernel_name()) == d->name);
+      // Direct int32 tiles (values stored, unsigned activations), the offset path (8-bit
+      // weights) and signed activations, with edges in N and K.
+      check_gemm(opt, wf, af, {m, 2u * d->nr + 3, 4u * d->k_step + 5});
+      check_gemm(opt, {8, encoding::unsigned_int}, {8, encoding::unsigned_int},
+                 {m, d->nr + 1u, 67});
+      check_gemm(opt, {3, encoding::odd_symmetric}, {4, encoding::signed_int}, {m, 5, 130});
+    }
+  }
+}
+
 TEST_CASE("the largest K is exact with worst-case codes, one more is refused", "[gemm][limits]") {
   const std::pair<format, format> cases[] = {
       {{8, encoding::signed_int}, {8, encoding::unsigned_int}},

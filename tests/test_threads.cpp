@@ -51,6 +51,7 @@ TEST_CASE("gemm results are identical for 1..4 threads", "[threads]") {
   for (auto shape : {std::array<std::size_t, 3>{1, 4096, 512},
                      {8, 1000, 300},
                      {517, 130, 700},
+                     {49, 512, 4608},
                      {3136, 64, 576}}) {
     problem pr(shape[0], shape[1], shape[2], af, wf);
     packed_weights pw;
@@ -146,10 +147,10 @@ TEST_CASE("an invalid code names the first bad index and spares its rows, for an
     CHECK(s.code() == errc::invalid_code);
     CHECK(std::string(s.argument()) == "a.data");
     CHECK(s.value() == static_cast<std::int64_t>(first_bad_row * pr.k + 17));
-    const std::size_t mc =
-        detail::make_plan(*pw.kernel(), pr.m, pr.n, pr.k, pw.kc(), false, t).mc;  // block rows
-    REQUIRE(mc < first_bad_row);
-    const std::size_t mr = pw.kernel()->mr;
+    const kernels::ukernel_desc& d = kernels::kernel_for_rows(*pw.kernel(), pr.m);
+    const std::size_t mc = detail::make_plan(d, pr.m, pr.n, pr.k, pw.kc(), false, t).mc;
+    REQUIRE(mc < first_bad_row);  // several blocks
+    const std::size_t mr = d.mr;
     const std::size_t block_end = first_bad_row / mc * mc + mc;
     for (std::size_t r = first_bad_row / mr * mr; r < block_end && r < pr.m; ++r)
       for (std::size_t j = 0; j < pr.n; ++j) REQUIRE(c[r * pr.n + j] == 0x5EED);

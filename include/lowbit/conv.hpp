@@ -193,6 +193,7 @@ struct im2col_source {
   const zero_points* zeros;
 
   bool in_place() const noexcept { return false; }
+  void prefetch(std::size_t, std::size_t) const noexcept {}
   // Padded taps need a correction only when the pad code is not an exact zero.
   bool corrects() const noexcept { return pad.centered != 0; }
 
@@ -570,8 +571,8 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
            round64(oc * sizeof(std::int32_t));              // accumulators
   } else {
     const packed_weights& pw0 = conv_access::groups(w)[0];
-    rest = make_plan(*pw0.kernel(), m, pw0.rows(), pw0.cols(), pw0.kc(), true,
-                     ex ? ex->threads() : 1, false)
+    rest = make_plan(kernels::kernel_for_rows(*pw0.kernel(), m), m, pw0.rows(), pw0.cols(),
+                     pw0.kc(), true, ex ? ex->threads() : 1, false)
                .total +
            2 * cache_line;
   }

@@ -195,8 +195,8 @@ inline std::size_t gemm_workspace_size(const packed_weights& w, std::size_t m,
                                        bool activations_need_conversion = true,
                                        std::size_t threads = 1) noexcept {
   if (w.empty() || m == 0) return 0;
-  return detail::make_plan(*w.kernel(), m, w.rows(), w.cols(), w.kc(), activations_need_conversion,
-                           threads, w.k_group() != 0)
+  return detail::make_plan(kernels::kernel_for_rows(*w.kernel(), m), m, w.rows(), w.cols(), w.kc(),
+                           activations_need_conversion, threads, w.k_group() != 0)
              .total +
          detail::cache_line;
 }

@@ -36,6 +36,11 @@ class packed_weights {
   std::size_t rows() const noexcept { return n_; }  // N
   std::size_t cols() const noexcept { return k_; }  // K
   const char* kernel_name() const noexcept { return kernel_ ? kernel_->name : ""; }
+  // The kernel a gemm or conv2d call with m rows of activations runs: the packed kernel, or its
+  // shorter-tile sibling over the same panels when that one pads m less (kernel_for_rows).
+  const char* kernel_name(std::size_t m) const noexcept {
+    return kernel_ ? kernels::kernel_for_rows(*kernel_, m).name : "";
+  }
   algorithm kernel_algorithm() const noexcept {
     return kernel_ ? kernel_->algo : algorithm::automatic;
   }

@@ -89,6 +89,15 @@ struct matrix_source {
       return validate_row_block(*m, f, r0, nr, sums, "a.data", ops.any_high, ops.scan_row);
     return scan_row_block(*m, f, r0, nr, sums, "a.data", ops.scan_row);
   }
+  // Asks for rows [r0, r0 + nr) ahead of use (into L2): validating a micro-panel stalls on
+  // memory otherwise, while the kernel on the previous one would have hidden the wait.
+  void prefetch(std::size_t r0, std::size_t nr) const noexcept {
+    const std::size_t stride = effective_stride(*m, f.bits);
+    const std::size_t bytes = m->store == storage::one_per_byte ? m->cols : stride;
+    const auto* base = static_cast<const std::uint8_t*>(m->data) + r0 * stride;
+    for (std::size_t r = 0; r < nr; ++r, base += stride)
+      for (std::size_t x = 0; x < bytes; x += 64) __builtin_prefetch(base + x, 0, 2);
+  }
   // Rows [r0, r0 + nr), all K columns, as u-codes; row stride returned in ld.
   const std::uint8_t* rows(std::size_t r0, std::size_t nr, std::uint8_t* scratch,
                            std::size_t& ld) const noexcept {
@@ -406,6 +415,7 @@ struct gemm_block_runner {
         LOWBIT_RETURN_IF_ERROR(src.scan(ic + it, rows, rowsum + it, ops, row_sums));
         if (!row_sums) std::memset(rowsum + it, 0, rows * sizeof(std::uint32_t));
         pack_a_rows(src, d, p, ic, it, rows, scratch, apack, ldu);
+        if (it + mr < mc) src.prefetch(ic + it + mr, (mc - it - mr) < mr ? (mc - it - mr) : mr);
         for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
           tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow);
       }
@@ -467,7 +477,7 @@ struct gemm_block_runner {
 template <class Source, class Stage>
 status run_gemm(const Source& src, format af, const packed_weights& w, const Stage& out,
                 const zero_points& zeros, std::size_t m, workspace& ws, executor* ex) noexcept {
-  const kernels::ukernel_desc& d = *w.kernel();
+  const kernels::ukernel_desc& d = kernels::kernel_for_rows(*w.kernel(), m);
   const std::size_t n = w.rows(), k = w.cols(), kc = w.kc();
   const std::size_t threads = ex ? ex->threads() : 1;
   bool grouped = false;

@@ -123,7 +123,25 @@ struct ukernel_desc {
   // panels stream past) when the weights are small. For kernels that read A in place from
   // strided rows, which stream badly from L2 (detail/driver.hpp); packed A panels stream well.
   bool prefers_a_outer = false;
+  // A sibling with fewer rows per tile that reads the same weight panels (same NR, k_step, W
+  // packer and offsets). A call whose M it pads less runs it instead (kernel_for_rows): M = 49
+  // (a 7x7 feature map) fills seven 7-row tiles exactly where 8-row tiles waste 12.5%.
+  const ukernel_desc* short_tile = nullptr;
 };
+
+// The kernel a call with m rows of A runs: d itself, or d's short-tile sibling when that one
+// pads M to fewer rows (ties keep d, whose taller tile has the better load-to-compute ratio).
+inline const ukernel_desc& kernel_for_rows(const ukernel_desc& d, std::size_t m) noexcept {
+  const ukernel_desc* s = d.short_tile;
+  if (s != nullptr && m > 0 && (m + s->mr - 1) / s->mr * s->mr < (m + d.mr - 1) / d.mr * d.mr)
+    return *s;
+  return d;
+}
+
+constexpr ukernel_desc with_short_tile(ukernel_desc d, const ukernel_desc* s) noexcept {
+  d.short_tile = s;
+  return d;
+}
 
 // A list of kernels, as each family header exposes it.
 struct ukernel_list {

@@ -41,8 +41,13 @@ constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab,
 
 inline ukernel_list x86_ukernels() noexcept {
   static const ukernel_desc list[] = {
-      dot_desc<dot_vnni_avx512<8, 2>>("dot_w8a8_8x32c4__avx512vnni", avx512vnni_dot_features, 8, 8,
-                                      8, 122.0f),
+      with_short_tile(dot_desc<dot_vnni_avx512<8, 2>>("dot_w8a8_8x32c4__avx512vnni",
+                                                      avx512vnni_dot_features, 8, 8, 8, 122.0f),
+                      &list[1]),
+      // Run instead of the 8-row tile when it pads M less (M = 49, 196); never chosen on its own
+      // unless M favours it at packing time (14 accumulators still cover vpdpbusd's latency).
+      dot_desc<dot_vnni_avx512<7, 2>>("dot_w8a8_7x32c4__avx512vnni", avx512vnni_dot_features, 8, 8,
+                                      7, 120.0f),
       dot_desc<dot_vnni_avxvnni<6, 2>>("dot_w8a8_6x16c4__avxvnni", avxvnni_dot_features, 8, 8, 6,
                                        62.0f),
       LOWBIT_DOT_16(avx512, 8, 2, "8x32", 31.0f),
