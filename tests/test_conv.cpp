@@ -101,14 +101,24 @@ conv_params make(std::size_t ic, std::size_t oc, std::size_t k, std::size_t stri
 }  // namespace
 
 TEST_CASE("conv2d geometry grid", "[conv]") {
-  const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
-  for (std::size_t k : {1, 3, 5, 7})
-    for (std::size_t stride : {1, 2})
-      for (std::size_t pad : {0, 1})
-        for (std::size_t dil : {1, 2}) {
-          if ((k - 1) * dil + 1 > 8 + 2 * pad) continue;  // no output on the 9x8 input
-          check_conv({{1, 9, 8, 5}, make(5, 7, k, stride, pad, dil)}, wf, af, true);
-        }
+  const format af{2, encoding::unsigned_int};
+  // Signed weights store their values (no activation sums on int8-dot kernels); odd-symmetric
+  // ones need the window sums of every output pixel (im2col_source::scan).
+  for (format wf : {format{2, encoding::signed_int}, format{3, encoding::odd_symmetric}})
+    for (std::size_t k : {1, 3, 5, 7})
+      for (std::size_t stride : {1, 2})
+        for (std::size_t pad : {0, 1})
+          for (std::size_t dil : {1, 2}) {
+            if ((k - 1) * dil + 1 > 8 + 2 * pad) continue;  // no output on the 9x8 input
+            check_conv({{1, 9, 8, 5}, make(5, 7, k, stride, pad, dil)}, wf, af, true);
+          }
+  const format wf{2, encoding::signed_int};
+  // A window taller than the scan's cached rows (16), with window sums.
+  conv_params tall = make(3, 4, 1, 1, 0);
+  tall.kernel_h = 17;
+  tall.kernel_w = 2;
+  tall.pad_top = tall.pad_bottom = 5;
+  check_conv({{2, 9, 6, 3}, tall}, {3, encoding::odd_symmetric}, af, true);
   conv_params asym = make(3, 4, 3, 1, 0);
   asym.pad_top = 2;
   asym.pad_left = 0;

@@ -229,21 +229,53 @@ struct im2col_source {
     const std::uint32_t pad_sum = static_cast<std::uint32_t>(p->in_per_group()) * pad.u;
     const auto w = static_cast<std::ptrdiff_t>(in.w);
     std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
+    // Undilated rows: the window rows inside the input depend only on the output row, so their
+    // prefix-sum rows are looked up once per output row (conv1's 7 rows per pixel cost more
+    // than the microkernel otherwise).
+    constexpr std::size_t max_cached_rows = 16;
+    const bool cached = p->dilation_w == 1 && p->kernel_h <= max_cached_rows;
+    const std::uint32_t* window_rows[max_cached_rows];
+    std::size_t n_window_rows = 0;
+    bool rows_current = false;
     for (std::size_t i = 0; i < nr; ++i) {
       std::uint32_t s = 0;
       std::size_t inside_taps = 0;
       const std::ptrdiff_t ix0 =
           static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
-      for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
+      if (cached && !rows_current) {
+        n_window_rows = 0;
+        for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
+          const std::ptrdiff_t iy =
+              static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+              static_cast<std::ptrdiff_t>(p->pad_top);
+          if (iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h))
+            window_rows[n_window_rows++] =
+                pixel_sums + (b * in.h + static_cast<std::size_t>(iy)) * in.w;
+        }
+        rows_current = true;
+      }
+      const std::ptrdiff_t lo = ix0 < 0 ? 0 : ix0;
+      const std::ptrdiff_t hi = ix0 + static_cast<std::ptrdiff_t>(p->kernel_w) - 1 < w
+                                    ? ix0 + static_cast<std::ptrdiff_t>(p->kernel_w) - 1
+                                    : w - 1;
+      if (cached && lo <= hi) {
+        const auto uhi = static_cast<std::size_t>(hi);
+        if (lo > 0) {
+          const auto ulo = static_cast<std::size_t>(lo - 1);
+          for (std::size_t r = 0; r < n_window_rows; ++r)
+            s += window_rows[r][uhi] - window_rows[r][ulo];
+        } else {
+          for (std::size_t r = 0; r < n_window_rows; ++r) s += window_rows[r][uhi];
+        }
+        inside_taps = n_window_rows * static_cast<std::size_t>(hi - lo + 1);
+      }
+      for (std::size_t ky = 0; !cached && ky < p->kernel_h; ++ky) {  // dilated or tall windows
         const std::ptrdiff_t iy =
             static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
             static_cast<std::ptrdiff_t>(p->pad_top);
         if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) continue;
         const std::uint32_t* pre = pixel_sums + (b * in.h + static_cast<std::size_t>(iy)) * in.w;
         if (p->dilation_w == 1) {
-          const std::ptrdiff_t lo = ix0 < 0 ? 0 : ix0;
-          std::ptrdiff_t hi = ix0 + static_cast<std::ptrdiff_t>(p->kernel_w) - 1;
-          if (hi >= w) hi = w - 1;
           if (lo > hi) continue;
           s += pre[hi] - (lo > 0 ? pre[lo - 1] : 0u);
           inside_taps += static_cast<std::size_t>(hi - lo + 1);
@@ -259,6 +291,7 @@ struct im2col_source {
       row_sums[i] = s + static_cast<std::uint32_t>(taps - inside_taps) * pad_sum;
       if (++ox == out_w) {
         ox = 0;
+        rows_current = false;
         if (++oy == out_h) {
           oy = 0;
           ++b;
