@@ -150,6 +150,46 @@ TEST_CASE("conv2d: every format pair, padding exact for {-1,+1} activations", "[
         }
 }
 
+TEST_CASE("conv2d reading window rows in place (segmented panels) matches the reference",
+          "[conv][kernels]") {
+  // Kernels with a_segment_table read each window row (kernel_w * in_c bytes, a multiple of 4)
+  // from the input; pixels whose window crosses a border get an im2col row. Output rows of 9 and
+  // 11 pixels put panel boundaries mid-row and across images (batch 2).
+  std::vector<const kernels::ukernel_desc*> ks;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if (d.a_segment_table != nullptr && (d.features & ~detail::host_features()) == 0)
+      ks.push_back(&d);
+  });
+  for (const kernels::ukernel_desc* d : ks) {
+    pack_options opt;
+    opt.kernel_name = d->name;
+    conv_params asym = make(8, 40, 3, 1, 0);
+    asym.pad_top = 2;
+    asym.pad_left = 0;
+    asym.pad_bottom = 1;
+    asym.pad_right = 3;
+    conv_params strip = make(4, 33, 1, 1, 0);  // 1x2 window: 8-byte rows, the shortest
+    strip.kernel_w = 2;
+    const conv_case cases[] = {
+        {{2, 9, 11, 8}, make(8, 40, 3, 1, 1)},     // 3x3 s1 p1, 24-byte rows
+        {{2, 11, 9, 4}, make(4, 33, 3, 2, 1)},     // 3x3 s2, 12-byte rows
+        {{1, 13, 12, 16}, make(16, 20, 1, 2, 0)},  // 1x1 s2 (a downsample)
+        {{1, 12, 10, 4}, make(4, 9, 5, 1, 2)},     // 5x5
+        {{1, 17, 15, 4}, make(4, 64, 7, 2, 3)},    // 7x7 s2 p3
+        {{2, 7, 9, 8}, asym},
+        {{1, 5, 30, 4}, strip},
+        {{2, 30, 31, 8}, make(8, 17, 3, 1, 1)},  // several MC blocks
+    };
+    for (const conv_case& cc : cases)
+      for (auto [wf, af] :
+           {std::pair<format, format>{{2, encoding::signed_int}, {2, encoding::unsigned_int}},
+            {{3, encoding::odd_symmetric}, {4, encoding::unsigned_int}},
+            {{8, encoding::unsigned_int}, {8, encoding::unsigned_int}},
+            {{2, encoding::signed_int}, {1, encoding::odd_symmetric}}})
+        for (bool zeros : {false, true}) check_conv(cc, wf, af, zeros, opt);
+  }
+}
+
 TEST_CASE("conv2d under every ISA level the host runs", "[conv][dispatch]") {
   for (isa level : {isa::scalar, isa::sse4, isa::avx2, isa::avx512, isa::avx512vnni, isa::avx512icl,
                     isa::neon, isa::neon_dotprod}) {

@@ -193,7 +193,99 @@ struct im2col_source {
   const zero_points* zeros;
 
   bool in_place() const noexcept { return false; }
-  void prefetch(std::size_t, std::size_t) const noexcept {}
+  // Asks for the input bytes under the windows of output pixels [r0, r0 + nr) ahead of use:
+  // segmented panels read them inside the kernel, where a miss to L3 stalls the arithmetic.
+  void prefetch(std::size_t r0, std::size_t nr) const noexcept {
+    std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
+    const auto w = static_cast<std::ptrdiff_t>(in.w);
+    for (std::size_t i = 0; i < nr;) {
+      const std::size_t run = (nr - i) < (out_w - ox) ? (nr - i) : (out_w - ox);  // this row
+      std::ptrdiff_t x0 =
+          static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+      std::ptrdiff_t x1 = x0 + static_cast<std::ptrdiff_t>((run - 1) * p->stride_w +
+                                                           (p->kernel_w - 1) * p->dilation_w + 1);
+      x0 = x0 < 0 ? 0 : x0;
+      x1 = x1 > w ? w : x1;
+      for (std::size_t ky = 0; x0 < x1 && ky < p->kernel_h; ++ky) {
+        const std::ptrdiff_t iy =
+            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+            static_cast<std::ptrdiff_t>(p->pad_top);
+        if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) continue;
+        const std::uint8_t* row = input + (b * in.h + static_cast<std::size_t>(iy)) * in.w * in.c;
+        const auto first = reinterpret_cast<std::uintptr_t>(row + x0 * in.c) & ~std::uintptr_t{63};
+        const auto end = reinterpret_cast<std::uintptr_t>(row + x1 * in.c);
+        for (std::uintptr_t a = first; a < end; a += 64)
+          __builtin_prefetch(reinterpret_cast<const void*>(a), 0, 3);
+      }
+      i += run;
+      ox += run;
+      if (ox == out_w) {
+        ox = 0;
+        if (++oy == out_h) {
+          oy = 0;
+          ++b;
+        }
+      }
+    }
+  }
+
+  // Implicit convolution: a kernel that takes segmented panels (ukernel_desc::a_segment_table)
+  // reads each window row of kernel_w * in_c contiguous bytes straight from the input; only
+  // pixels whose window crosses the image border get an im2col row in scratch. Needs codes used
+  // as they are, undilated rows spanning every channel, one K block, and rows of whole k steps.
+  static constexpr std::size_t max_segment_rows = 16;
+  bool segments(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
+    const std::size_t seg = p->kernel_w * p->in_per_group();
+    return d.a_segment_table != nullptr && k_blocks == 1 && make_u_transform(f).identity &&
+           p->dilation_w == 1 && p->in_per_group() == in.c && seg % d.k_step == 0 && seg >= 8 &&
+           p->kernel_h <= max_segment_rows;
+  }
+  // One micro-panel of rows [r0, r0 + nrows), nrows <= MR, at `panel`; scratch holds MR rows of
+  // K bytes for border pixels. Rows nrows..MR-1 repeat row r0 (their results are not stored).
+  void pack_segments(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
+                     std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
+    const std::size_t kh = p->kernel_h, kw = p->kernel_w, mr = d.mr;
+    const std::size_t seg = kw * in.c, ld = kh * seg;
+    const std::uint8_t** table = d.a_segment_table(panel, kh, seg);
+    std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
+    const std::uint8_t* base[max_segment_rows];
+    bool bases_current = false, y_inside = true;
+    for (std::size_t i = 0; i < nrows; ++i) {
+      if (!bases_current) {
+        y_inside = true;
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          const std::ptrdiff_t iy =
+              static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+              static_cast<std::ptrdiff_t>(p->pad_top);
+          y_inside = y_inside && iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h);
+          base[ky] =
+              y_inside ? input + (b * in.h + static_cast<std::size_t>(iy)) * in.w * in.c : nullptr;
+        }
+        bases_current = true;
+      }
+      const std::ptrdiff_t ix0 =
+          static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+      if (y_inside && ix0 >= 0 &&
+          ix0 + static_cast<std::ptrdiff_t>(kw) <= static_cast<std::ptrdiff_t>(in.w)) {
+        for (std::size_t ky = 0; ky < kh; ++ky)
+          table[ky * mr + i] = base[ky] + static_cast<std::size_t>(ix0) * in.c;
+      } else {
+        std::size_t ldr = 0;
+        rows(r0 + i, 1, scratch + i * ld, ldr);
+        for (std::size_t ky = 0; ky < kh; ++ky) table[ky * mr + i] = scratch + i * ld + ky * seg;
+      }
+      if (++ox == out_w) {
+        ox = 0;
+        bases_current = false;
+        if (++oy == out_h) {
+          oy = 0;
+          ++b;
+        }
+      }
+    }
+    for (std::size_t i = nrows; i < mr; ++i)
+      for (std::size_t ky = 0; ky < kh; ++ky) table[ky * mr + i] = table[ky * mr];
+  }
   // Padded taps need a correction only when the pad code is not an exact zero.
   bool corrects() const noexcept { return pad.centered != 0; }
 

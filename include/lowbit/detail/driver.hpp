@@ -89,6 +89,10 @@ struct matrix_source {
       return validate_row_block(*m, f, r0, nr, sums, "a.data", ops.any_high, ops.scan_row);
     return scan_row_block(*m, f, r0, nr, sums, "a.data", ops.scan_row);
   }
+  // A plain matrix is never read through segmented panels (im2col_source in conv.hpp is).
+  bool segments(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
+  void pack_segments(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
+                     std::uint8_t*) const noexcept {}
   // Asks for rows [r0, r0 + nr) ahead of use (into L2): validating a micro-panel stalls on
   // memory otherwise, while the kernel on the previous one would have hidden the wait.
   void prefetch(std::size_t r0, std::size_t nr) const noexcept {
@@ -263,7 +267,16 @@ template <class Source>
 const std::uint8_t* pack_a_rows(const Source& src, const kernels::ukernel_desc& d,
                                 const gemm_plan& p, std::size_t ic, std::size_t i0,
                                 std::size_t nrows, std::uint8_t* scratch, std::uint8_t* apack,
-                                std::size_t& ldu) noexcept {
+                                std::size_t& ldu, bool segmented = false) noexcept {
+  if (segmented) {  // the source points the kernel at its rows: no u-code rows to return
+    for (std::size_t it = 0; it < nrows; it += d.mr) {
+      const std::size_t rows = (nrows - it) < d.mr ? (nrows - it) : d.mr;
+      src.pack_segments(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k,
+                        apack + ((i0 + it) / d.mr) * p.a_panel_stride);
+    }
+    ldu = p.k;
+    return nullptr;
+  }
   const std::uint8_t* u = src.rows(ic + i0, nrows, scratch + i0 * p.k, ldu);
   for (std::size_t it = 0; it < nrows; it += d.mr) {
     const std::size_t rows = (nrows - it) < d.mr ? (nrows - it) : d.mr;
@@ -402,6 +415,7 @@ struct gemm_block_runner {
     alignas(64) std::int32_t trow[max_tile_elements];  // one row of exact results
     std::size_t ldu = 0;
     const std::size_t j_end = (jt1 * nr < n) ? jt1 * nr : n;
+    const bool segmented = src.segments(d, p.k_blocks);
     // Loop order: for a kernel that reads A in place (strided rows stream badly from L2) and a
     // task's weight panels within a quarter of L2, each A micro-panel stays in L1 while all of
     // them stream past, validated and packed just before (A is read from memory once).
@@ -414,7 +428,7 @@ struct gemm_block_runner {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
         LOWBIT_RETURN_IF_ERROR(src.scan(ic + it, rows, rowsum + it, ops, row_sums));
         if (!row_sums) std::memset(rowsum + it, 0, rows * sizeof(std::uint32_t));
-        pack_a_rows(src, d, p, ic, it, rows, scratch, apack, ldu);
+        pack_a_rows(src, d, p, ic, it, rows, scratch, apack, ldu, segmented);
         if (it + mr < mc) src.prefetch(ic + it + mr, (mc - it - mr) < mr ? (mc - it - mr) : mr);
         for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
           tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow);
@@ -423,7 +437,7 @@ struct gemm_block_runner {
     }
     LOWBIT_RETURN_IF_ERROR(src.scan(ic, mc, rowsum, ops, row_sums));
     if (!row_sums) std::memset(rowsum, 0, mc * sizeof(std::uint32_t));  // multiplied by zeros
-    pack_a_block(src, d, p, ic, mc, scratch, apack, ldu);
+    pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu, segmented);
     for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
       for (std::size_t it = 0; it < mc; it += mr)
         tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow);

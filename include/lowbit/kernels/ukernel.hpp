@@ -88,6 +88,9 @@ using panel_bytes_fn = std::size_t (*)(std::size_t kc);
 using run_fn = void (*)(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                         std::size_t ldc, bool accumulate);
 
+using a_segment_table_fn = const std::uint8_t** (*)(void* a_panel, std::size_t n_segments,
+                                                    std::size_t seg_bytes);
+
 struct ukernel_desc {
   const char* name;  // says it all: "lut_actsum_w2a2_4x16__avx2"
   algorithm algo;
@@ -127,6 +130,12 @@ struct ukernel_desc {
   // packer and offsets). A call whose M it pads less runs it instead (kernel_for_rows): M = 49
   // (a 7x7 feature map) fills seven 7-row tiles exactly where 8-row tiles waste 12.5%.
   const ukernel_desc* short_tile = nullptr;
+  // For kernels that read A in place: makes a panel whose K is n_segments runs of seg_bytes
+  // (a multiple of k_step, at least 8), each row's runs anywhere in memory, and returns the
+  // table of MR * n_segments run starts (run g of row r at [g * MR + r]) for the caller to fill.
+  // conv2d points the runs at window rows of its input instead of copying them (im2col).
+  // nullptr: not supported.
+  a_segment_table_fn a_segment_table = nullptr;
 };
 
 // The kernel a call with m rows of A runs: d itself, or d's short-tile sibling when that one
@@ -175,6 +184,15 @@ struct a_in_place_of<K, std::enable_if_t<K::a_in_place>> {
 };
 
 template <class K, class = void>
+struct a_segment_table_of {
+  static constexpr a_segment_table_fn value = nullptr;
+};
+template <class K>
+struct a_segment_table_of<K, std::enable_if_t<K::a_segments>> {
+  static constexpr a_segment_table_fn value = &K::pack_a_t::segment_table;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -211,7 +229,9 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           bytes_per_weight,
           a_pack_cycles_of<K>::value,
           pack_w_offset_of<K>::value,
-          a_in_place_of<K>::value};
+          a_in_place_of<K>::value,
+          nullptr,
+          a_segment_table_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

@@ -43,6 +43,7 @@ struct dot_vnni_avx512 {
 
   using pack_a_t = dot_pack_rows_ref<MR>;  // A read in place (a copy only at edges)
   static constexpr bool a_in_place = true;
+  static constexpr bool a_segments = true;  // also from segmented panels (conv2d's window rows)
   // perf, 3136 x 64 x 576: the packer is 0.3% of the call (it writes a header per block).
   static constexpr float a_pack_cycles = 0.02f;
   using pack_w_t = dot_pack_k4<NR, w_offset>;
@@ -50,11 +51,15 @@ struct dot_vnni_avx512 {
   LOWBIT_TARGET_VNNI512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                         std::int32_t* c, std::size_t ldc,
                                         bool accumulate) noexcept {
+    // Segmented panels have their own loop, kept out of this one (sharing a body cost the plain
+    // GEMM 2-3%).
+    if (__builtin_expect(pack_a_t::segmented(a_panel), 0))
+      return run_segments(a_panel, w_panel, c, ldc, accumulate);
     typename pack_a_t::header h;
     std::memcpy(&h, a_panel, sizeof h);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
     const std::uint8_t* a = h.rows;
     const std::size_t kp = h.stride;
-    const auto* w = static_cast<const std::uint8_t*>(w_panel);
     const std::size_t nk = (kc + 3) / 4;
     __m512i acc[MR][NV];
 #pragma GCC unroll 8
@@ -74,6 +79,46 @@ struct dot_vnni_avx512 {
         for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
       }
     }
+    store(acc, c, ldc, accumulate);
+  }
+
+ private:
+  // The same steps over a segmented panel: each row's A pointer is reloaded per run of K.
+  LOWBIT_TARGET_VNNI512 __attribute__((noinline)) static void run_segments(
+      const void* a_panel, const void* w_panel, std::int32_t* c, std::size_t ldc,
+      bool accumulate) noexcept {
+    typename pack_a_t::header h;
+    std::memcpy(&h, a_panel, sizeof h);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    __m512i acc[MR][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_setzero_si512();
+    const std::size_t run_bytes = h.seg_bytes;
+    for (std::size_t g = 0; g < h.n_segments; ++g) {
+      const std::uint8_t* rp[MR];
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) rp[i] = h.segments[g * MR + static_cast<std::size_t>(i)];
+      for (std::size_t s = 0; s < run_bytes; s += 4, w += 4 * NR) {
+        __m512i wv[NV];
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; ++i) {
+          std::int32_t a4;
+          std::memcpy(&a4, rp[i] + s, 4);
+          const __m512i av = _mm512_set1_epi32(a4);
+#pragma GCC unroll 8
+          for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
+        }
+      }
+    }
+    store(acc, c, ldc, accumulate);
+  }
+
+  LOWBIT_TARGET_VNNI512 __attribute__((always_inline)) static inline void store(
+      __m512i (&acc)[MR][NV], std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8

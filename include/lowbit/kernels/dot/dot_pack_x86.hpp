@@ -73,13 +73,38 @@ struct dot_pack_k4 {
 // those rows alive and unchanged while it uses the panel (the packer contract, ukernel.hpp). At
 // edges the rows are copied after the header, zero-padded to kp = kc rounded up to 4 and to R
 // rows. Either way A is read straight from the rows the pre-pass has just validated.
+//
+// Segmented panels (an implicit convolution): K is n_segments runs of seg_bytes (a multiple of
+// 4), and run g of row r starts at segments[g * R + r], anywhere (a window row of the input, or
+// a copied row at an image border). The table lives in the panel after the header; see
+// segment_table.
 template <int R>
 struct dot_pack_rows_ref {
   struct header {
     const std::uint8_t* rows;
     std::size_t stride;
+    const std::uint8_t* const* segments;  // nullptr: plain rows
+    std::size_t n_segments;
+    std::size_t seg_bytes;
   };
   static constexpr std::size_t header_bytes = 64;  // keeps copied rows cache-line aligned
+  static_assert(sizeof(header) <= header_bytes, "the header must fit its slot");
+
+  static bool segmented(const void* panel) noexcept {
+    const std::uint8_t* const* t;
+    std::memcpy(&t, static_cast<const std::uint8_t*>(panel) + offsetof(header, segments), sizeof t);
+    return t != nullptr;
+  }
+  // Makes dst a segmented panel and returns its table of R * n_segments run starts for the
+  // caller to fill. Fits the panel when seg_bytes >= 8 (kc = n_segments * seg_bytes).
+  static const std::uint8_t** segment_table(void* dst, std::size_t n_segments,
+                                            std::size_t seg_bytes) noexcept {
+    auto* out = static_cast<std::uint8_t*>(dst);
+    auto** table = reinterpret_cast<const std::uint8_t**>(out + header_bytes);
+    const header h{nullptr, 0, table, n_segments, seg_bytes};
+    std::memcpy(out, &h, sizeof h);
+    return table;
+  }
 
   static std::size_t panel_bytes(std::size_t kc) noexcept {
     return header_bytes + (kc + 3) / 4 * 4 * R;
@@ -88,7 +113,7 @@ struct dot_pack_rows_ref {
   static void pack(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
                    void* dst) noexcept {
     auto* out = static_cast<std::uint8_t*>(dst);
-    header h{u, ldu};
+    header h{u, ldu, nullptr, 0, 0};
     if (rows != R || kc % 4 != 0) {
       const std::size_t kp = (kc + 3) / 4 * 4;
       std::uint8_t* copy = out + header_bytes;
@@ -97,7 +122,7 @@ struct dot_pack_rows_ref {
         std::memset(copy + r * kp + kc, 0, kp - kc);
       }
       if (rows < R) std::memset(copy + rows * kp, 0, (R - rows) * kp);
-      h = header{copy, kp};
+      h = header{copy, kp, nullptr, 0, 0};
     }
     std::memcpy(out, &h, sizeof h);
   }
