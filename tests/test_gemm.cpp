@@ -118,6 +118,18 @@ TEST_CASE("a call runs the short-tile sibling when it pads M less, exactly", "[g
   }
 }
 
+TEST_CASE("core adjustments move w2a2 to bitplane only where it measured faster", "[dispatch]") {
+  const feature_set need = isa_features(isa::avx512icl);
+  if ((need & ~detail::host_features()) != 0) return;  // needs VNNI and VPOPCNTDQ
+  const detail::core_adjustment adj = detail::host_core_adjustment();
+  CHECK((adj.popcount_rate == 1.0f || adj.popcount_rate == 2.0f));
+  // N = 64 (ResNet-18 conv2): int8 VNNI on every core (bitplane measured 1.11x slower on Zen 5).
+  CHECK(select_ukernel(2, 2, 64, 576)->algo == algorithm::dot_i8);
+  // N = 256, K = 2304 (conv4): bitplane on Zen 5 (0.81x the time), VNNI on the table's core.
+  CHECK(select_ukernel(2, 2, 256, 2304)->algo ==
+        (adj.popcount_rate > 1.0f ? algorithm::bitplane : algorithm::dot_i8));
+}
+
 TEST_CASE("the largest K is exact with worst-case codes, one more is refused", "[gemm][limits]") {
   const std::pair<format, format> cases[] = {
       {{8, encoding::signed_int}, {8, encoding::unsigned_int}},

@@ -140,11 +140,16 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
   if (m != 0) eff *= static_cast<double>(m) / static_cast<double>(kernels::round_up(m, d.mr));
   // Per-call A packing, paid once per activation element and amortised over the N columns:
   // rate = 1 / (1 / kernel rate + pack cycles per element / N).
-  const double kernel_rate = static_cast<double>(d.macs_per_cycle) * eff;
-  const double compute = kernel_rate > 0
-                             ? 1.0 / (1.0 / kernel_rate + static_cast<double>(d.a_pack_cycles) /
-                                                              static_cast<double>(n ? n : 1))
-                             : 0.0;
+  // The table's rates are one core's (docs/performance.md); some cores depart from it.
+  double mpc = static_cast<double>(d.macs_per_cycle), pack = static_cast<double>(d.a_pack_cycles);
+  if (d.algo == algorithm::bitplane && (d.features & bit(cpu_feature::avx512vpopcntdq)) != 0) {
+    const core_adjustment adj = host_core_adjustment();
+    mpc *= static_cast<double>(adj.popcount_rate);
+    if (adj.bitplane_pack > 0.0f) pack = static_cast<double>(adj.bitplane_pack);
+  }
+  const double kernel_rate = mpc * eff;
+  const double compute =
+      kernel_rate > 0 ? 1.0 / (1.0 / kernel_rate + pack / static_cast<double>(n ? n : 1)) : 0.0;
   if (m == 0) return compute;
   // Small M (GEMV, batch decoding): a call reads every weight once and does only m MACs with it,
   // so time = max(MACs / compute rate, weight bytes / bandwidth). In MACs per cycle that caps
