@@ -66,19 +66,8 @@ struct dot_vnni_avx512 {
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_setzero_si512();
-    for (std::size_t s = 0; s < nk; ++s, a += 4, w += 4 * NR) {
-      __m512i wv[NV];
-#pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) {
-        std::int32_t a4;
-        std::memcpy(&a4, a + i * kp, 4);
-        const __m512i av = _mm512_set1_epi32(a4);
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
-      }
-    }
+    for (std::size_t s = 0; s < nk; ++s, a += 4, w += 4 * NR)
+      step(acc, w, [&](int i) { return a + i * kp; });
     store(acc, c, ldc, accumulate);
   }
 
@@ -100,21 +89,28 @@ struct dot_vnni_avx512 {
       const std::uint8_t* rp[MR];
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) rp[i] = h.segments[g * MR + static_cast<std::size_t>(i)];
-      for (std::size_t s = 0; s < run_bytes; s += 4, w += 4 * NR) {
-        __m512i wv[NV];
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
-#pragma GCC unroll 8
-        for (int i = 0; i < MR; ++i) {
-          std::int32_t a4;
-          std::memcpy(&a4, rp[i] + s, 4);
-          const __m512i av = _mm512_set1_epi32(a4);
-#pragma GCC unroll 8
-          for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
-        }
-      }
+      for (std::size_t s = 0; s < run_bytes; s += 4, w += 4 * NR)
+        step(acc, w, [&](int i) { return rp[i] + s; });
     }
     store(acc, c, ldc, accumulate);
+  }
+
+  // One K step of 4: the NV weight vectors, then per row its 4 activation bytes (at row_at(i))
+  // broadcast into NV vpdpbusd.
+  template <class RowAt>
+  LOWBIT_TARGET_VNNI512 __attribute__((always_inline)) static inline void step(
+      __m512i (&acc)[MR][NV], const std::uint8_t* w, RowAt row_at) noexcept {
+    __m512i wv[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      std::int32_t a4;
+      std::memcpy(&a4, row_at(i), 4);
+      const __m512i av = _mm512_set1_epi32(a4);
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
+    }
   }
 
   LOWBIT_TARGET_VNNI512 __attribute__((always_inline)) static inline void store(
