@@ -193,6 +193,17 @@ struct im2col_source {
   const zero_points* zeros;
 
   bool in_place() const noexcept { return false; }
+  // Steps output pixel (ox, oy) of image b to the next GEMM row; true when a new output row
+  // (or image) starts, so per-output-row state must be refreshed.
+  bool next_pixel(std::size_t& ox, std::size_t& oy, std::size_t& b) const noexcept {
+    if (++ox < out_w) return false;
+    ox = 0;
+    if (++oy == out_h) {
+      oy = 0;
+      ++b;
+    }
+    return true;
+  }
   // Asks for the input bytes under the windows of output pixels [r0, r0 + nr) ahead of use:
   // segmented panels read them inside the kernel, where a miss to L3 stalls the arithmetic.
   void prefetch(std::size_t r0, std::size_t nr) const noexcept {
@@ -274,14 +285,7 @@ struct im2col_source {
         rows(r0 + i, 1, scratch + i * ld, ldr);
         for (std::size_t ky = 0; ky < kh; ++ky) table[ky * mr + i] = scratch + i * ld + ky * seg;
       }
-      if (++ox == out_w) {
-        ox = 0;
-        bases_current = false;
-        if (++oy == out_h) {
-          oy = 0;
-          ++b;
-        }
-      }
+      if (next_pixel(ox, oy, b)) bases_current = false;
     }
     for (std::size_t i = nrows; i < mr; ++i)
       for (std::size_t ky = 0; ky < kh; ++ky) table[ky * mr + i] = table[ky * mr];
@@ -381,14 +385,7 @@ struct im2col_source {
         }
       }
       row_sums[i] = s + static_cast<std::uint32_t>(taps - inside_taps) * pad_sum;
-      if (++ox == out_w) {
-        ox = 0;
-        rows_current = false;
-        if (++oy == out_h) {
-          oy = 0;
-          ++b;
-        }
-      }
+      if (next_pixel(ox, oy, b)) rows_current = false;
     }
     return status::success();
   }
@@ -474,14 +471,7 @@ struct im2col_source {
           }
         }
       }
-      if (++ox == out_w) {
-        ox = 0;
-        if (++oy == out_h) {
-          oy = 0;
-          ++b;
-        }
-        set_bases();
-      }
+      if (next_pixel(ox, oy, b)) set_bases();
     }
     return scratch;
   }
