@@ -190,6 +190,55 @@ TEST_CASE("conv2d reading window rows in place (segmented panels) matches the re
   }
 }
 
+TEST_CASE("conv2d assembling bit-plane panels from plane rows matches the reference",
+          "[conv][kernels]") {
+  // Kernels with pack_a_plane_row get the input as bit planes once, and each panel is assembled
+  // from the planes' words per tap (groups of whole 64-channel words only). Every such kernel on
+  // the host, with the pad code's planes at borders (and the {-1,+1} correction), converted
+  // signed codes, groups, dilation, a window taller than the cached 16 rows and several MC blocks.
+  std::vector<const kernels::ukernel_desc*> ks;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if (d.pack_a_plane_row != nullptr && (d.features & ~detail::host_features()) == 0)
+      ks.push_back(&d);
+  });
+  conv_params asym = make(64, 24, 3, 1, 0);
+  asym.pad_top = 2;
+  asym.pad_left = 0;
+  asym.pad_bottom = 1;
+  asym.pad_right = 3;
+  conv_params tall = make(64, 8, 1, 1, 0);
+  tall.kernel_h = 17;
+  tall.pad_top = tall.pad_bottom = 8;
+  const conv_case cases[] = {
+      {{2, 9, 11, 64}, make(64, 40, 3, 1, 1)},         // 3x3 s1 p1, panels across rows, images
+      {{1, 11, 9, 128}, make(128, 33, 3, 2, 1)},       // 3x3 s2, two words per tap
+      {{1, 5, 30, 128}, make(128, 9, 3, 2, 1)},        // 3x3 s2, whole panels inside a row
+      {{1, 13, 12, 64}, make(64, 20, 1, 2, 0)},        // 1x1 s2 (a downsample)
+      {{1, 9, 10, 64}, make(64, 16, 3, 1, 2, 2)},      // dilated
+      {{1, 7, 8, 192}, make(192, 18, 3, 1, 1, 1, 3)},  // 3 groups of 64 channels
+      {{1, 7, 9, 64}, asym},
+      {{1, 12, 5, 64}, tall},
+  };
+  const conv_case big{{2, 30, 31, 64}, make(64, 12, 3, 1, 1)};  // several MC blocks
+  for (const kernels::ukernel_desc* d : ks) {
+    pack_options opt;
+    opt.kernel_name = d->name;
+    const int wb = d->w_bits, ab = d->a_bits;
+    const std::pair<format, format> pairs[] = {
+        {{wb, encoding::signed_int}, {ab, encoding::unsigned_int}},
+        {{wb, encoding::odd_symmetric}, {ab, encoding::odd_symmetric}},
+        {{wb, encoding::unsigned_int},
+         {ab, ab == 1 ? encoding::odd_symmetric : encoding::signed_int}},
+    };
+    for (const conv_case& cc : cases)
+      for (const auto& [wf, af] : pairs)
+        for (bool zeros : {false, true}) check_conv(cc, wf, af, zeros, opt);
+    check_conv(big, pairs[0].first, pairs[0].second, true, opt);
+    if (ab > 1)  // activations narrower than the kernel's planes: the top planes are zero
+      check_conv(cases[0], {wb, encoding::signed_int}, {ab - 1, encoding::unsigned_int}, true, opt);
+  }
+}
+
 TEST_CASE("conv2d under every ISA level the host runs", "[conv][dispatch]") {
   for (isa level : {isa::scalar, isa::sse4, isa::avx2, isa::avx512, isa::avx512vnni, isa::avx512icl,
                     isa::neon, isa::neon_dotprod}) {

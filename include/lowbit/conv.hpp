@@ -191,6 +191,9 @@ struct im2col_source {
   const std::uint32_t* pixel_sums;  // u-code sums over this group's channels, per input pixel
   const std::int32_t* tap_sums;     // [out_c][taps], sums over channels of (w value)
   const zero_points* zeros;
+  // The input as bit planes (conv2d_impl, for kernels with pack_a_plane_row), or nullptr: per
+  // image row, plane after plane, in.w * in.c / 64 words each.
+  const std::uint64_t* plane_image = nullptr;
 
   bool in_place() const noexcept { return false; }
   // Steps output pixel (ox, oy) of image b to the next GEMM row; true when a new output row
@@ -290,6 +293,119 @@ struct im2col_source {
     for (std::size_t i = nrows; i < mr; ++i)
       for (std::size_t ky = 0; ky < kh; ++ky) table[ky * mr + i] = table[ky * mr];
   }
+  // Bit-plane panels: a kernel whose A panels are [plane][64-bit chunk][row] words, with the
+  // input already turned into bit planes (plane_image), gets each panel assembled word by word:
+  // a tap of a group whose channels are whole 64-bit words is gw = in_per_group / 64 words per
+  // plane, copied from the input pixel's plane words (or the pad code's) into its chunks. That
+  // replaces an im2col row per output pixel (kernel_h * kernel_w * channels bytes written and
+  // read again) and the bit transpose of every panel.
+  template <std::size_t MR>
+  static void gather_window_words(const std::uint64_t* src, std::size_t step, std::size_t run,
+                                  std::uint64_t* o) noexcept {
+    for (std::size_t c = 0; c < run; ++c, o += MR)
+      for (std::size_t i = 0; i < MR; ++i) o[i] = src[c + i * step];
+  }
+  bool planes(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
+    return plane_image != nullptr && d.pack_a_plane_row != nullptr && k_blocks == 1 &&
+           p->in_per_group() % 64 == 0;
+  }
+  void pack_planes(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
+                   std::uint8_t* panel) const noexcept {
+    const std::size_t planes_n = d.a_bits, mr = d.mr, kh = p->kernel_h, kw = p->kernel_w;
+    const std::size_t wpp = in.c / 64, gw = p->in_per_group() / 64, g0 = group * gw;
+    const std::size_t nch = p->taps() * gw, plane_words = in.w * wpp;
+    const std::size_t image_row = planes_n * plane_words;
+    auto* out = reinterpret_cast<std::uint64_t*>(panel);
+    std::uint64_t pad_word[8];
+    for (std::size_t q = 0; q < planes_n; ++q) pad_word[q] = (pad.u >> q) & 1u ? ~0ull : 0ull;
+    constexpr std::size_t max_cached = 16;
+    const std::uint64_t* row_base[max_cached];
+    const bool cached = kh <= max_cached;
+    std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
+    bool bases_current = false;
+    const auto base_of = [&](std::size_t ky) -> const std::uint64_t* {
+      const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+                                static_cast<std::ptrdiff_t>(p->pad_top);
+      if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(in.h)) return nullptr;
+      return plane_image + (b * in.h + static_cast<std::size_t>(iy)) * image_row + g0;
+    };
+    // Undilated windows of one group spanning all channels: a window row is kw * wpp words per
+    // plane, contiguous in the image and in the panel's chunk order.
+    const std::size_t run = kw * wpp;
+    const bool runs = p->dilation_w == 1 && gw == wpp && cached;
+    bool y_inside = false;
+    // A whole panel inside one output row and clear of the borders (most panels): per window
+    // row and plane, chunk c of row i is word c + i * step of the first row's window.
+    if (runs && nrows == mr && ox + mr <= out_w) {
+      for (std::size_t ky = 0; ky < kh; ++ky) row_base[ky] = base_of(ky);
+      bool inside = true;
+      for (std::size_t ky = 0; ky < kh; ++ky) inside = inside && row_base[ky] != nullptr;
+      const std::ptrdiff_t x_first =
+          static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+      const std::ptrdiff_t x_last = x_first + static_cast<std::ptrdiff_t>((mr - 1) * p->stride_w);
+      if (inside && x_first >= 0 &&
+          x_last + static_cast<std::ptrdiff_t>(kw) <= static_cast<std::ptrdiff_t>(in.w)) {
+        const std::size_t step = p->stride_w * wpp;
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          const std::uint64_t* src = row_base[ky] + static_cast<std::size_t>(x_first) * wpp;
+          std::uint64_t* o = out + ky * run * mr;
+          for (std::size_t q = 0; q < planes_n; ++q, src += plane_words, o += nch * mr) {
+            if (mr == 6)
+              gather_window_words<6>(src, step, run, o);
+            else if (mr == 4)
+              gather_window_words<4>(src, step, run, o);
+            else
+              for (std::size_t c = 0; c < run; ++c)
+                for (std::size_t i = 0; i < mr; ++i) o[c * mr + i] = src[c + i * step];
+          }
+        }
+        return;
+      }
+    }
+    for (std::size_t i = 0; i < nrows; ++i) {
+      if (cached && !bases_current) {
+        y_inside = true;
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          row_base[ky] = base_of(ky);
+          y_inside = y_inside && row_base[ky] != nullptr;
+        }
+        bases_current = true;
+      }
+      const std::ptrdiff_t ix0 =
+          static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+      if (runs && y_inside && ix0 >= 0 &&
+          ix0 + static_cast<std::ptrdiff_t>(kw) <= static_cast<std::ptrdiff_t>(in.w)) {
+        const std::size_t x_off = static_cast<std::size_t>(ix0) * wpp;
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          const std::uint64_t* src = row_base[ky] + x_off;
+          std::uint64_t* o = out + ky * run * mr + i;
+          for (std::size_t q = 0; q < planes_n; ++q, src += plane_words, o += nch * mr)
+            for (std::size_t c = 0; c < run; ++c) o[c * mr] = src[c];
+        }
+        if (next_pixel(ox, oy, b)) bases_current = false;
+        continue;
+      }
+      for (std::size_t ky = 0; ky < kh; ++ky) {
+        const std::uint64_t* src_row = cached ? row_base[ky] : base_of(ky);
+        for (std::size_t kx = 0; kx < kw; ++kx) {
+          const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx * p->dilation_w);
+          std::uint64_t* o = out + (ky * kw + kx) * gw * mr + i;
+          if (src_row != nullptr && ix >= 0 && ix < static_cast<std::ptrdiff_t>(in.w)) {
+            const std::uint64_t* src = src_row + static_cast<std::size_t>(ix) * wpp;
+            for (std::size_t q = 0; q < planes_n; ++q)
+              for (std::size_t w = 0; w < gw; ++w) o[(q * nch + w) * mr] = src[q * plane_words + w];
+          } else {
+            for (std::size_t q = 0; q < planes_n; ++q)
+              for (std::size_t w = 0; w < gw; ++w) o[(q * nch + w) * mr] = pad_word[q];
+          }
+        }
+      }
+      if (next_pixel(ox, oy, b)) bases_current = false;
+    }
+    for (std::size_t i = nrows; i < mr; ++i)  // rows past the block: results are not stored
+      for (std::size_t x = 0; x < planes_n * nch; ++x) out[x * mr + i] = 0;
+  }
+
   // Padded taps need a correction only when the pad code is not an exact zero.
   bool corrects() const noexcept { return pad.centered != 0; }
 
@@ -679,7 +795,23 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   const std::size_t groups_scanned = p.depthwise() ? 1 : p.groups;
   const std::size_t oc = p.out_channels;
   const std::size_t sums_bytes = round64(groups_scanned * pixels * sizeof(std::uint32_t));
-  std::size_t rest = 0;
+  std::size_t rest = 0, image_bytes = 0, image_scratch = 0;
+  const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                      p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
+  const kernels::ukernel_desc* gemm_kernel = nullptr;
+  if (!p.depthwise()) {
+    const packed_weights& pw0 = conv_access::groups(w)[0];
+    gemm_kernel = &kernels::kernel_for_rows(*pw0.kernel(), m);
+    // Bit-plane panels (im2col_source::pack_planes): the input once as planes, one image row at
+    // a time through the kernel's own row packer (codes that need converting go through a
+    // row of scratch first). Only when windows use each input pixel at least once on average:
+    // a strided 1x1 convolution reads a quarter of its input, cheaper packed per panel.
+    if (!direct && gemm_kernel->pack_a_plane_row != nullptr && cg % 64 == 0 &&
+        pw0.kc() >= pw0.cols() && m * taps >= pixels) {
+      image_bytes = round64(in.n * in.h * gemm_kernel->a_bits * (in.w * in.c / 8));
+      image_scratch = make_u_transform(af).identity ? 0 : round64(in.w * in.c + 64);
+    }
+  }
   if (p.depthwise()) {
     rest = round64(pixels * in.c * sizeof(std::int16_t)) +  // centered activations
            round64(taps * oc * sizeof(std::int16_t)) +      // w - w_zero
@@ -692,7 +824,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
            2 * cache_line;
   }
   std::uint8_t* base = nullptr;
-  LOWBIT_RETURN_IF_ERROR(ws.acquire(sums_bytes + rest, base));
+  LOWBIT_RETURN_IF_ERROR(ws.acquire(sums_bytes + image_bytes + image_scratch + rest, base));
   auto* sums = reinterpret_cast<std::uint32_t*>(base);
   // Validate the whole input first (nothing is written on error) and keep per-pixel sums. The
   // scan uses the GEMM kernel's ISA (depthwise has no kernel: the baseline).
@@ -764,9 +896,21 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     return status::success();
   }
 
-  workspace gemm_ws(base + sums_bytes, rest);
-  const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
-                      p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
+  std::uint64_t* image = nullptr;
+  if (image_bytes != 0) {
+    image = reinterpret_cast<std::uint64_t*>(base + sums_bytes);
+    std::uint8_t* converted = base + sums_bytes + image_bytes;
+    const std::size_t row_codes = in.w * in.c, image_row = gemm_kernel->a_bits * row_codes / 64;
+    for (std::size_t row = 0; row < in.n * in.h; ++row) {
+      const std::uint8_t* x = input + row * row_codes;
+      if (!ut.identity) {
+        convert_row_bytes(ut, x, row_codes, converted);
+        x = converted;
+      }
+      gemm_kernel->pack_a_plane_row(x, row_codes, 1, row_codes, image + row * image_row);
+    }
+  }
+  workspace gemm_ws(base + sums_bytes + image_bytes + image_scratch, rest);
   for (std::size_t g = 0; g < p.groups; ++g) {
     const Stage gs = group_counts(group_stage(out, g * ng, p.out_channels), ng, p.out_channels);
     const packed_weights& pw = conv_access::groups(w)[g];
@@ -780,7 +924,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
       if (sums_needed)
         for (std::size_t row = 0; row < in.n * in.h; ++row)
           for (std::size_t x = 1; x < in.w; ++x) pre[row * in.w + x] += pre[row * in.w + x - 1];
-      const im2col_source src{input, in, &p, af, g, oh, ow, pad, pre, tap_sums, &z};
+      const im2col_source src{input, in, &p, af, g, oh, ow, pad, pre, tap_sums, &z, image};
       LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     }
   }

@@ -93,6 +93,10 @@ struct matrix_source {
   bool segments(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
   void pack_segments(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
                      std::uint8_t*) const noexcept {}
+  // Nor assembled from bit-plane rows (im2col_source is, for bitplane kernels).
+  bool planes(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
+  void pack_planes(std::size_t, std::size_t, const kernels::ukernel_desc&,
+                   std::uint8_t*) const noexcept {}
   // Asks for rows [r0, r0 + nr) ahead of use (into L2): validating a micro-panel stalls on
   // memory otherwise, while the kernel on the previous one would have hidden the wait.
   void prefetch(std::size_t r0, std::size_t nr) const noexcept {
@@ -260,19 +264,35 @@ status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, s
   return j.error.get();
 }
 
+// How a block's A panels are made: from u-code rows through the kernel's packer, as segment
+// tables pointing into the source (a_segment_table), or assembled by the source from bit-plane
+// rows (pack_a_plane_row).
+enum class a_packing { rows, segments, planes };
+
+template <class Source>
+a_packing a_packing_for(const Source& src, const kernels::ukernel_desc& d,
+                        std::size_t k_blocks) noexcept {
+  if (src.segments(d, k_blocks)) return a_packing::segments;
+  if (src.planes(d, k_blocks)) return a_packing::planes;
+  return a_packing::rows;
+}
+
 // Packs rows [ic + i0, ic + i0 + nrows) of an A block (i0 a multiple of MR) into its micro-panels
 // of apack; returns those rows as u-codes and their stride (scratch holds the block's rows at
-// stride K when the source converts).
+// stride K when the source converts), or nullptr when the panels do not come from rows.
 template <class Source>
 const std::uint8_t* pack_a_rows(const Source& src, const kernels::ukernel_desc& d,
                                 const gemm_plan& p, std::size_t ic, std::size_t i0,
                                 std::size_t nrows, std::uint8_t* scratch, std::uint8_t* apack,
-                                std::size_t& ldu, bool segmented = false) noexcept {
-  if (segmented) {  // the source points the kernel at its rows: no u-code rows to return
+                                std::size_t& ldu, a_packing how = a_packing::rows) noexcept {
+  if (how != a_packing::rows) {  // the source makes the panels: no u-code rows to return
     for (std::size_t it = 0; it < nrows; it += d.mr) {
       const std::size_t rows = (nrows - it) < d.mr ? (nrows - it) : d.mr;
-      src.pack_segments(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k,
-                        apack + ((i0 + it) / d.mr) * p.a_panel_stride);
+      std::uint8_t* panel = apack + ((i0 + it) / d.mr) * p.a_panel_stride;
+      if (how == a_packing::segments)
+        src.pack_segments(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
+      else
+        src.pack_planes(ic + i0 + it, rows, d, panel);
     }
     ldu = p.k;
     return nullptr;
@@ -415,7 +435,7 @@ struct gemm_block_runner {
     alignas(64) std::int32_t trow[max_tile_elements];  // one row of exact results
     std::size_t ldu = 0;
     const std::size_t j_end = (jt1 * nr < n) ? jt1 * nr : n;
-    const bool segmented = src.segments(d, p.k_blocks);
+    const a_packing how = a_packing_for(src, d, p.k_blocks);
     // Loop order: for a kernel that reads A in place (strided rows stream badly from L2) and a
     // task's weight panels within a quarter of L2, each A micro-panel stays in L1 while all of
     // them stream past, validated and packed just before (A is read from memory once).
@@ -428,7 +448,7 @@ struct gemm_block_runner {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
         LOWBIT_RETURN_IF_ERROR(src.scan(ic + it, rows, rowsum + it, ops, row_sums));
         if (!row_sums) std::memset(rowsum + it, 0, rows * sizeof(std::uint32_t));
-        pack_a_rows(src, d, p, ic, it, rows, scratch, apack, ldu, segmented);
+        pack_a_rows(src, d, p, ic, it, rows, scratch, apack, ldu, how);
         if (it + mr < mc) src.prefetch(ic + it + mr, (mc - it - mr) < mr ? (mc - it - mr) : mr);
         for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
           tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow);
@@ -437,7 +457,7 @@ struct gemm_block_runner {
     }
     LOWBIT_RETURN_IF_ERROR(src.scan(ic, mc, rowsum, ops, row_sums));
     if (!row_sums) std::memset(rowsum, 0, mc * sizeof(std::uint32_t));  // multiplied by zeros
-    pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu, segmented);
+    pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu, how);
     for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
       for (std::size_t it = 0; it < mc; it += mr)
         tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow);

@@ -136,6 +136,12 @@ struct ukernel_desc {
   // conv2d points the runs at window rows of its input instead of copying them (im2col).
   // nullptr: not supported.
   a_segment_table_fn a_segment_table = nullptr;
+  // For kernels whose A panels are bit planes in 64-bit K chunks, panel[plane][chunk][row] (one
+  // u64 word per row and chunk): packs one row of codes into its a_bits planes of ceil(kc / 64)
+  // words each, plane after plane (the layout of a one-row panel). conv2d turns its input into
+  // such plane rows once and assembles each panel from their words, instead of an im2col row
+  // per output pixel and a bit transpose per panel. nullptr: another layout.
+  pack_fn pack_a_plane_row = nullptr;
 };
 
 // The kernel a call with m rows of A runs: d itself, or d's short-tile sibling when that one
@@ -193,6 +199,15 @@ struct a_segment_table_of<K, std::enable_if_t<K::a_segments>> {
 };
 
 template <class K, class = void>
+struct pack_a_plane_row_of {
+  static constexpr pack_fn value = nullptr;
+};
+template <class K>
+struct pack_a_plane_row_of<K, std::enable_if_t<K::a_plane_rows>> {
+  static constexpr pack_fn value = &K::pack_a_row_t::pack;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -231,7 +246,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           pack_w_offset_of<K>::value,
           a_in_place_of<K>::value,
           nullptr,
-          a_segment_table_of<K>::value};
+          a_segment_table_of<K>::value,
+          pack_a_plane_row_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

@@ -51,6 +51,9 @@ struct bitplane_avx512icl {
   // perf, 3136 x 64 x 576 w1a1: the vptestmb packer is ~10% of the call, ~0.07 cycle per code.
   static constexpr float a_pack_cycles = 0.07f;
   using pack_w_t = bitplane_pack_avx512<NR, WB, KB>;
+  // Panels are [plane][64-bit chunk][row] words: conv2d may assemble them from plane rows.
+  static constexpr bool a_plane_rows = true;
+  using pack_a_row_t = bitplane_pack_avx512<1, AB, KB>;
 
   LOWBIT_TARGET_BP512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                       std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
