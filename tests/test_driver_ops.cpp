@@ -104,6 +104,21 @@ TEST_CASE("driver ops: exact epilogue matches the baseline", "[driver_ops]") {
         for (std::size_t j = 0; j < n; ++j) REQUIRE(got[j] == ref[j]);
         REQUIRE(got[n] == 0x5EED);  // nothing past the run
       }
+      // A tile of 3 rows (the first row repeated with other sums), strided in and out.
+      const std::uint32_t sums[3] = {static_cast<std::uint32_t>(rng()),
+                                     static_cast<std::uint32_t>(rng()),
+                                     static_cast<std::uint32_t>(rng())};
+      std::vector<std::int32_t> s3(3 * (n + 2)), tile_ref(n), tile_got(3 * (n + 3), 0x5EED);
+      for (std::size_t i = 0; i < 3; ++i)
+        for (std::size_t j = 0; j < n; ++j) s3[i * (n + 2) + j] = s[j] + static_cast<int>(i);
+      ops->exact_tile(s3.data(), n + 2, 3, 4u, rowcoef.data(), sums, colconst.data(), n,
+                      tile_got.data(), n + 3);
+      for (std::size_t i = 0; i < 3; ++i) {
+        detail::exact_row_generic(s3.data() + i * (n + 2), 4u, rowcoef.data(), sums[i],
+                                  colconst.data(), n, tile_ref.data());
+        for (std::size_t j = 0; j < n; ++j) REQUIRE(tile_got[i * (n + 3) + j] == tile_ref[j]);
+        for (std::size_t j = n; j < n + 3; ++j) REQUIRE(tile_got[i * (n + 3) + j] == 0x5EED);
+      }
     }
   }
 }

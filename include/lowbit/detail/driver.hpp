@@ -398,16 +398,6 @@ struct grouped_block_runner {
   }
 };
 
-// Where exact int32 results may go directly: the output itself for an int32 stage.
-inline std::int32_t* int32_destination(const int32_output& o, std::size_t n, std::size_t row,
-                                       std::size_t jt) noexcept {
-  return o.data + row * (o.ld ? o.ld : n) + jt;
-}
-template <class Stage>
-std::int32_t* int32_destination(const Stage&, std::size_t, std::size_t, std::size_t) noexcept {
-  return nullptr;  // never called: only int32 stages take the direct path
-}
-
 // Work of one task: rows [ic, ic + mc) of C, tiles [jt0, jt1) of N, with one thread's scratch.
 template <class Source, class Stage>
 struct gemm_block_runner {
@@ -432,7 +422,7 @@ struct gemm_block_runner {
     std::uint8_t* apack = region + p.off_apack;
     std::uint8_t* scratch = region + p.off_scratch;
     alignas(64) std::int32_t tbuf[max_tile_elements];  // one tile's sums
-    alignas(64) std::int32_t trow[max_tile_elements];  // one row of exact results
+    alignas(64) std::int32_t trow[max_tile_elements];  // one tile of exact results
     std::size_t ldu = 0;
     const std::size_t j_end = (jt1 * nr < n) ? jt1 * nr : n;
     const a_packing how = a_packing_for(src, d, p.k_blocks);
@@ -489,21 +479,22 @@ struct gemm_block_runner {
       const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
       d.run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
     }
+    if constexpr (std::is_same<Stage, int32_output>::value) {
+      if (!src.corrects()) {
+        ops.exact_tile(tile, nr, rows, alpha, rowcoef + jt, rowsum + it, colconst + jt, cols,
+                       out.data + (ic + it) * (out.ld ? out.ld : n) + jt, out.ld ? out.ld : n);
+        return;
+      }
+    }
+    ops.exact_tile(tile, nr, rows, alpha, rowcoef + jt, rowsum + it, colconst + jt, cols, trow, nr);
     for (std::size_t i = 0; i < rows; ++i) {
       const std::size_t row = ic + it + i;
-      if (std::is_same<Stage, int32_output>::value && !src.corrects()) {
-        ops.exact_row(tile + i * nr, alpha, rowcoef + jt, rowsum[it + i], colconst + jt, cols,
-                      int32_destination(out, n, row, jt));
-      } else {
-        ops.exact_row(tile + i * nr, alpha, rowcoef + jt, rowsum[it + i], colconst + jt, cols,
-                      trow);
-        src.correct(row, jt, cols, trow);
-        if constexpr (std::is_same<Stage, quantized_output>::value)
-          ops.requant_row(trow, cols, requant_params_at(requant, jt),
-                          out.data + row * (out.ld ? out.ld : n) + jt);
-        else
-          store_row(out, n, row, jt, cols, trow);
-      }
+      src.correct(row, jt, cols, trow + i * nr);
+      if constexpr (std::is_same<Stage, quantized_output>::value)
+        ops.requant_row(trow + i * nr, cols, requant_params_at(requant, jt),
+                        out.data + row * (out.ld ? out.ld : n) + jt);
+      else
+        store_row(out, n, row, jt, cols, trow + i * nr);
     }
   }
 };

@@ -31,6 +31,14 @@ using exact_row_fn = void (*)(const std::int32_t* s, std::uint32_t alpha,
                               const std::uint32_t* colconst, std::size_t n,
                               std::int32_t* t) noexcept;
 
+// exact_row over the rows of a tile: row i reads s + i * lds and rowsum[i], writes t + i * ldt.
+// One call per tile instead of one per row: at w1a1 a row's epilogue is a few vector ops, and
+// the indirect call around it cost as much.
+using exact_tile_fn = void (*)(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                               std::uint32_t alpha, const std::uint32_t* rowcoef,
+                               const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                               std::size_t n, std::int32_t* t, std::size_t ldt) noexcept;
+
 // Requantizes a run of exact results t[0, n) to output bytes (output.hpp's rule, bit-exact).
 using requant_row_fn = void (*)(const std::int32_t* t, std::size_t n, const requant_params& q,
                                 std::uint8_t* dst) noexcept;
@@ -41,6 +49,7 @@ struct driver_ops {
   exact_row_fn exact_row;
   requant_row_fn requant_row;
   any_high_fn any_high;
+  exact_tile_fn exact_tile;
 };
 
 inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
@@ -52,9 +61,17 @@ inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
                                      colconst[j]);
 }
 
+inline void exact_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                               std::uint32_t alpha, const std::uint32_t* rowcoef,
+                               const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                               std::size_t n, std::int32_t* t, std::size_t ldt) noexcept {
+  for (std::size_t i = 0; i < rows; ++i)
+    exact_row_generic(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
+}
+
 inline const driver_ops& baseline_driver_ops() noexcept {
-  static const driver_ops ops{"baseline", &scan_row_bytes, &exact_row_generic, &requant_row_generic,
-                              &any_high_bytes};
+  static const driver_ops ops{"baseline",           &scan_row_bytes, &exact_row_generic,
+                              &requant_row_generic, &any_high_bytes, &exact_tile_generic};
   return ops;
 }
 

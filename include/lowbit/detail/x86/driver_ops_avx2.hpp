@@ -134,9 +134,19 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void requant_row_avx2(const std::int32_t* t, st
   if (j < n) requant_row_generic(t + j, n - j, requant_params_at(q, j), dst + j);
 }
 
+LOWBIT_TARGET_DRIVER_AVX2 inline void exact_tile_avx2(const std::int32_t* s, std::size_t lds,
+                                                      std::size_t rows, std::uint32_t alpha,
+                                                      const std::uint32_t* rowcoef,
+                                                      const std::uint32_t* rowsum,
+                                                      const std::uint32_t* colconst, std::size_t n,
+                                                      std::int32_t* t, std::size_t ldt) noexcept {
+  for (std::size_t i = 0; i < rows; ++i)
+    exact_row_avx2(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
+}
+
 inline const driver_ops& avx2_driver_ops() noexcept {
-  static const driver_ops ops{"avx2", &scan_row_avx2, &exact_row_avx2, &requant_row_avx2,
-                              &any_high_avx2};
+  static const driver_ops ops{"avx2",         &scan_row_avx2,  &exact_row_avx2, &requant_row_avx2,
+                              &any_high_avx2, &exact_tile_avx2};
   return ops;
 }
 

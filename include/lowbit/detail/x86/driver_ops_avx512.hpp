@@ -149,9 +149,20 @@ LOWBIT_TARGET_DRIVER512 inline void requant_row_avx512(const std::int32_t* t, st
   }
 }
 
+LOWBIT_TARGET_DRIVER512 inline void exact_tile_avx512(const std::int32_t* s, std::size_t lds,
+                                                      std::size_t rows, std::uint32_t alpha,
+                                                      const std::uint32_t* rowcoef,
+                                                      const std::uint32_t* rowsum,
+                                                      const std::uint32_t* colconst, std::size_t n,
+                                                      std::int32_t* t, std::size_t ldt) noexcept {
+  for (std::size_t i = 0; i < rows; ++i)
+    exact_row_avx512(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
+}
+
 inline const driver_ops& avx512_driver_ops() noexcept {
-  static const driver_ops ops{"avx512", &scan_row_avx512, &exact_row_avx512, &requant_row_avx512,
-                              &any_high_avx512};
+  static const driver_ops ops{"avx512",          &scan_row_avx512,
+                              &exact_row_avx512, &requant_row_avx512,
+                              &any_high_avx512,  &exact_tile_avx512};
   return ops;
 }
 
