@@ -190,6 +190,53 @@ TEST_CASE("conv2d reading window rows in place (segmented panels) matches the re
   }
 }
 
+TEST_CASE("conv2d reading gapped window rows (few channels) matches the reference",
+          "[conv][kernels]") {
+  // Window rows of kernel_w * in_c bytes that are not whole k steps (a first layer's 7 x 3 = 21)
+  // are read in place with a gap of the next bytes, multiplied by zero weights of a second
+  // packing. Borders and the input's last bytes (where the gap would read past the end) take
+  // scratch rows; weight zero points (activation sums needed) fall back to the plain packing.
+  std::vector<const kernels::ukernel_desc*> ks;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if (d.a_segment_table != nullptr && (d.features & ~detail::host_features()) == 0)
+      ks.push_back(&d);
+  });
+  for (const kernels::ukernel_desc* d : ks) {
+    pack_options opt;
+    opt.kernel_name = d->name;
+    conv_params asym = make(3, 16, 7, 2, 0);
+    asym.pad_top = 1;
+    asym.pad_left = 3;
+    asym.pad_bottom = 2;
+    asym.pad_right = 0;
+    conv_params wide = make(2, 9, 1, 1, 0);  // 1x3 window of 2 channels: 6-byte rows, gap 2
+    wide.kernel_w = 3;
+    const conv_case cases[] = {
+        {{1, 23, 21, 3}, make(3, 64, 7, 2, 3)},  // conv1 of ResNet: 21-byte rows, gap 3
+        {{2, 9, 11, 3}, make(3, 20, 3, 1, 1)},   // 9 -> 12, batch 2
+        {{1, 6, 6, 3}, make(3, 8, 3, 1, 0)},     // unpadded: the last window ends the input
+        {{1, 12, 10, 1}, make(1, 9, 5, 1, 2)},   // 5 -> 8
+        {{1, 11, 13, 5}, make(5, 33, 3, 2, 1)},  // 15 -> 16
+        {{2, 19, 17, 3}, asym},
+        {{1, 7, 9, 2}, wide},
+    };
+    for (const conv_case& cc : cases)
+      for (auto [wf, af] :
+           {std::pair<format, format>{{2, encoding::signed_int}, {2, encoding::unsigned_int}},
+            {{4, encoding::signed_int}, {4, encoding::unsigned_int}},
+            {{8, encoding::unsigned_int}, {8, encoding::unsigned_int}},
+            {{2, encoding::ternary}, {3, encoding::signed_int}},
+            {{2, encoding::signed_int}, {1, encoding::odd_symmetric}}}) {
+        packed_conv_weights pw;
+        std::vector<std::uint8_t> w(cc.p.out_channels * cc.p.taps() * cc.in.c, 0);
+        REQUIRE(pack_conv_weights(w.data(), cc.p, wf, af, pw, opt).ok());
+        INFO("kernel " << d->name << " c " << cc.in.c << " k " << cc.p.kernel_w);
+        CHECK(detail::conv_access::gapped(pw) != nullptr);  // every case here has a gap
+        for (bool zeros : {false, true}) check_conv(cc, wf, af, zeros, opt);
+      }
+  }
+}
+
 TEST_CASE("conv2d assembling bit-plane panels from plane rows matches the reference",
           "[conv][kernels]") {
   // Kernels with pack_a_plane_row get the input as bit planes once, and each panel is assembled

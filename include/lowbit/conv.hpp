@@ -22,6 +22,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include "lowbit/detail/aligned_buffer.hpp"
 #include "lowbit/detail/driver.hpp"
@@ -81,8 +82,14 @@ class packed_conv_weights {
  private:
   friend struct detail::conv_access;
   std::unique_ptr<packed_weights[]> groups_;  // one per group (not depthwise)
-  detail::aligned_buffer tap_sums_;           // int32 [out_c][taps]: sum over in channels of w
-  detail::aligned_buffer depthwise_values_;   // int16 [taps][out_c]: weight values (depthwise)
+  // Few input channels (a first layer: 7 taps x 3 channels = 21 bytes per window row): the same
+  // weights again with each window row's K padded by row_gap_ zero weights to whole k steps of a
+  // kernel that reads window rows in place (ukernel_desc::a_segment_table), which then reads the
+  // row_gap_ input bytes after each window row and multiplies them by zero. nullptr: none.
+  std::unique_ptr<packed_weights> gapped_;
+  std::size_t row_gap_ = 0;
+  detail::aligned_buffer tap_sums_;          // int32 [out_c][taps]: sum over in channels of w
+  detail::aligned_buffer depthwise_values_;  // int16 [taps][out_c]: weight values (depthwise)
   conv_params params_{0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
   format wf_{};
   int a_bits_ = 0;
@@ -96,6 +103,15 @@ struct conv_access {
   }
   static const std::int16_t* depthwise_values(const packed_conv_weights& w) noexcept {
     return reinterpret_cast<const std::int16_t*>(w.depthwise_values_.data());
+  }
+  static const packed_weights* gapped(const packed_conv_weights& w) noexcept {
+    return w.gapped_.get();
+  }
+  static std::size_t row_gap(const packed_conv_weights& w) noexcept { return w.row_gap_; }
+  static void set_gapped(packed_conv_weights& w, std::unique_ptr<packed_weights> g,
+                         std::size_t gap) noexcept {
+    w.gapped_ = std::move(g);
+    w.row_gap_ = gap;
   }
   static packed_conv_weights& self(packed_conv_weights& w) noexcept { return w; }
   static std::unique_ptr<packed_weights[]>& groups_slot(packed_conv_weights& w) noexcept {
@@ -194,6 +210,9 @@ struct im2col_source {
   // The input as bit planes (conv2d_impl, for kernels with pack_a_plane_row), or nullptr: per
   // image row, plane after plane, in.w * in.c / 64 words each.
   const std::uint64_t* plane_image = nullptr;
+  // Bytes after each window row in segmented panels (packed_conv_weights::gapped_): K has
+  // kernel_h runs of kernel_w * in_c + row_gap bytes, the gap multiplied by zero weights.
+  std::size_t row_gap = 0;
 
   bool in_place() const noexcept { return false; }
   // Steps output pixel (ox, oy) of image b to the next GEMM row; true when a new output row
@@ -249,46 +268,93 @@ struct im2col_source {
   // as they are, undilated rows spanning every channel, one K block, and rows of whole k steps.
   static constexpr std::size_t max_segment_rows = 16;
   bool segments(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
-    const std::size_t seg = p->kernel_w * p->in_per_group();
+    const std::size_t seg = p->kernel_w * p->in_per_group() + row_gap;
     return d.a_segment_table != nullptr && k_blocks == 1 && make_u_transform(f).identity &&
            p->dilation_w == 1 && p->in_per_group() == in.c && seg % d.k_step == 0 && seg >= 8 &&
            p->kernel_h <= max_segment_rows;
   }
   // One micro-panel of rows [r0, r0 + nrows), nrows <= MR, at `panel`; scratch holds MR rows of
   // K bytes for border pixels. Rows nrows..MR-1 repeat row r0 (their results are not stored).
+  template <std::size_t MR>
+  static void fill_runs(const std::uint8_t* const* base, std::size_t kh, std::size_t x_off,
+                        std::size_t step, const std::uint8_t** table) noexcept {
+    for (std::size_t ky = 0; ky < kh; ++ky, table += MR)
+      for (std::size_t i = 0; i < MR; ++i) table[i] = base[ky] + x_off + i * step;
+  }
   void pack_segments(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
                      std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
     const std::size_t kh = p->kernel_h, kw = p->kernel_w, mr = d.mr;
-    const std::size_t seg = kw * in.c, ld = kh * seg;
+    const std::size_t row = kw * in.c, seg = row + row_gap, ld = kh * seg;
     const std::uint8_t** table = d.a_segment_table(panel, kh, seg);
+    // A gapped run reads row_gap bytes past its window row: in place only while inside the input.
+    const std::uint8_t* input_end = input + in.n * in.h * in.w * in.c;
+    const auto w = static_cast<std::ptrdiff_t>(in.w);
     std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
     const std::uint8_t* base[max_segment_rows];
-    bool bases_current = false, y_inside = true;
-    for (std::size_t i = 0; i < nrows; ++i) {
-      if (!bases_current) {
-        y_inside = true;
-        for (std::size_t ky = 0; ky < kh; ++ky) {
-          const std::ptrdiff_t iy =
-              static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
-              static_cast<std::ptrdiff_t>(p->pad_top);
-          y_inside = y_inside && iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h);
-          base[ky] =
-              y_inside ? input + (b * in.h + static_cast<std::size_t>(iy)) * in.w * in.c : nullptr;
-        }
-        bases_current = true;
+    bool y_inside = true;
+    const auto set_bases = [&] {
+      y_inside = true;
+      for (std::size_t ky = 0; ky < kh; ++ky) {
+        const std::ptrdiff_t iy =
+            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+            static_cast<std::ptrdiff_t>(p->pad_top);
+        const bool inside = iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h);
+        base[ky] =
+            inside ? input + (b * in.h + static_cast<std::size_t>(iy)) * in.w * in.c : nullptr;
+        y_inside = y_inside && inside;
       }
+    };
+    // Window rows starting at input column ix0 read in place.
+    const auto in_place = [&](std::ptrdiff_t ix0) {
+      return y_inside && ix0 >= 0 && ix0 + static_cast<std::ptrdiff_t>(kw) <= w &&
+             (row_gap == 0 || static_cast<std::size_t>(input_end - base[kh - 1]) >=
+                                  static_cast<std::size_t>(ix0) * in.c + seg);
+    };
+    set_bases();
+    const std::ptrdiff_t x_first =
+        static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+    // Most panels lie inside one output row and clear of the borders: row i's runs are the first
+    // row's, stride_w pixels on per row.
+    if (nrows == mr && ox + mr <= out_w &&
+        in_place(x_first + static_cast<std::ptrdiff_t>((mr - 1) * p->stride_w)) && x_first >= 0) {
+      const std::size_t step = p->stride_w * in.c, x_off = static_cast<std::size_t>(x_first) * in.c;
+      if (mr == 8)
+        fill_runs<8>(base, kh, x_off, step, table);
+      else if (mr == 7)
+        fill_runs<7>(base, kh, x_off, step, table);
+      else
+        for (std::size_t ky = 0; ky < kh; ++ky)
+          for (std::size_t i = 0; i < mr; ++i) table[ky * mr + i] = base[ky] + x_off + i * step;
+      return;
+    }
+    for (std::size_t i = 0; i < nrows; ++i) {
       const std::ptrdiff_t ix0 =
           static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
-      if (y_inside && ix0 >= 0 &&
-          ix0 + static_cast<std::ptrdiff_t>(kw) <= static_cast<std::ptrdiff_t>(in.w)) {
+      if (in_place(ix0)) {
         for (std::size_t ky = 0; ky < kh; ++ky)
           table[ky * mr + i] = base[ky] + static_cast<std::size_t>(ix0) * in.c;
       } else {
-        std::size_t ldr = 0;
-        rows(r0 + i, 1, scratch + i * ld, ldr);
-        for (std::size_t ky = 0; ky < kh; ++ky) table[ky * mr + i] = scratch + i * ld + ky * seg;
+        // A window crossing a border: its im2col row in scratch, a window row at a time (the
+        // part inside the input in one copy, pad codes around it and in the gap).
+        std::uint8_t* r = scratch + i * ld;
+        const std::ptrdiff_t x0 = ix0 < 0 ? 0 : ix0;
+        const std::ptrdiff_t x1 =
+            ix0 + static_cast<std::ptrdiff_t>(kw) > w ? w : ix0 + static_cast<std::ptrdiff_t>(kw);
+        const std::size_t lead = static_cast<std::size_t>(x0 - ix0) * in.c;
+        const std::size_t body = x1 > x0 ? static_cast<std::size_t>(x1 - x0) * in.c : 0;
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          std::uint8_t* o = r + ky * seg;
+          table[ky * mr + i] = o;
+          if (base[ky] == nullptr || body == 0) {
+            std::memset(o, pad.u, seg);
+            continue;
+          }
+          std::memset(o, pad.u, lead);
+          copy_bytes(o + lead, base[ky] + static_cast<std::size_t>(x0) * in.c, body);
+          std::memset(o + lead + body, pad.u, seg - lead - body);
+        }
       }
-      if (next_pixel(ox, oy, b)) bases_current = false;
+      if (next_pixel(ox, oy, b)) set_bases();
     }
     for (std::size_t i = nrows; i < mr; ++i)
       for (std::size_t ky = 0; ky < kh; ++ky) table[ky * mr + i] = table[ky * mr];
@@ -677,6 +743,49 @@ inline quantized_output group_counts(quantized_output s, std::size_t ng, std::si
 
 }  // namespace detail
 
+namespace detail {
+
+// The window-row gap that makes kernel_w * in_c bytes a multiple of 4 (the k step of every
+// kernel that reads window rows in place), or 0 when the layout does not apply: one group
+// spanning every channel, undilated rows, and a weight format with a zero value to fill the gap.
+inline std::size_t window_row_gap(const conv_params& p, format wf) noexcept {
+  const std::size_t row = p.kernel_w * p.in_channels;
+  if (p.groups != 1 || p.dilation_w != 1 || row % 4 == 0 || code_of_value(wf, 0) < 0) return 0;
+  return 4 - row % 4;
+}
+
+// Packs the gapped copy of conv weights (packed_conv_weights::gapped_) when the kernel chosen for
+// it reads window rows in place; otherwise leaves none. Fails only when out of memory.
+inline status pack_gapped_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p, format wf,
+                                       format af, const pack_options& opt,
+                                       packed_conv_weights& out) noexcept {
+  const std::size_t gap = window_row_gap(p, wf);
+  if (gap == 0) return status::success();
+  const std::size_t row = p.kernel_w * p.in_channels, k = p.taps() * p.in_channels;
+  const std::size_t kg = p.kernel_h * (row + gap);
+  if (static_cast<std::int64_t>(kg) > max_k(af, wf)) return status::success();
+  aligned_buffer codes_gapped;
+  if (!codes_gapped.allocate(p.out_channels * kg)) return {errc::out_of_memory, "conv weights"};
+  const auto zero = static_cast<std::uint8_t>(code_of_value(wf, 0));
+  auto* gapped_codes = static_cast<std::uint8_t*>(codes_gapped.data());
+  for (std::size_t oc = 0; oc < p.out_channels; ++oc)
+    for (std::size_t ky = 0; ky < p.kernel_h; ++ky) {
+      std::uint8_t* d = gapped_codes + oc * kg + ky * (row + gap);
+      std::memcpy(d, w_ohwi + oc * k + ky * row, row);
+      std::memset(d + row, zero, gap);
+    }
+  std::unique_ptr<packed_weights> g(new (std::nothrow) packed_weights);
+  if (!g) return {errc::out_of_memory, "conv weights"};
+  LOWBIT_RETURN_IF_ERROR(pack_weights(codes(gapped_codes, p.out_channels, kg), wf, af, *g, opt));
+  const kernels::ukernel_desc* d = g->kernel();
+  if (d->a_segment_table == nullptr || (row + gap) % d->k_step != 0 || g->kc() < kg)
+    return status::success();  // no kernel to read the rows in place: the plain packing serves
+  conv_access::set_gapped(out, std::move(g), gap);
+  return status::success();
+}
+
+}  // namespace detail
+
 // Packs OHWI weight codes (one per byte) for convolutions with these parameters.
 inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p, format wf,
                                 format af, packed_conv_weights& out,
@@ -723,6 +832,11 @@ inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p
         out = packed_conv_weights{};
         return s;
       }
+    }
+    const status s = detail::pack_gapped_conv_weights(w_ohwi, p, wf, af, opt, out);
+    if (!s.ok()) {
+      out = packed_conv_weights{};
+      return s;
     }
   }
   A::finish(out, p, wf, af.bits);
@@ -799,8 +913,32 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                       p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
   const kernels::ukernel_desc* gemm_kernel = nullptr;
+  // The gapped weights (window rows read in place, few channels) serve when their gap weights
+  // contribute nothing without activation row sums: no weight zero points, weights as values.
+  const packed_weights* gapped = nullptr;
+  if (!p.depthwise() && !direct && conv_access::gapped(w) != nullptr) {
+    const packed_weights& gw = *conv_access::gapped(w);
+    bool zero_w = true;
+    for (std::size_t j = 0; z.w_zeros && j < oc; ++j) zero_w = zero_w && z.w_zero(j) == 0;
+    const im2col_source probe{input,
+                              in,
+                              &p,
+                              af,
+                              0,
+                              oh,
+                              ow,
+                              pad_code{},
+                              nullptr,
+                              nullptr,
+                              &z,
+                              nullptr,
+                              conv_access::row_gap(w)};
+    if (zero_w && !row_sums_needed(gw.w_offset(), af, gw.weight_format(), z, oc) &&
+        probe.segments(kernels::kernel_for_rows(*gw.kernel(), m), 1))
+      gapped = &gw;
+  }
   if (!p.depthwise()) {
-    const packed_weights& pw0 = conv_access::groups(w)[0];
+    const packed_weights& pw0 = gapped ? *gapped : conv_access::groups(w)[0];
     gemm_kernel = &kernels::kernel_for_rows(*pw0.kernel(), m);
     // Bit-plane panels (im2col_source::pack_planes): the input once as planes, one image row at
     // a time through the kernel's own row packer (codes that need converting go through a
@@ -817,7 +955,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
            round64(taps * oc * sizeof(std::int16_t)) +      // w - w_zero
            round64(oc * sizeof(std::int32_t));              // accumulators
   } else {
-    const packed_weights& pw0 = conv_access::groups(w)[0];
+    const packed_weights& pw0 = gapped ? *gapped : conv_access::groups(w)[0];
     rest = make_plan(kernels::kernel_for_rows(*pw0.kernel(), m), m, pw0.rows(), pw0.cols(),
                      pw0.kc(), true, ex ? ex->threads() : 1, false)
                .total +
@@ -835,8 +973,9 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   // Weights stored as their values without weight zero points (gemm.hpp's offset choice): the
   // GEMM epilogue needs no row sums, so the pass only validates (one OR over the whole input).
   const bool sums_needed =
-      p.depthwise() || row_sums_needed(conv_access::groups(w)[0].w_offset(), af,
-                                       conv_access::groups(w)[0].weight_format(), z, oc);
+      p.depthwise() ||
+      (gapped == nullptr && row_sums_needed(conv_access::groups(w)[0].w_offset(), af,
+                                            conv_access::groups(w)[0].weight_format(), z, oc));
   bool whole_ok = false;
   if (!sums_needed && ut.identity) {
     whole_ok = ut.high == 0 || !ops.any_high(input, pixels * in.c, ut.high);
@@ -913,7 +1052,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   workspace gemm_ws(base + sums_bytes + image_bytes + image_scratch, rest);
   for (std::size_t g = 0; g < p.groups; ++g) {
     const Stage gs = group_counts(group_stage(out, g * ng, p.out_channels), ng, p.out_channels);
-    const packed_weights& pw = conv_access::groups(w)[g];
+    const packed_weights& pw = gapped ? *gapped : conv_access::groups(w)[g];
     if (direct) {
       const matrix_ref a{input + g * cg, m, cg, in.c, storage::one_per_byte};
       const prescanned_source src{{&a, af}, sums + g * pixels};
@@ -924,7 +1063,19 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
       if (sums_needed)
         for (std::size_t row = 0; row < in.n * in.h; ++row)
           for (std::size_t x = 1; x < in.w; ++x) pre[row * in.w + x] += pre[row * in.w + x - 1];
-      const im2col_source src{input, in, &p, af, g, oh, ow, pad, pre, tap_sums, &z, image};
+      const im2col_source src{input,
+                              in,
+                              &p,
+                              af,
+                              g,
+                              oh,
+                              ow,
+                              pad,
+                              pre,
+                              tap_sums,
+                              &z,
+                              image,
+                              gapped ? conv_access::row_gap(w) : 0};
       LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     }
   }
