@@ -3,6 +3,7 @@
 // spatial inputs, zero points, every format pair on a small layer, and every ISA level the host
 // runs. Padding is real zero, including for {-1,+1} activations that have no zero code.
 #include <random>
+#include <string>
 #include <vector>
 
 #include "gemm_tester.hpp"
@@ -235,6 +236,29 @@ TEST_CASE("conv2d reading gapped window rows (few channels) matches the referenc
         for (bool zeros : {false, true}) check_conv(cc, wf, af, zeros, opt);
       }
   }
+}
+
+TEST_CASE("conv weights are chosen for A read in place where conv2d can", "[conv][dispatch]") {
+  // Strided 1x1 (a downsample) and few-channel windows are read in place by segment kernels;
+  // 64-channel 3x3 windows come from the bit-plane image, 1x1 stride 1 is a direct GEMM, and
+  // dilated, grouped or depthwise windows are copied: those keep the plain GEMM model.
+  const format af{2, encoding::unsigned_int}, sf{2, encoding::signed_int};
+  CHECK(detail::reads_windows_in_place(make(64, 128, 1, 2, 0), af));
+  CHECK(detail::reads_windows_in_place(make(4, 16, 3, 1, 1), af));
+  CHECK_FALSE(detail::reads_windows_in_place(make(64, 64, 3, 1, 1), af));
+  CHECK_FALSE(detail::reads_windows_in_place(make(64, 64, 1, 1, 0), af));
+  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1, 2), af));
+  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1, 1, 2), af));
+  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1, 1, 8), af));
+  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1), sf));  // codes converted
+  // The packing asks the selection with the hint: the kernel is the hinted choice.
+  const conv_params down = make(64, 128, 1, 2, 0);
+  std::vector<std::uint8_t> w(128 * 64, 1);
+  packed_conv_weights pw;
+  REQUIRE(pack_conv_weights(w.data(), down, sf, af, pw).ok());
+  pack_options hint;
+  hint.a_in_place = true;
+  CHECK(std::string(pw.kernel_name()) == select_ukernel(2, 2, 128, 64, hint)->name);
 }
 
 TEST_CASE("conv2d assembling bit-plane panels from plane rows matches the reference",

@@ -130,6 +130,29 @@ TEST_CASE("core adjustments move w2a2 to bitplane only where it measured faster"
         (adj.popcount_rate > 1.0f ? algorithm::bitplane : algorithm::dot_i8));
 }
 
+TEST_CASE("A read in place frees only kernels with segmented panels of packing", "[dispatch]") {
+  // dispatch_options::a_in_place (conv2d's window rows): kernels that read A in place pay no
+  // packing, every other kernel pays an im2col copy on top of its packer.
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    for (auto [n, k] : {std::pair<std::size_t, std::size_t>{128, 64}, {512, 256}, {64, 576}}) {
+      const double plain = detail::expected_throughput(d, 0, n, k, false);
+      const double in_place = detail::expected_throughput(d, 0, n, k, true);
+      INFO(d.name << " N " << n << " K " << k);
+      if (d.a_segment_table != nullptr)
+        CHECK(in_place >= plain);
+      else
+        CHECK(in_place < plain);
+    }
+  });
+  // ResNet-18's first downsample (1x1 stride 2, 64 -> 128 channels) on a host with AVX-512
+  // VNNI and VPOPCNTDQ: int8-dot reading the input in place (bitplane measured 1.9x slower).
+  const feature_set need = isa_features(isa::avx512icl);
+  if ((need & ~detail::host_features()) != 0) return;
+  pack_options in_place;
+  in_place.a_in_place = true;
+  CHECK(select_ukernel(2, 2, 128, 64, in_place)->algo == algorithm::dot_i8);
+}
+
 TEST_CASE("the largest K is exact with worst-case codes, one more is refused", "[gemm][limits]") {
   const std::pair<format, format> cases[] = {
       {{8, encoding::signed_int}, {8, encoding::unsigned_int}},

@@ -745,6 +745,23 @@ inline quantized_output group_counts(quantized_output s, std::size_t ng, std::si
 
 namespace detail {
 
+// Whether conv2d's A comes straight from window rows of the input for kernels that read
+// segmented panels (im2col_source::segments), while other kernels copy an im2col row per output
+// pixel and pack it: that copy is what makes a strided 1x1 convolution (a ResNet downsample)
+// faster on int8-dot than on bitplane kernels, whose GEMM rates alone say the opposite.
+// Convolutions whose bitplane panels come from a bit-plane image of the input
+// (im2col_source::planes: whole 64-channel words, each input pixel read once or more) pay no
+// copy either, and stay with the GEMM model.
+inline bool reads_windows_in_place(const conv_params& p, format af) noexcept {
+  const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                      p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
+  const std::size_t row = p.kernel_w * p.in_channels;
+  const bool plane_image = p.in_channels % 64 == 0 && p.taps() >= p.stride_h * p.stride_w;
+  return !direct && !p.depthwise() && p.groups == 1 && p.dilation_w == 1 && row % 4 == 0 &&
+         row >= 8 && p.kernel_h <= im2col_source::max_segment_rows && !plane_image &&
+         make_u_transform(af).identity;
+}
+
 // The window-row gap that makes kernel_w * in_c bytes a multiple of 4 (the k step of every
 // kernel that reads window rows in place), or 0 when the layout does not apply: one group
 // spanning every channel, undilated rows, and a weight format with a zero value to fill the gap.
@@ -825,9 +842,11 @@ inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p
   } else {
     A::groups_slot(out).reset(new (std::nothrow) packed_weights[p.groups]);
     if (!A::groups_slot(out)) return {errc::out_of_memory, "conv weights"};
+    pack_options group_opt = opt;
+    group_opt.a_in_place = opt.a_in_place || detail::reads_windows_in_place(p, af);
     for (std::size_t g = 0; g < p.groups; ++g) {
       const status s =
-          pack_weights(codes(w_ohwi + g * ng * k, ng, k), wf, af, A::groups(out)[g], opt);
+          pack_weights(codes(w_ohwi + g * ng * k, ng, k), wf, af, A::groups(out)[g], group_opt);
       if (!s.ok()) {
         out = packed_conv_weights{};
         return s;

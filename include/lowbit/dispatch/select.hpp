@@ -34,6 +34,9 @@ struct dispatch_options {
   std::size_t m_hint = 0;                 // expected M, when known, for the shape heuristic
   std::size_t k_group = 0;  // weights quantized in groups of k_group along K (per-group scales,
                             // float_output::w_group_scales); 0: per channel only
+  // A comes from im2col rows that kernels reading segmented panels (a_segment_table) take in
+  // place, with no packing, while the others copy and pack each row (conv2d sets it).
+  bool a_in_place = false;
 };
 
 namespace detail {
@@ -132,8 +135,12 @@ namespace detail {
 // Bytes of weights per cycle one core streams from L3 (about 34 GB/s at 3.4 GHz, targets.md).
 constexpr double weight_bytes_per_cycle = 10.0;
 
+// Cycles per activation code of an im2col row copied for kernels that cannot read A in place
+// (dispatch_options::a_in_place), fitted to ResNet-18's strided 1x1 convolutions (docs/conv.md).
+constexpr double im2col_cycles_per_code = 0.3;
+
 inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
-                                  std::size_t k) noexcept {
+                                  std::size_t k, bool a_in_place = false) noexcept {
   // Work wasted on padding: a tile or K step larger than the problem computes zeros.
   double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
                static_cast<double>(k) / static_cast<double>(kernels::round_up(k, d.k_step));
@@ -147,6 +154,7 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
     mpc *= static_cast<double>(adj.popcount_rate);
     if (adj.bitplane_pack > 0.0f) pack = static_cast<double>(adj.bitplane_pack);
   }
+  if (a_in_place) pack = d.a_segment_table != nullptr ? 0.0 : pack + im2col_cycles_per_code;
   const double kernel_rate = mpc * eff;
   const double compute =
       kernel_rate > 0 ? 1.0 / (1.0 / kernel_rate + pack / static_cast<double>(n ? n : 1)) : 0.0;
@@ -190,7 +198,7 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
     if (algo != algorithm::automatic && d.algo != algo) return;
     // Grouped weights need one K block per group: the kernel's K step must divide the group.
     if (o.k_group != 0 && (o.k_group % d.k_step != 0 || o.k_group > d.kc_max)) return;
-    const double score = detail::expected_throughput(d, o.m_hint, n, k);
+    const double score = detail::expected_throughput(d, o.m_hint, n, k, o.a_in_place);
     if (score > best_score) {
       best = &d;
       best_score = score;
