@@ -239,19 +239,26 @@ TEST_CASE("conv2d reading gapped window rows (few channels) matches the referenc
 }
 
 TEST_CASE("conv weights are chosen for A read in place where conv2d can", "[conv][dispatch]") {
-  // Strided 1x1 (a downsample) and few-channel windows are read in place by segment kernels;
-  // 64-channel 3x3 windows come from the bit-plane image, 1x1 stride 1 is a direct GEMM, and
-  // dilated, grouped or depthwise windows are copied: those keep the plain GEMM model.
+  // Segment kernels read window rows of whole k steps (a strided 1x1, few channels); plane-run
+  // kernels read 64-channel windows from the bit-plane image (not a strided 1x1, which reads a
+  // quarter of its input); 1x1 stride 1 is a direct GEMM; dilated, grouped or depthwise windows
+  // are copied: those keep the plain GEMM model.
   const format af{2, encoding::unsigned_int}, sf{2, encoding::signed_int};
-  CHECK(detail::reads_windows_in_place(make(64, 128, 1, 2, 0), af));
-  CHECK(detail::reads_windows_in_place(make(4, 16, 3, 1, 1), af));
-  CHECK_FALSE(detail::reads_windows_in_place(make(64, 64, 3, 1, 1), af));
-  CHECK_FALSE(detail::reads_windows_in_place(make(64, 64, 1, 1, 0), af));
-  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1, 2), af));
-  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1, 1, 2), af));
-  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1, 1, 8), af));
-  CHECK_FALSE(detail::reads_windows_in_place(make(8, 8, 3, 1, 1), sf));  // codes converted
-  // The packing asks the selection with the hint: the kernel is the hinted choice.
+  const auto sources = [](const conv_params& p, format f) {
+    const pack_options o = detail::conv_a_sources(p, f, {});
+    return std::pair<bool, bool>{o.a_in_place, o.a_plane_image};
+  };
+  using both = std::pair<bool, bool>;
+  CHECK(sources(make(64, 128, 1, 2, 0), af) == both{true, false});
+  CHECK(sources(make(4, 16, 3, 1, 1), af) == both{true, false});
+  CHECK(sources(make(64, 64, 3, 1, 1), af) == both{true, true});
+  CHECK(sources(make(64, 64, 3, 1, 1), sf) == both{false, true});  // codes converted
+  CHECK(sources(make(64, 128, 3, 2, 1), af) == both{true, true});
+  CHECK(sources(make(64, 64, 1, 1, 0), af) == both{false, false});
+  CHECK(sources(make(64, 64, 3, 1, 1, 2), af) == both{false, false});
+  CHECK(sources(make(128, 128, 3, 1, 1, 1, 2), af) == both{false, false});
+  CHECK(sources(make(8, 8, 3, 1, 1, 1, 8), af) == both{false, false});
+  // The packing asks the selection with these hints: the kernel is the hinted choice.
   const conv_params down = make(64, 128, 1, 2, 0);
   std::vector<std::uint8_t> w(128 * 64, 1);
   packed_conv_weights pw;

@@ -130,18 +130,24 @@ TEST_CASE("core adjustments move w2a2 to bitplane only where it measured faster"
         (adj.popcount_rate > 1.0f ? algorithm::bitplane : algorithm::dot_i8));
 }
 
-TEST_CASE("A read in place frees only kernels with segmented panels of packing", "[dispatch]") {
-  // dispatch_options::a_in_place (conv2d's window rows): kernels that read A in place pay no
-  // packing, every other kernel pays an im2col copy on top of its packer.
+TEST_CASE("A read in place frees only the kernels that can of packing", "[dispatch]") {
+  // dispatch_options::a_in_place / a_plane_image (conv2d's window rows, its bit-plane image):
+  // kernels that read A in place from that source pay no packing, every other kernel pays an
+  // im2col copy on top of its packer.
   detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
     for (auto [n, k] : {std::pair<std::size_t, std::size_t>{128, 64}, {512, 256}, {64, 576}}) {
-      const double plain = detail::expected_throughput(d, 0, n, k, false);
-      const double in_place = detail::expected_throughput(d, 0, n, k, true);
+      const double plain = detail::expected_throughput(d, 0, n, k, false, false);
+      const double in_place = detail::expected_throughput(d, 0, n, k, true, false);
+      const double image = detail::expected_throughput(d, 0, n, k, false, true);
       INFO(d.name << " N " << n << " K " << k);
       if (d.a_segment_table != nullptr)
         CHECK(in_place >= plain);
       else
         CHECK(in_place < plain);
+      if (d.run_plane_runs != nullptr)
+        CHECK(image >= plain);
+      else
+        CHECK(image < plain);
     }
   });
   // ResNet-18's first downsample (1x1 stride 2, 64 -> 128 channels) on a host with AVX-512

@@ -371,6 +371,86 @@ struct im2col_source {
     for (std::size_t c = 0; c < run; ++c, o += MR)
       for (std::size_t i = 0; i < MR; ++i) o[i] = src[c + i * step];
   }
+  // Bit-plane panels read in place (ukernel_desc::run_plane_runs): instead of assembling a
+  // panel, a table points each row's window rows (per plane) into the plane image; only windows
+  // crossing a border get their words in scratch. Needs undilated windows of one group spanning
+  // every channel, and a panel big enough for the table.
+  bool plane_runs(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
+    return planes(d, k_blocks) && d.run_plane_runs != nullptr && p->dilation_w == 1 &&
+           p->in_per_group() == in.c && p->kernel_h <= max_segment_rows &&
+           kernels::plane_runs_panel::bytes(d.a_bits, p->kernel_h, d.mr) <=
+               d.a_panel_bytes(p->taps() * in.c);
+  }
+  void pack_plane_runs(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
+                       std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
+    const std::size_t planes_n = d.a_bits, mr = d.mr, kh = p->kernel_h, kw = p->kernel_w;
+    const std::size_t wpp = in.c / 64, run = kw * wpp, plane_words = in.w * wpp;
+    const std::size_t image_row = planes_n * plane_words, row_words = planes_n * kh * run;
+    const kernels::plane_runs_panel h{kh, run};
+    std::memcpy(panel, &h, sizeof h);
+    const std::uint64_t** t = kernels::plane_runs_panel::table(panel);  // [q][ky][i]
+    std::uint64_t pad_word[8];
+    for (std::size_t q = 0; q < planes_n; ++q) pad_word[q] = (pad.u >> q) & 1u ? ~0ull : 0ull;
+    std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
+    const std::uint64_t* row_base[max_segment_rows];
+    bool y_inside = true;
+    const auto set_bases = [&] {
+      y_inside = true;
+      for (std::size_t ky = 0; ky < kh; ++ky) {
+        const std::ptrdiff_t iy =
+            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+            static_cast<std::ptrdiff_t>(p->pad_top);
+        const bool inside = iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h);
+        row_base[ky] =
+            inside ? plane_image + (b * in.h + static_cast<std::size_t>(iy)) * image_row : nullptr;
+        y_inside = y_inside && inside;
+      }
+    };
+    set_bases();
+    const auto w = static_cast<std::ptrdiff_t>(in.w);
+    const std::ptrdiff_t x_first =
+        static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+    const std::ptrdiff_t x_last = x_first + static_cast<std::ptrdiff_t>((mr - 1) * p->stride_w);
+    if (nrows == mr && ox + mr <= out_w && y_inside && x_first >= 0 &&
+        x_last + static_cast<std::ptrdiff_t>(kw) <= w) {  // most panels: one row, no border
+      const std::size_t step = p->stride_w * wpp, x_off = static_cast<std::size_t>(x_first) * wpp;
+      for (std::size_t q = 0; q < planes_n; ++q)
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          const std::uint64_t* src = row_base[ky] + q * plane_words + x_off;
+          const std::uint64_t** o = t + (q * kh + ky) * mr;
+          for (std::size_t i = 0; i < mr; ++i) o[i] = src + i * step;
+        }
+      return;
+    }
+    for (std::size_t i = 0; i < nrows; ++i) {
+      const std::ptrdiff_t ix0 =
+          static_cast<std::ptrdiff_t>(ox * p->stride_w) - static_cast<std::ptrdiff_t>(p->pad_left);
+      if (y_inside && ix0 >= 0 && ix0 + static_cast<std::ptrdiff_t>(kw) <= w) {
+        const std::size_t x_off = static_cast<std::size_t>(ix0) * wpp;
+        for (std::size_t q = 0; q < planes_n; ++q)
+          for (std::size_t ky = 0; ky < kh; ++ky)
+            t[(q * kh + ky) * mr + i] = row_base[ky] + q * plane_words + x_off;
+      } else {  // a window crossing a border: its words in scratch, pad words outside the input
+        auto* r = reinterpret_cast<std::uint64_t*>(scratch) + i * row_words;
+        for (std::size_t q = 0; q < planes_n; ++q)
+          for (std::size_t ky = 0; ky < kh; ++ky) {
+            std::uint64_t* o = r + (q * kh + ky) * run;
+            t[(q * kh + ky) * mr + i] = o;
+            for (std::size_t kx = 0; kx < kw; ++kx) {
+              const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx);
+              const bool inside = row_base[ky] != nullptr && ix >= 0 && ix < w;
+              const std::uint64_t* src =
+                  inside ? row_base[ky] + q * plane_words + static_cast<std::size_t>(ix) * wpp
+                         : nullptr;
+              for (std::size_t x = 0; x < wpp; ++x) o[kx * wpp + x] = inside ? src[x] : pad_word[q];
+            }
+          }
+      }
+      if (next_pixel(ox, oy, b)) set_bases();
+    }
+    for (std::size_t i = nrows; i < mr; ++i)  // rows past the block: results are not stored
+      for (std::size_t g = 0; g < planes_n * kh; ++g) t[g * mr + i] = t[g * mr];
+  }
   bool planes(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
     return plane_image != nullptr && d.pack_a_plane_row != nullptr && k_blocks == 1 &&
            p->in_per_group() % 64 == 0;
@@ -745,21 +825,24 @@ inline quantized_output group_counts(quantized_output s, std::size_t ng, std::si
 
 namespace detail {
 
-// Whether conv2d's A comes straight from window rows of the input for kernels that read
-// segmented panels (im2col_source::segments), while other kernels copy an im2col row per output
-// pixel and pack it: that copy is what makes a strided 1x1 convolution (a ResNet downsample)
-// faster on int8-dot than on bitplane kernels, whose GEMM rates alone say the opposite.
-// Convolutions whose bitplane panels come from a bit-plane image of the input
-// (im2col_source::planes: whole 64-channel words, each input pixel read once or more) pay no
-// copy either, and stay with the GEMM model.
-inline bool reads_windows_in_place(const conv_params& p, format af) noexcept {
+// Where conv2d's A comes from, for the kernel choice: kernels that read segmented panels take
+// window rows straight from the input (im2col_source::segments); bitplane kernels with
+// run_plane_runs read them from a bit-plane image made once per call (im2col_source::
+// plane_runs: whole 64-channel words, windows reading each input pixel at least once on
+// average); every other kernel copies an im2col row per output pixel and packs it. That copy
+// is what makes a strided 1x1 convolution (a ResNet downsample) faster on int8-dot than on
+// bitplane kernels, whose GEMM rates alone say the opposite.
+inline pack_options conv_a_sources(const conv_params& p, format af, pack_options o) noexcept {
   const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                       p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
   const std::size_t row = p.kernel_w * p.in_channels;
-  const bool plane_image = p.in_channels % 64 == 0 && p.taps() >= p.stride_h * p.stride_w;
-  return !direct && !p.depthwise() && p.groups == 1 && p.dilation_w == 1 && row % 4 == 0 &&
-         row >= 8 && p.kernel_h <= im2col_source::max_segment_rows && !plane_image &&
-         make_u_transform(af).identity;
+  const bool windows = !direct && !p.depthwise() && p.groups == 1 && p.dilation_w == 1 &&
+                       p.kernel_h <= im2col_source::max_segment_rows;
+  o.a_in_place =
+      o.a_in_place || (windows && row % 4 == 0 && row >= 8 && make_u_transform(af).identity);
+  o.a_plane_image = o.a_plane_image ||
+                    (windows && p.in_channels % 64 == 0 && p.taps() >= p.stride_h * p.stride_w);
+  return o;
 }
 
 // The window-row gap that makes kernel_w * in_c bytes a multiple of 4 (the k step of every
@@ -793,7 +876,10 @@ inline status pack_gapped_conv_weights(const std::uint8_t* w_ohwi, const conv_pa
     }
   std::unique_ptr<packed_weights> g(new (std::nothrow) packed_weights);
   if (!g) return {errc::out_of_memory, "conv weights"};
-  LOWBIT_RETURN_IF_ERROR(pack_weights(codes(gapped_codes, p.out_channels, kg), wf, af, *g, opt));
+  pack_options in_place = opt;  // the gapped weights exist only to be read in place
+  in_place.a_in_place = true;
+  LOWBIT_RETURN_IF_ERROR(
+      pack_weights(codes(gapped_codes, p.out_channels, kg), wf, af, *g, in_place));
   const kernels::ukernel_desc* d = g->kernel();
   if (d->a_segment_table == nullptr || (row + gap) % d->k_step != 0 || g->kc() < kg)
     return status::success();  // no kernel to read the rows in place: the plain packing serves
@@ -842,8 +928,7 @@ inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p
   } else {
     A::groups_slot(out).reset(new (std::nothrow) packed_weights[p.groups]);
     if (!A::groups_slot(out)) return {errc::out_of_memory, "conv weights"};
-    pack_options group_opt = opt;
-    group_opt.a_in_place = opt.a_in_place || detail::reads_windows_in_place(p, af);
+    const pack_options group_opt = detail::conv_a_sources(p, af, opt);
     for (std::size_t g = 0; g < p.groups; ++g) {
       const status s =
           pack_weights(codes(w_ohwi + g * ng * k, ng, k), wf, af, A::groups(out)[g], group_opt);

@@ -97,6 +97,9 @@ struct matrix_source {
   bool planes(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
   void pack_planes(std::size_t, std::size_t, const kernels::ukernel_desc&,
                    std::uint8_t*) const noexcept {}
+  bool plane_runs(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
+  void pack_plane_runs(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
+                       std::uint8_t*) const noexcept {}
   // Asks for rows [r0, r0 + nr) ahead of use (into L2): validating a micro-panel stalls on
   // memory otherwise, while the kernel on the previous one would have hidden the wait.
   void prefetch(std::size_t r0, std::size_t nr) const noexcept {
@@ -265,14 +268,16 @@ status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, s
 }
 
 // How a block's A panels are made: from u-code rows through the kernel's packer, as segment
-// tables pointing into the source (a_segment_table), or assembled by the source from bit-plane
-// rows (pack_a_plane_row).
-enum class a_packing { rows, segments, planes };
+// tables pointing into the source (a_segment_table), assembled by the source from bit-plane
+// rows (pack_a_plane_row), or as tables pointing into bit-plane rows (run_plane_runs, which
+// the tiles then run instead of run).
+enum class a_packing { rows, segments, planes, plane_runs };
 
 template <class Source>
 a_packing a_packing_for(const Source& src, const kernels::ukernel_desc& d,
                         std::size_t k_blocks) noexcept {
   if (src.segments(d, k_blocks)) return a_packing::segments;
+  if (src.plane_runs(d, k_blocks)) return a_packing::plane_runs;
   if (src.planes(d, k_blocks)) return a_packing::planes;
   return a_packing::rows;
 }
@@ -291,6 +296,8 @@ const std::uint8_t* pack_a_rows(const Source& src, const kernels::ukernel_desc& 
       std::uint8_t* panel = apack + ((i0 + it) / d.mr) * p.a_panel_stride;
       if (how == a_packing::segments)
         src.pack_segments(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
+      else if (how == a_packing::plane_runs)
+        src.pack_plane_runs(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
       else
         src.pack_planes(ic + i0 + it, rows, d, panel);
     }
@@ -441,7 +448,7 @@ struct gemm_block_runner {
         pack_a_rows(src, d, p, ic, it, rows, scratch, apack, ldu, how);
         if (it + mr < mc) src.prefetch(ic + it + mr, (mc - it - mr) < mr ? (mc - it - mr) : mr);
         for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
-          tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow);
+          tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how);
       }
       return status::success();
     }
@@ -450,7 +457,7 @@ struct gemm_block_runner {
     pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu, how);
     for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
       for (std::size_t it = 0; it < mc; it += mr)
-        tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow);
+        tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how);
     return status::success();
   }
 
@@ -459,8 +466,9 @@ struct gemm_block_runner {
   LOWBIT_DRIVER_INLINE void tile(std::size_t ic, std::size_t mc, std::size_t it, std::size_t jt,
                                  const std::uint8_t* apack, const std::uint32_t* rowsum,
                                  const requant_params& requant, std::int32_t* tile,
-                                 std::int32_t* trow) const noexcept {
+                                 std::int32_t* trow, a_packing how) const noexcept {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc;
+    const kernels::run_fn run = how == a_packing::plane_runs ? d.run_plane_runs : d.run;
     const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
     const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
     const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
@@ -470,14 +478,14 @@ struct gemm_block_runner {
         std::int32_t* c = out.data + (ic + it) * ldc + jt;
         for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
           const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-          d.run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), c, ldc, kb > 0);
+          run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), c, ldc, kb > 0);
         }
         return;
       }
     }
     for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
       const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-      d.run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
+      run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
     }
     if constexpr (std::is_same<Stage, int32_output>::value) {
       if (!src.corrects()) {

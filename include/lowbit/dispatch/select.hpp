@@ -37,6 +37,9 @@ struct dispatch_options {
   // A comes from im2col rows that kernels reading segmented panels (a_segment_table) take in
   // place, with no packing, while the others copy and pack each row (conv2d sets it).
   bool a_in_place = false;
+  // Likewise for kernels reading bit-plane rows in place (run_plane_runs) from a bit-plane image
+  // of the input made once per call (conv2d sets it where it makes one).
+  bool a_plane_image = false;
 };
 
 namespace detail {
@@ -140,7 +143,8 @@ constexpr double weight_bytes_per_cycle = 10.0;
 constexpr double im2col_cycles_per_code = 0.3;
 
 inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
-                                  std::size_t k, bool a_in_place = false) noexcept {
+                                  std::size_t k, bool a_in_place = false,
+                                  bool a_plane_image = false) noexcept {
   // Work wasted on padding: a tile or K step larger than the problem computes zeros.
   double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
                static_cast<double>(k) / static_cast<double>(kernels::round_up(k, d.k_step));
@@ -154,7 +158,11 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
     mpc *= static_cast<double>(adj.popcount_rate);
     if (adj.bitplane_pack > 0.0f) pack = static_cast<double>(adj.bitplane_pack);
   }
-  if (a_in_place) pack = d.a_segment_table != nullptr ? 0.0 : pack + im2col_cycles_per_code;
+  if (a_in_place || a_plane_image) {
+    const bool reads_in_place = (a_in_place && d.a_segment_table != nullptr) ||
+                                (a_plane_image && d.run_plane_runs != nullptr);
+    pack = reads_in_place ? 0.0 : pack + im2col_cycles_per_code;
+  }
   const double kernel_rate = mpc * eff;
   const double compute =
       kernel_rate > 0 ? 1.0 / (1.0 / kernel_rate + pack / static_cast<double>(n ? n : 1)) : 0.0;
@@ -198,7 +206,8 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
     if (algo != algorithm::automatic && d.algo != algo) return;
     // Grouped weights need one K block per group: the kernel's K step must divide the group.
     if (o.k_group != 0 && (o.k_group % d.k_step != 0 || o.k_group > d.kc_max)) return;
-    const double score = detail::expected_throughput(d, o.m_hint, n, k, o.a_in_place);
+    const double score =
+        detail::expected_throughput(d, o.m_hint, n, k, o.a_in_place, o.a_plane_image);
     if (score > best_score) {
       best = &d;
       best_score = score;

@@ -142,6 +142,25 @@ struct ukernel_desc {
   // such plane rows once and assembles each panel from their words, instead of an im2col row
   // per output pixel and a bit transpose per panel. nullptr: another layout.
   pack_fn pack_a_plane_row = nullptr;
+  // For kernels with pack_a_plane_row: run() over a panel that reads each row's plane words in
+  // place (a plane_runs_panel), from a bit-plane image or scratch, instead of a packed panel.
+  // nullptr: not supported.
+  run_fn run_plane_runs = nullptr;
+};
+
+// A bit-plane A panel read in place (ukernel_desc::run_plane_runs): K is n_runs runs of
+// run_words 64-bit chunks, and the words of plane q, run g, row r start at
+// runs[(q * n_runs + g) * MR + r]. The header and its table are what the panel memory holds.
+struct plane_runs_panel {
+  std::size_t n_runs, run_words;
+  // Followed by a_bits * n_runs * MR pointers (const std::uint64_t*).
+  static const std::uint64_t** table(void* panel) noexcept {
+    return reinterpret_cast<const std::uint64_t**>(static_cast<std::uint8_t*>(panel) +
+                                                   sizeof(plane_runs_panel));
+  }
+  static std::size_t bytes(std::size_t a_bits, std::size_t n_runs, std::size_t mr) noexcept {
+    return sizeof(plane_runs_panel) + a_bits * n_runs * mr * sizeof(const std::uint64_t*);
+  }
 };
 
 // The kernel a call with m rows of A runs: d itself, or d's short-tile sibling when that one
@@ -208,6 +227,15 @@ struct pack_a_plane_row_of<K, std::enable_if_t<K::a_plane_rows>> {
 };
 
 template <class K, class = void>
+struct run_plane_runs_of {
+  static constexpr run_fn value = nullptr;
+};
+template <class K>
+struct run_plane_runs_of<K, std::enable_if_t<K::a_plane_runs>> {
+  static constexpr run_fn value = &K::run_plane_runs;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -247,7 +275,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           a_in_place_of<K>::value,
           nullptr,
           a_segment_table_of<K>::value,
-          pack_a_plane_row_of<K>::value};
+          pack_a_plane_row_of<K>::value,
+          run_plane_runs_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

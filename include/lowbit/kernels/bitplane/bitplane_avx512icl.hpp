@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
@@ -54,6 +55,8 @@ struct bitplane_avx512icl {
   // Panels are [plane][64-bit chunk][row] words: conv2d may assemble them from plane rows.
   static constexpr bool a_plane_rows = true;
   using pack_a_row_t = bitplane_pack_avx512<1, AB, KB>;
+  // ... and may read them in place from those rows (run_plane_runs).
+  static constexpr bool a_plane_runs = true;
 
   LOWBIT_TARGET_BP512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                       std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
@@ -69,32 +72,80 @@ struct bitplane_avx512icl {
       for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_si512();
 
     for (int s = WB + AB - 2; s >= 0; --s) {
-      if (s != WB + AB - 2) {
-#pragma GCC unroll 8
-        for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-          for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_add_epi64(acc[i][j], acc[i][j]);
-      }
+      if (s != WB + AB - 2) double_all(acc);
       const int p_lo = s - (AB - 1) > 0 ? s - (AB - 1) : 0, p_hi = s < WB - 1 ? s : WB - 1;
       for (int p = p_lo; p <= p_hi; ++p) {
         const std::uint64_t* ap = a + static_cast<std::size_t>(s - p) * a_plane;
         const std::uint64_t* wp = w + static_cast<std::size_t>(p) * w_plane;
-        for (std::size_t ch = 0; ch < nch; ++ch, ap += MR, wp += NR) {
-          __m512i wv[JB];
+        for (std::size_t ch = 0; ch < nch; ++ch, ap += MR, wp += NR)
+          chunk(acc, wp, [&](int i) { return ap[i]; });
+      }
+    }
+    store(acc, c, ldc, accumulate);
+  }
+
+  // run() over a plane_runs_panel: each row's plane words read where they are (conv2d's
+  // bit-plane image of its input), K run by run, so no panel is assembled.
+  LOWBIT_TARGET_BP512 __attribute__((noinline)) static void run_plane_runs(
+      std::size_t, const void* a_panel, const void* w_panel, std::int32_t* c, std::size_t ldc,
+      bool accumulate) noexcept {
+    plane_runs_panel h;
+    std::memcpy(&h, a_panel, sizeof h);
+    const auto* runs = reinterpret_cast<const std::uint64_t* const*>(
+        static_cast<const std::uint8_t*>(a_panel) + sizeof h);
+    const auto* w = static_cast<const std::uint64_t*>(w_panel);
+    const std::size_t w_plane = h.n_runs * h.run_words * NR;
+    __m512i acc[MR][JB];
 #pragma GCC unroll 8
-          for (int j = 0; j < JB; ++j) wv[j] = _mm512_load_si512(wp + 8 * j);
+    for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-          for (int i = 0; i < MR; ++i) {
-            const __m512i av = _mm512_set1_epi64(static_cast<long long>(ap[i]));
+      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_si512();
+    for (int s = WB + AB - 2; s >= 0; --s) {
+      if (s != WB + AB - 2) double_all(acc);
+      const int p_lo = s - (AB - 1) > 0 ? s - (AB - 1) : 0, p_hi = s < WB - 1 ? s : WB - 1;
+      for (int p = p_lo; p <= p_hi; ++p) {
+        const std::uint64_t* wp = w + static_cast<std::size_t>(p) * w_plane;
+        const std::uint64_t* const* plane_runs =
+            runs + static_cast<std::size_t>(s - p) * h.n_runs * MR;
+        for (std::size_t g = 0; g < h.n_runs; ++g) {
+          const std::uint64_t* rp[MR];
 #pragma GCC unroll 8
-            for (int j = 0; j < JB; ++j)
-              acc[i][j] =
-                  _mm512_add_epi64(acc[i][j], _mm512_popcnt_epi64(_mm512_and_si512(av, wv[j])));
-          }
+          for (int i = 0; i < MR; ++i) rp[i] = plane_runs[g * MR + static_cast<std::size_t>(i)];
+          for (std::size_t ch = 0; ch < h.run_words; ++ch, wp += NR)
+            chunk(acc, wp, [&](int i) { return rp[i][ch]; });
         }
       }
     }
+    store(acc, c, ldc, accumulate);
+  }
 
+ private:
+  // One 64-bit K chunk: the JB weight vectors, then per row its A word (a_word(i)) broadcast.
+  template <class AWord>
+  LOWBIT_TARGET_BP512 __attribute__((always_inline)) static inline void chunk(
+      __m512i (&acc)[MR][JB], const std::uint64_t* wp, AWord a_word) noexcept {
+    __m512i wv[JB];
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; ++j) wv[j] = _mm512_load_si512(wp + 8 * j);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512i av = _mm512_set1_epi64(static_cast<long long>(a_word(i)));
+#pragma GCC unroll 8
+      for (int j = 0; j < JB; ++j)
+        acc[i][j] = _mm512_add_epi64(acc[i][j], _mm512_popcnt_epi64(_mm512_and_si512(av, wv[j])));
+    }
+  }
+
+  LOWBIT_TARGET_BP512 __attribute__((always_inline)) static inline void double_all(
+      __m512i (&acc)[MR][JB]) noexcept {
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_add_epi64(acc[i][j], acc[i][j]);
+  }
+
+  LOWBIT_TARGET_BP512 __attribute__((always_inline)) static inline void store(
+      __m512i (&acc)[MR][JB], std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
