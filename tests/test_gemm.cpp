@@ -118,6 +118,51 @@ TEST_CASE("a call runs the short-tile sibling when it pads M less, exactly", "[g
   }
 }
 
+TEST_CASE("signed weights run the signed-weight sibling, which needs no row sums",
+          "[gemm][kernels]") {
+  // ukernel_desc::signed_w: the same kernel with weights at offset 2^(w_bits - 1), two's
+  // complement planes. pack_weights switches to it for signed codes of exactly w_bits (each
+  // weight's value stored: the epilogue needs no activation row sums), and not otherwise.
+  std::size_t siblings = 0;
+  for (const kernels::ukernel_desc* d : runnable_kernels()) {
+    const kernels::ukernel_desc* s = d->signed_w;
+    if (s == nullptr) continue;
+    ++siblings;
+    INFO("kernel " << d->name << " sibling " << s->name);
+    REQUIRE(s->mr == d->mr);
+    REQUIRE(s->nr == d->nr);
+    REQUIRE(s->k_step == d->k_step);
+    REQUIRE(s->w_bits == d->w_bits);
+    REQUIRE(s->a_bits == d->a_bits);
+    REQUIRE(s->pack_a == d->pack_a);
+    REQUIRE(s->w_offset == 1 << (d->w_bits - 1));
+    const format sf{d->w_bits, encoding::signed_int}, uf{d->w_bits, encoding::unsigned_int};
+    const format af{d->a_bits, encoding::unsigned_int};
+    // The choice: find d by its algorithm and ISA level, then let pack_weights switch.
+    dispatch_options opt;
+    opt.algo = d->algo;
+    opt.cap = isa::avx512icl;
+    if (select_ukernel(d->w_bits, d->a_bits, 64, 256, opt) != d) continue;
+    const std::size_t n = 64, k = 256;
+    std::vector<std::uint8_t> w(n * k, 1);
+    packed_weights ps, pu;
+    REQUIRE(pack_weights(codes(w.data(), n, k), sf, af, ps, opt).ok());
+    REQUIRE(pack_weights(codes(w.data(), n, k), uf, af, pu, opt).ok());
+    CHECK(std::string(ps.kernel_name()) == s->name);
+    CHECK(std::string(pu.kernel_name()) == d->name);
+    CHECK(query_kernel(sf, af, n, k, opt) == s);
+    CHECK_FALSE(detail::row_sums_needed(ps.w_offset(), af, sf, {}, n));
+    // Exact through the switch (signed weights, every edge) and when forced on other formats.
+    check_gemm(opt, sf, af, {2u * d->mr + 1, d->nr + 3u, 3u * d->k_step + 5});
+    check_gemm(opt, sf, {d->a_bits, encoding::signed_int}, {d->mr, 2u * d->nr, 129});
+    dispatch_options forced;
+    forced.kernel_name = s->name;
+    check_gemm(forced, uf, af, {d->mr + 2u, d->nr - 1u, 2u * d->k_step - 3});
+    check_gemm(forced, {d->w_bits, encoding::odd_symmetric}, af, {3, 5, 130});
+  }
+  if (detail::host_features() & bit(cpu_feature::avx512vpopcntdq)) CHECK(siblings > 0);
+}
+
 TEST_CASE("core adjustments move w2a2 to bitplane only where it measured faster", "[dispatch]") {
   const feature_set need = isa_features(isa::avx512icl);
   if ((need & ~detail::host_features()) != 0) return;  // needs VNNI and VPOPCNTDQ

@@ -31,11 +31,23 @@ namespace lowbit {
 
 using pack_options = dispatch_options;
 
+namespace detail {
+// The kernel for weights of format wf: d, or its signed-weight sibling when that one stores
+// these weights' values (signed codes of exactly d's width: no activation row sums needed). A
+// kernel forced by name is kept.
+inline const kernels::ukernel_desc* kernel_for_weights(const kernels::ukernel_desc* d, format wf,
+                                                       const pack_options& opt) noexcept {
+  if (d == nullptr || d->signed_w == nullptr || opt.kernel_name != nullptr) return d;
+  const affine_map m = affine_of(wf);
+  return m.alpha == 1 && -m.beta == d->signed_w->w_offset ? d->signed_w : d;
+}
+}  // namespace detail
+
 // Which kernel pack_weights would choose for these formats and shape (nullptr: none).
 inline const kernels::ukernel_desc* query_kernel(format wf, format af, std::size_t n, std::size_t k,
                                                  const pack_options& opt = {}) noexcept {
   if (!is_valid(wf) || !is_valid(af)) return nullptr;
-  return select_ukernel(wf.bits, af.bits, n, k, opt);
+  return detail::kernel_for_weights(select_ukernel(wf.bits, af.bits, n, k, opt), wf, opt);
 }
 
 // Checks a matrix of codes of format f without computing anything: the matrix arguments
@@ -81,7 +93,8 @@ inline status pack_weights(const matrix_ref& w, format wf, format af, packed_wei
   detail::make_u_table(wf, table);
   LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(w, wf, table, "w.data"));
 
-  const kernels::ukernel_desc* d = select_ukernel(wf.bits, af.bits, w.rows, w.cols, opt);
+  const kernels::ukernel_desc* d =
+      detail::kernel_for_weights(select_ukernel(wf.bits, af.bits, w.rows, w.cols, opt), wf, opt);
   if (d == nullptr)
     return {errc::unsupported_isa, opt.kernel_name ? "options.kernel_name" : "options.algo",
             static_cast<std::int64_t>(opt.algo)};

@@ -146,7 +146,17 @@ struct ukernel_desc {
   // place (a plane_runs_panel), from a bit-plane image or scratch, instead of a packed panel.
   // nullptr: not supported.
   run_fn run_plane_runs = nullptr;
+  // A sibling that stores weights at offset 2^(w_bits - 1) (two's complement planes, the sign
+  // plane weighted negative) and otherwise reads the same A panels. For signed weights of
+  // exactly w_bits that stores each weight's value, so the epilogue needs no activation row sums
+  // (pack_weights switches to it: kernel_for_weights). nullptr: none.
+  const ukernel_desc* signed_w = nullptr;
 };
+
+constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {
+  d.signed_w = s;
+  return d;
+}
 
 // A bit-plane A panel read in place (ukernel_desc::run_plane_runs): K is n_runs runs of
 // run_words 64-bit chunks, and the words of plane q, run g, row r start at

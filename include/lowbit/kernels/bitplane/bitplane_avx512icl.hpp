@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
@@ -38,7 +39,10 @@ namespace bitplane {
 constexpr feature_set avx512icl_bitplane_features =
     detail::x86_avx512 | bit(cpu_feature::avx512vpopcntdq);
 
-template <int WB, int AB, int MR, int NR>
+// SW (signed weights): W planes hold u - 2^(WB-1) in two's complement and the top plane counts
+// negative, so S' = sum ua * (uw - 2^(WB-1)) (w_offset 2^(WB-1)): for signed weights that is
+// the weights' values, and the driver needs no row sums of A.
+template <int WB, int AB, int MR, int NR, bool SW = false>
 struct bitplane_avx512icl {
   static_assert(NR % 8 == 0, "8 columns per vector");
   static_assert(WB >= 1 && WB <= 8 && AB >= 1 && AB <= 8, "1..8-bit planes");
@@ -51,7 +55,8 @@ struct bitplane_avx512icl {
   using pack_a_t = bitplane_pack_avx512<MR, AB, KB>;
   // perf, 3136 x 64 x 576 w1a1: the vptestmb packer is ~10% of the call, ~0.07 cycle per code.
   static constexpr float a_pack_cycles = 0.07f;
-  using pack_w_t = bitplane_pack_avx512<NR, WB, KB>;
+  using pack_w_t =
+      std::conditional_t<SW, bitplane_pack_signed_w<NR, WB, KB>, bitplane_pack_avx512<NR, WB, KB>>;
   // Panels are [plane][64-bit chunk][row] words: conv2d may assemble them from plane rows.
   static constexpr bool a_plane_rows = true;
   using pack_a_row_t = bitplane_pack_avx512<1, AB, KB>;
@@ -77,8 +82,13 @@ struct bitplane_avx512icl {
       for (int p = p_lo; p <= p_hi; ++p) {
         const std::uint64_t* ap = a + static_cast<std::size_t>(s - p) * a_plane;
         const std::uint64_t* wp = w + static_cast<std::size_t>(p) * w_plane;
-        for (std::size_t ch = 0; ch < nch; ++ch, ap += MR, wp += NR)
-          chunk(acc, wp, [&](int i) { return ap[i]; });
+        if (SW && p == WB - 1) {
+          for (std::size_t ch = 0; ch < nch; ++ch, ap += MR, wp += NR)
+            chunk<true>(acc, wp, [&](int i) { return ap[i]; });
+        } else {
+          for (std::size_t ch = 0; ch < nch; ++ch, ap += MR, wp += NR)
+            chunk<false>(acc, wp, [&](int i) { return ap[i]; });
+        }
       }
     }
     store(acc, c, ldc, accumulate);
@@ -111,8 +121,13 @@ struct bitplane_avx512icl {
           const std::uint64_t* rp[MR];
 #pragma GCC unroll 8
           for (int i = 0; i < MR; ++i) rp[i] = plane_runs[g * MR + static_cast<std::size_t>(i)];
-          for (std::size_t ch = 0; ch < h.run_words; ++ch, wp += NR)
-            chunk(acc, wp, [&](int i) { return rp[i][ch]; });
+          if (SW && p == WB - 1) {
+            for (std::size_t ch = 0; ch < h.run_words; ++ch, wp += NR)
+              chunk<true>(acc, wp, [&](int i) { return rp[i][ch]; });
+          } else {
+            for (std::size_t ch = 0; ch < h.run_words; ++ch, wp += NR)
+              chunk<false>(acc, wp, [&](int i) { return rp[i][ch]; });
+          }
         }
       }
     }
@@ -120,8 +135,9 @@ struct bitplane_avx512icl {
   }
 
  private:
-  // One 64-bit K chunk: the JB weight vectors, then per row its A word (a_word(i)) broadcast.
-  template <class AWord>
+  // One 64-bit K chunk: the JB weight vectors, then per row its A word (a_word(i)) broadcast;
+  // the counts are subtracted for the sign plane (Negative).
+  template <bool Negative, class AWord>
   LOWBIT_TARGET_BP512 __attribute__((always_inline)) static inline void chunk(
       __m512i (&acc)[MR][JB], const std::uint64_t* wp, AWord a_word) noexcept {
     __m512i wv[JB];
@@ -132,7 +148,10 @@ struct bitplane_avx512icl {
       const __m512i av = _mm512_set1_epi64(static_cast<long long>(a_word(i)));
 #pragma GCC unroll 8
       for (int j = 0; j < JB; ++j)
-        acc[i][j] = _mm512_add_epi64(acc[i][j], _mm512_popcnt_epi64(_mm512_and_si512(av, wv[j])));
+        acc[i][j] =
+            Negative
+                ? _mm512_sub_epi64(acc[i][j], _mm512_popcnt_epi64(_mm512_and_si512(av, wv[j])))
+                : _mm512_add_epi64(acc[i][j], _mm512_popcnt_epi64(_mm512_and_si512(av, wv[j])));
     }
   }
 

@@ -103,6 +103,26 @@ struct bitplane_pack_avx512 : bitplane_pack_x86<R, P, KB> {
   }
 };
 
+// W panels at offset 2^(P-1) in two's complement: u - 2^(P-1) differs from u only in the top
+// bit, so this is the plain panel with its top plane inverted, padding included (padding is
+// u = 0, stored as -2^(P-1): top bit set).
+template <int R, int P, int KB>
+struct bitplane_pack_signed_w : bitplane_pack_avx512<R, P, KB> {
+  using base = bitplane_pack_avx512<R, P, KB>;
+  static void pack(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
+                   void* dst) noexcept {
+    base::pack(u, ldu, rows, kc, dst);
+    const std::size_t plane_bytes = base::blocks(kc) * R * (KB / 8);
+    auto* top = static_cast<std::uint8_t*>(dst) + (P - 1) * plane_bytes;
+    for (std::size_t i = 0; i < plane_bytes; i += 8) {
+      std::uint64_t v;
+      std::memcpy(&v, top + i, 8);
+      v = ~v;
+      std::memcpy(top + i, &v, 8);
+    }
+  }
+};
+
 }  // namespace bitplane
 }  // namespace kernels
 }  // namespace lowbit
