@@ -111,13 +111,15 @@ TEST_CASE("driver ops: exact epilogue matches the baseline", "[driver_ops]") {
       std::vector<std::int32_t> s3(3 * (n + 2)), tile_ref(n), tile_got(3 * (n + 3), 0x5EED);
       for (std::size_t i = 0; i < 3; ++i)
         for (std::size_t j = 0; j < n; ++j) s3[i * (n + 2) + j] = s[j] + static_cast<int>(i);
-      ops->exact_tile(s3.data(), n + 2, 3, 4u, rowcoef.data(), sums, colconst.data(), n,
-                      tile_got.data(), n + 3);
-      for (std::size_t i = 0; i < 3; ++i) {
-        detail::exact_row_generic(s3.data() + i * (n + 2), 4u, rowcoef.data(), sums[i],
-                                  colconst.data(), n, tile_ref.data());
-        for (std::size_t j = 0; j < n; ++j) REQUIRE(tile_got[i * (n + 3) + j] == tile_ref[j]);
-        for (std::size_t j = n; j < n + 3; ++j) REQUIRE(tile_got[i * (n + 3) + j] == 0x5EED);
+      for (std::uint32_t alpha : {1u, 4u}) {  // n = 32: the AVX-512 whole-tile path
+        ops->exact_tile(s3.data(), n + 2, 3, alpha, rowcoef.data(), sums, colconst.data(), n,
+                        tile_got.data(), n + 3);
+        for (std::size_t i = 0; i < 3; ++i) {
+          detail::exact_row_generic(s3.data() + i * (n + 2), alpha, rowcoef.data(), sums[i],
+                                    colconst.data(), n, tile_ref.data());
+          for (std::size_t j = 0; j < n; ++j) REQUIRE(tile_got[i * (n + 3) + j] == tile_ref[j]);
+          for (std::size_t j = n; j < n + 3; ++j) REQUIRE(tile_got[i * (n + 3) + j] == 0x5EED);
+        }
       }
     }
   }

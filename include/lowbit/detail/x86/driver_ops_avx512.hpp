@@ -155,6 +155,24 @@ LOWBIT_TARGET_DRIVER512 inline void exact_tile_avx512(const std::int32_t* s, std
                                                       const std::uint32_t* rowsum,
                                                       const std::uint32_t* colconst, std::size_t n,
                                                       std::int32_t* t, std::size_t ldt) noexcept {
+  if (n == 32) {  // a whole 32-column tile: the column terms stay in registers across its rows
+    const __m512i va = _mm512_set1_epi32(static_cast<int>(alpha));
+    const __m512i rc0 = _mm512_loadu_si512(rowcoef), rc1 = _mm512_loadu_si512(rowcoef + 16);
+    const __m512i cc0 = _mm512_loadu_si512(colconst), cc1 = _mm512_loadu_si512(colconst + 16);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const __m512i vsa = _mm512_set1_epi32(static_cast<int>(rowsum[i]));
+      __m512i v0 = _mm512_loadu_si512(s + i * lds), v1 = _mm512_loadu_si512(s + i * lds + 16);
+      if (alpha != 1) {
+        v0 = _mm512_mullo_epi32(v0, va);
+        v1 = _mm512_mullo_epi32(v1, va);
+      }
+      v0 = _mm512_add_epi32(v0, _mm512_add_epi32(_mm512_mullo_epi32(rc0, vsa), cc0));
+      v1 = _mm512_add_epi32(v1, _mm512_add_epi32(_mm512_mullo_epi32(rc1, vsa), cc1));
+      _mm512_storeu_si512(t + i * ldt, v0);
+      _mm512_storeu_si512(t + i * ldt + 16, v1);
+    }
+    return;
+  }
   for (std::size_t i = 0; i < rows; ++i)
     exact_row_avx512(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
 }
