@@ -238,6 +238,49 @@ TEST_CASE("conv2d reading gapped window rows (few channels) matches the referenc
   }
 }
 
+TEST_CASE("conv2d packing windows from the input's rows (pack_a_runs) matches the reference",
+          "[conv][kernels]") {
+  // Kernels with pack_a_runs (bitplane on AVX-512) pack few-channel windows (window rows of at
+  // most 64 codes) straight from the input; borders come from scratch rows. Runs of 9, 21, 63
+  // and 64 codes put word boundaries inside and at the end of runs; {-1,+1} activations check
+  // the padding correction, signed activations the converted (im2col) path beside it.
+  std::vector<const kernels::ukernel_desc*> ks;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if (d.pack_a_runs != nullptr && (d.features & ~detail::host_features()) == 0) ks.push_back(&d);
+  });
+  for (const kernels::ukernel_desc* d : ks) {
+    pack_options opt;
+    opt.kernel_name = d->name;
+    conv_params asym = make(3, 16, 7, 2, 0);
+    asym.pad_top = 1;
+    asym.pad_left = 3;
+    asym.pad_bottom = 2;
+    asym.pad_right = 0;
+    conv_params tall = make(2, 5, 1, 1, 0);  // 13x3 window: 13 runs of 6 codes
+    tall.kernel_h = 13;
+    tall.kernel_w = 3;
+    tall.pad_top = tall.pad_bottom = 6;
+    tall.pad_left = tall.pad_right = 1;
+    const conv_case cases[] = {
+        {{1, 23, 21, 3}, make(3, 40, 7, 2, 3)},    // ResNet conv1: runs of 21
+        {{2, 9, 11, 3}, make(3, 20, 3, 1, 1)},     // runs of 9, batch 2
+        {{1, 13, 12, 64}, make(64, 33, 1, 2, 0)},  // a downsample: one run of 64
+        {{1, 8, 7, 21}, make(21, 9, 3, 1, 1)},     // runs of 63
+        {{2, 19, 17, 3}, asym},
+        {{1, 15, 9, 2}, tall},
+    };
+    for (const conv_case& cc : cases)
+      for (auto [wf, af] :
+           {std::pair<format, format>{{1, encoding::odd_symmetric}, {1, encoding::odd_symmetric}},
+            {{2, encoding::signed_int}, {2, encoding::unsigned_int}},
+            {{1, encoding::odd_symmetric}, {2, encoding::unsigned_int}},
+            {{2, encoding::signed_int}, {2, encoding::signed_int}}}) {
+        if (wf.bits > d->w_bits || af.bits > d->a_bits) continue;
+        for (bool zeros : {false, true}) check_conv(cc, wf, af, zeros, opt);
+      }
+  }
+}
+
 TEST_CASE("conv weights are chosen for A read in place where conv2d can", "[conv][dispatch]") {
   // Segment kernels read window rows of whole k steps (a strided 1x1, few channels); plane-run
   // kernels read 64-channel windows from the bit-plane image (not a strided 1x1, which reads a

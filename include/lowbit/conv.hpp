@@ -283,9 +283,30 @@ struct im2col_source {
   }
   void pack_segments(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
                      std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
-    const std::size_t kh = p->kernel_h, kw = p->kernel_w, mr = d.mr;
+    const std::size_t seg = p->kernel_w * in.c + row_gap;
+    window_runs(r0, nrows, d.mr, row_gap, d.a_segment_table(panel, p->kernel_h, seg), scratch);
+  }
+  // Few-channel windows for kernels that pack A from runs (ukernel_desc::pack_a_runs: bitplane
+  // on AVX-512): the kernel's packer reads each window row where it is, no im2col row between.
+  bool windows(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
+    const std::size_t row = p->kernel_w * p->in_per_group();
+    return d.pack_a_runs != nullptr && k_blocks == 1 && make_u_transform(f).identity &&
+           p->dilation_w == 1 && p->in_per_group() == in.c && row <= 64 &&
+           p->kernel_h <= max_segment_rows && p->kernel_h * row <= 1024 && d.mr <= 16;
+  }
+  void pack_windows(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
+                    std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
+    const std::uint8_t* table[max_segment_rows * 16];
+    window_runs(r0, nrows, d.mr, 0, table, scratch);
+    d.pack_a_runs(table, p->kernel_h, p->kernel_w * in.c, nrows, panel);
+  }
+  // The table of window-row starts (run g of row i at table[g * mr + i]) of output pixels
+  // [r0, r0 + nrows): into the input, or, for windows crossing a border, into their im2col rows
+  // in scratch (kernel_h runs of kernel_w * in_c + gap bytes each).
+  void window_runs(std::size_t r0, std::size_t nrows, std::size_t mr, std::size_t row_gap,
+                   const std::uint8_t** table, std::uint8_t* scratch) const noexcept {
+    const std::size_t kh = p->kernel_h, kw = p->kernel_w;
     const std::size_t row = kw * in.c, seg = row + row_gap, ld = kh * seg;
-    const std::uint8_t** table = d.a_segment_table(panel, kh, seg);
     // A gapped run reads row_gap bytes past its window row: in place only while inside the input.
     const std::uint8_t* input_end = input + in.n * in.h * in.w * in.c;
     const auto w = static_cast<std::ptrdiff_t>(in.w);
@@ -322,6 +343,8 @@ struct im2col_source {
         fill_runs<8>(base, kh, x_off, step, table);
       else if (mr == 7)
         fill_runs<7>(base, kh, x_off, step, table);
+      else if (mr == 6)
+        fill_runs<6>(base, kh, x_off, step, table);
       else
         for (std::size_t ky = 0; ky < kh; ++ky)
           for (std::size_t i = 0; i < mr; ++i) table[ky * mr + i] = base[ky] + x_off + i * step;

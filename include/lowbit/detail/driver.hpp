@@ -97,6 +97,9 @@ struct matrix_source {
   bool planes(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
   void pack_planes(std::size_t, std::size_t, const kernels::ukernel_desc&,
                    std::uint8_t*) const noexcept {}
+  bool windows(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
+  void pack_windows(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
+                    std::uint8_t*) const noexcept {}
   bool plane_runs(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
   void pack_plane_runs(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
                        std::uint8_t*) const noexcept {}
@@ -269,9 +272,10 @@ status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, s
 
 // How a block's A panels are made: from u-code rows through the kernel's packer, as segment
 // tables pointing into the source (a_segment_table), assembled by the source from bit-plane
-// rows (pack_a_plane_row), or as tables pointing into bit-plane rows (run_plane_runs, which
-// the tiles then run instead of run).
-enum class a_packing { rows, segments, planes, plane_runs };
+// rows (pack_a_plane_row), as tables pointing into bit-plane rows (run_plane_runs, which
+// the tiles then run instead of run), or by the kernel's packer from window rows of the source
+// (pack_a_runs).
+enum class a_packing { rows, segments, planes, plane_runs, windows };
 
 template <class Source>
 a_packing a_packing_for(const Source& src, const kernels::ukernel_desc& d,
@@ -279,6 +283,7 @@ a_packing a_packing_for(const Source& src, const kernels::ukernel_desc& d,
   if (src.segments(d, k_blocks)) return a_packing::segments;
   if (src.plane_runs(d, k_blocks)) return a_packing::plane_runs;
   if (src.planes(d, k_blocks)) return a_packing::planes;
+  if (src.windows(d, k_blocks)) return a_packing::windows;
   return a_packing::rows;
 }
 
@@ -298,6 +303,8 @@ const std::uint8_t* pack_a_rows(const Source& src, const kernels::ukernel_desc& 
         src.pack_segments(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
       else if (how == a_packing::plane_runs)
         src.pack_plane_runs(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
+      else if (how == a_packing::windows)
+        src.pack_windows(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
       else
         src.pack_planes(ic + i0 + it, rows, d, panel);
     }

@@ -91,6 +91,11 @@ using run_fn = void (*)(std::size_t kc, const void* a_panel, const void* w_panel
 using a_segment_table_fn = const std::uint8_t** (*)(void* a_panel, std::size_t n_segments,
                                                     std::size_t seg_bytes);
 
+// Packs a panel of `rows` rows whose K is n_runs runs of run_bytes u-codes, run g of row r at
+// runs[g * MR + r] (ukernel_desc::pack_a_runs).
+using pack_runs_fn = void (*)(const std::uint8_t* const* runs, std::size_t n_runs,
+                              std::size_t run_bytes, std::size_t rows, void* dst);
+
 struct ukernel_desc {
   const char* name;  // says it all: "lut_actsum_w2a2_4x16__avx2"
   algorithm algo;
@@ -151,6 +156,10 @@ struct ukernel_desc {
   // exactly w_bits that stores each weight's value, so the epilogue needs no activation row sums
   // (pack_weights switches to it: kernel_for_weights). nullptr: none.
   const ukernel_desc* signed_w = nullptr;
+  // Packs an A panel from runs of u-codes anywhere in memory (pack_runs_fn), run_bytes <= 64
+  // and K <= 1024: conv2d packs few-channel windows (a first layer) from the input's window
+  // rows instead of writing an im2col row per pixel. nullptr: not supported.
+  pack_runs_fn pack_a_runs = nullptr;
 };
 
 constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {
@@ -246,6 +255,15 @@ struct run_plane_runs_of<K, std::enable_if_t<K::a_plane_runs>> {
 };
 
 template <class K, class = void>
+struct pack_a_runs_of {
+  static constexpr pack_runs_fn value = nullptr;
+};
+template <class K>
+struct pack_a_runs_of<K, std::enable_if_t<K::a_runs>> {
+  static constexpr pack_runs_fn value = &K::pack_a_t::pack_runs;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -286,7 +304,9 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           nullptr,
           a_segment_table_of<K>::value,
           pack_a_plane_row_of<K>::value,
-          run_plane_runs_of<K>::value};
+          run_plane_runs_of<K>::value,
+          nullptr,
+          pack_a_runs_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

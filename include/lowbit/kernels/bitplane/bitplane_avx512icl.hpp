@@ -52,7 +52,8 @@ struct bitplane_avx512icl {
   // chunks, so only the driver's blocking limits kc; the sum is truncated mod 2^32 at the end.
   static constexpr std::uint32_t kc_max = 1u << 20;
 
-  using pack_a_t = bitplane_pack_avx512<MR, AB, KB>;
+  using pack_a_t = bitplane_pack_runs_avx512<MR, AB, KB>;
+  static constexpr bool a_runs = true;  // packs from window rows too (pack_a_runs)
   // perf, 3136 x 64 x 576 w1a1: the vptestmb packer is ~10% of the call, ~0.07 cycle per code.
   static constexpr float a_pack_cycles = 0.07f;
   using pack_w_t =

@@ -103,6 +103,69 @@ struct bitplane_pack_avx512 : bitplane_pack_x86<R, P, KB> {
   }
 };
 
+// Rows whose K is n_runs runs of run_bytes <= 64 codes, run g of row r at runs[g * R + r]
+// anywhere in memory (conv2d's window rows: a first layer's 7 pixels x 3 channels), packed
+// straight into the panel: per run one masked load and P vptestmb, shifted into place, so no
+// im2col row is written and read again. kc = n_runs * run_bytes <= max_run_kc.
+template <int R, int P, int KB>
+struct bitplane_pack_runs_avx512 : bitplane_pack_avx512<R, P, KB> {
+  using base = bitplane_pack_avx512<R, P, KB>;
+  static constexpr std::size_t max_run_kc = 1024;
+
+  __attribute__((target("avx2,bmi2,avx512f,avx512bw"))) static void pack_runs(
+      const std::uint8_t* const* runs, std::size_t n_runs, std::size_t run_bytes, std::size_t rows,
+      void* dst) noexcept {
+    const std::size_t kc = n_runs * run_bytes, nkb = base::blocks(kc);
+    constexpr std::size_t wpb = KB / 64;  // words per K block
+    const std::size_t words = nkb * wpb;
+    auto* out = static_cast<std::uint64_t*>(dst);
+    if (rows < R) std::memset(out, 0, base::panel_bytes(kc));  // rows >= rows are zero
+    const __mmask64 live = run_bytes >= 64 ? ~__mmask64{0} : (__mmask64{1} << run_bytes) - 1;
+    const __m512i bit[8] = {_mm512_set1_epi8(1),  _mm512_set1_epi8(2),
+                            _mm512_set1_epi8(4),  _mm512_set1_epi8(8),
+                            _mm512_set1_epi8(16), _mm512_set1_epi8(32),
+                            _mm512_set1_epi8(64), _mm512_set1_epi8(static_cast<char>(-128))};
+    for (std::size_t r = 0; r < rows; ++r) {
+      // A bit stream per plane: runs append at `fill`, whole words go out as they complete
+      // (registers only: the runs of one word would otherwise chain through memory).
+      std::uint64_t cur[P], m[P];
+      std::size_t fill = 0, x = 0;
+      const auto emit = [&](int p, std::uint64_t v) {
+        out[((static_cast<std::size_t>(p) * nkb + x / wpb) * R + r) * wpb + x % wpb] = v;
+      };
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p) cur[p] = 0;
+      for (std::size_t g = 0; g < n_runs; ++g) {
+        const __m512i v = _mm512_maskz_loadu_epi8(live, runs[g * R + r]);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+          m[p] = _mm512_test_epi8_mask(v, bit[p]);
+          cur[p] |= m[p] << fill;
+        }
+        if (fill + run_bytes >= 64) {
+#pragma GCC unroll 8
+          for (int p = 0; p < P; ++p) {
+            emit(p, cur[p]);
+            cur[p] = fill == 0 ? 0 : m[p] >> (64 - fill);
+          }
+          ++x;
+          fill = fill + run_bytes - 64;
+        } else {
+          fill += run_bytes;
+        }
+      }
+      if (fill != 0) {
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) emit(p, cur[p]);
+        ++x;
+      }
+      for (; x < words; ++x)
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) emit(p, 0);
+    }
+  }
+};
+
 // W panels at offset 2^(P-1) in two's complement: u - 2^(P-1) differs from u only in the top
 // bit, so this is the plain panel with its top plane inverted, padding included (padding is
 // u = 0, stored as -2^(P-1): top bit set).
