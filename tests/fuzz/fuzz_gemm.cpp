@@ -110,7 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::expect(pw.empty(), "failed pack_weights left weights behind");
     return 0;
   }
-  const kernels::ukernel_desc* expected_kernel = select_ukernel(wf.bits, af.bits, n, k, opt);
+  // The documented choice: selection, then the signed-weight sibling where it applies.
+  const kernels::ukernel_desc* expected_kernel = query_kernel(wf, af, n, k, opt);
   if (expected_kernel == nullptr) {
     fuzz::expect_code(ps, errc::unsupported_isa, "pack_weights with no qualifying kernel");
     fuzz::expect(pw.empty(), "failed pack_weights left weights behind");
