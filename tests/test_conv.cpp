@@ -86,6 +86,16 @@ void check_conv(const conv_case& cc, format wf, format af, bool zero_points,
   }
 }
 
+// The kernels the host runs that have a capability (conv2d's in-place paths).
+template <class Has>
+std::vector<const kernels::ukernel_desc*> host_kernels(Has has) {
+  std::vector<const kernels::ukernel_desc*> ks;
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if (has(d) && (d.features & ~detail::host_features()) == 0) ks.push_back(&d);
+  });
+  return ks;
+}
+
 conv_params make(std::size_t ic, std::size_t oc, std::size_t k, std::size_t stride, std::size_t pad,
                  std::size_t dil = 1, std::size_t groups = 1) {
   conv_params p;
@@ -156,11 +166,8 @@ TEST_CASE("conv2d reading window rows in place (segmented panels) matches the re
   // Kernels with a_segment_table read each window row (kernel_w * in_c bytes, a multiple of 4)
   // from the input; pixels whose window crosses a border get an im2col row. Output rows of 9 and
   // 11 pixels put panel boundaries mid-row and across images (batch 2).
-  std::vector<const kernels::ukernel_desc*> ks;
-  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
-    if (d.a_segment_table != nullptr && (d.features & ~detail::host_features()) == 0)
-      ks.push_back(&d);
-  });
+  const auto ks =
+      host_kernels([](const kernels::ukernel_desc& d) { return d.a_segment_table != nullptr; });
   for (const kernels::ukernel_desc* d : ks) {
     pack_options opt;
     opt.kernel_name = d->name;
@@ -197,11 +204,8 @@ TEST_CASE("conv2d reading gapped window rows (few channels) matches the referenc
   // are read in place with a gap of the next bytes, multiplied by zero weights of a second
   // packing. Borders and the input's last bytes (where the gap would read past the end) take
   // scratch rows; weight zero points (activation sums needed) fall back to the plain packing.
-  std::vector<const kernels::ukernel_desc*> ks;
-  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
-    if (d.a_segment_table != nullptr && (d.features & ~detail::host_features()) == 0)
-      ks.push_back(&d);
-  });
+  const auto ks =
+      host_kernels([](const kernels::ukernel_desc& d) { return d.a_segment_table != nullptr; });
   for (const kernels::ukernel_desc* d : ks) {
     pack_options opt;
     opt.kernel_name = d->name;
@@ -244,10 +248,8 @@ TEST_CASE("conv2d packing windows from the input's rows (pack_a_runs) matches th
   // most 64 codes) straight from the input; borders come from scratch rows. Runs of 9, 21, 63
   // and 64 codes put word boundaries inside and at the end of runs; {-1,+1} activations check
   // the padding correction, signed activations the converted (im2col) path beside it.
-  std::vector<const kernels::ukernel_desc*> ks;
-  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
-    if (d.pack_a_runs != nullptr && (d.features & ~detail::host_features()) == 0) ks.push_back(&d);
-  });
+  const auto ks =
+      host_kernels([](const kernels::ukernel_desc& d) { return d.pack_a_runs != nullptr; });
   for (const kernels::ukernel_desc* d : ks) {
     pack_options opt;
     opt.kernel_name = d->name;
@@ -317,11 +319,8 @@ TEST_CASE("conv2d assembling bit-plane panels from plane rows matches the refere
   // from the planes' words per tap (groups of whole 64-channel words only). Every such kernel on
   // the host, with the pad code's planes at borders (and the {-1,+1} correction), converted
   // signed codes, groups, dilation, a window taller than the cached 16 rows and several MC blocks.
-  std::vector<const kernels::ukernel_desc*> ks;
-  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
-    if (d.pack_a_plane_row != nullptr && (d.features & ~detail::host_features()) == 0)
-      ks.push_back(&d);
-  });
+  const auto ks =
+      host_kernels([](const kernels::ukernel_desc& d) { return d.pack_a_plane_row != nullptr; });
   conv_params asym = make(64, 24, 3, 1, 0);
   asym.pad_top = 2;
   asym.pad_left = 0;

@@ -286,6 +286,22 @@ struct im2col_source {
     const std::size_t seg = p->kernel_w * in.c + row_gap;
     window_runs(r0, nrows, d.mr, row_gap, d.a_segment_table(panel, p->kernel_h, seg), scratch);
   }
+  // The start of each of the kernel_h input rows under output row oy of image b, in an image of
+  // `row` elements per input row starting at `origin` (the input, or its bit-plane image), or
+  // nullptr where the window row is padding; true when all of them are inside.
+  template <class T>
+  bool window_rows(std::size_t oy, std::size_t b, const T* origin, std::size_t row,
+                   const T** start) const noexcept {
+    bool all_inside = true;
+    for (std::size_t ky = 0; ky < p->kernel_h; ++ky) {
+      const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
+                                static_cast<std::ptrdiff_t>(p->pad_top);
+      const bool inside = iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h);
+      start[ky] = inside ? origin + (b * in.h + static_cast<std::size_t>(iy)) * row : nullptr;
+      all_inside = all_inside && inside;
+    }
+    return all_inside;
+  }
   // Few-channel windows for kernels that pack A from runs (ukernel_desc::pack_a_runs: bitplane
   // on AVX-512): the kernel's packer reads each window row where it is, no im2col row between.
   bool windows(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
@@ -313,18 +329,7 @@ struct im2col_source {
     std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
     const std::uint8_t* base[max_segment_rows];
     bool y_inside = true;
-    const auto set_bases = [&] {
-      y_inside = true;
-      for (std::size_t ky = 0; ky < kh; ++ky) {
-        const std::ptrdiff_t iy =
-            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
-            static_cast<std::ptrdiff_t>(p->pad_top);
-        const bool inside = iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h);
-        base[ky] =
-            inside ? input + (b * in.h + static_cast<std::size_t>(iy)) * in.w * in.c : nullptr;
-        y_inside = y_inside && inside;
-      }
-    };
+    const auto set_bases = [&] { y_inside = window_rows(oy, b, input, in.w * in.c, base); };
     // Window rows starting at input column ix0 read in place.
     const auto in_place = [&](std::ptrdiff_t ix0) {
       return y_inside && ix0 >= 0 && ix0 + static_cast<std::ptrdiff_t>(kw) <= w &&
@@ -417,18 +422,7 @@ struct im2col_source {
     std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
     const std::uint64_t* row_base[max_segment_rows];
     bool y_inside = true;
-    const auto set_bases = [&] {
-      y_inside = true;
-      for (std::size_t ky = 0; ky < kh; ++ky) {
-        const std::ptrdiff_t iy =
-            static_cast<std::ptrdiff_t>(oy * p->stride_h + ky * p->dilation_h) -
-            static_cast<std::ptrdiff_t>(p->pad_top);
-        const bool inside = iy >= 0 && iy < static_cast<std::ptrdiff_t>(in.h);
-        row_base[ky] =
-            inside ? plane_image + (b * in.h + static_cast<std::size_t>(iy)) * image_row : nullptr;
-        y_inside = y_inside && inside;
-      }
-    };
+    const auto set_bases = [&] { y_inside = window_rows(oy, b, plane_image, image_row, row_base); };
     set_bases();
     const auto w = static_cast<std::ptrdiff_t>(in.w);
     const std::ptrdiff_t x_first =
