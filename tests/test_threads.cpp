@@ -135,26 +135,31 @@ TEST_CASE("an invalid code names the first bad index and spares its rows, for an
   const std::size_t first_bad_row = 700, later_bad_row = 900;
   pr.a[first_bad_row * pr.k + 17] = 0x40;
   pr.a[later_bad_row * pr.k + 3] = 0x80;
-  packed_weights pw;
-  REQUIRE(pack_weights(codes(pr.w.data(), pr.n, pr.k), wf, af, pw).ok());
-  for (std::size_t t = 1; t <= 3; ++t) {
-    thread_pool pool(t);
-    std::vector<std::int32_t> c(pr.m * pr.n, 0x5EED);
-    workspace ws;
-    const status s =
-        gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{c.data()}, ws, &pool);
-    INFO("threads " << t);
-    CHECK(s.code() == errc::invalid_code);
-    CHECK(std::string(s.argument()) == "a.data");
-    CHECK(s.value() == static_cast<std::int64_t>(first_bad_row * pr.k + 17));
-    const kernels::ukernel_desc& d = kernels::kernel_for_rows(*pw.kernel(), pr.m);
-    const std::size_t mc = detail::make_plan(d, pr.m, pr.n, pr.k, pw.kc(), false, t).mc;
-    REQUIRE(mc < first_bad_row);  // several blocks
-    const std::size_t mr = d.mr;
-    const std::size_t block_end = first_bad_row / mc * mc + mc;
-    for (std::size_t r = first_bad_row / mr * mr; r < block_end && r < pr.m; ++r)
-      for (std::size_t j = 0; j < pr.n; ++j) REQUIRE(c[r * pr.n + j] == 0x5EED);
-  }
+  // The automatic choice, and the int8-dot family: on AVX-512 VNNI its kernel validates the
+  // activations as it reads them (run_checked), inside each MR-row group's first tile.
+  for (const algorithm algo : {algorithm::automatic, algorithm::dot_i8})
+    for (std::size_t t = 1; t <= 3; ++t) {
+      dispatch_options opt;
+      opt.algo = algo;
+      packed_weights pw;
+      REQUIRE(pack_weights(codes(pr.w.data(), pr.n, pr.k), wf, af, pw, opt).ok());
+      thread_pool pool(t);
+      std::vector<std::int32_t> c(pr.m * pr.n, 0x5EED);
+      workspace ws;
+      const status s =
+          gemm(codes(pr.a.data(), pr.m, pr.k), af, pw, int32_output{c.data()}, ws, &pool);
+      INFO("threads " << t << " kernel " << pw.kernel()->name);
+      CHECK(s.code() == errc::invalid_code);
+      CHECK(std::string(s.argument()) == "a.data");
+      CHECK(s.value() == static_cast<std::int64_t>(first_bad_row * pr.k + 17));
+      const kernels::ukernel_desc& d = kernels::kernel_for_rows(*pw.kernel(), pr.m);
+      const std::size_t mc = detail::make_plan(d, pr.m, pr.n, pr.k, pw.kc(), false, t).mc;
+      REQUIRE(mc < first_bad_row);  // several blocks
+      const std::size_t mr = d.mr;
+      const std::size_t block_end = first_bad_row / mc * mc + mc;
+      for (std::size_t r = first_bad_row / mr * mr; r < block_end && r < pr.m; ++r)
+        for (std::size_t j = 0; j < pr.n; ++j) REQUIRE(c[r * pr.n + j] == 0x5EED);
+    }
   // validate_codes finds the same code without computing anything.
   const status v = validate_codes(codes(pr.a.data(), pr.m, pr.k), af);
   CHECK(v.code() == errc::invalid_code);

@@ -71,6 +71,7 @@ class ukernel_tester {
         }
         expect[i * ldc + j] = static_cast<std::int32_t>(s);
       }
+    std::vector<std::int32_t> c_checked = c;
     d_.run(k, ap.data(), wp.data(), c.data(), ldc, accumulate);
     for (std::size_t i = 0; i < d_.mr; ++i)
       for (std::size_t j = 0; j < d_.nr; ++j) {
@@ -78,6 +79,47 @@ class ukernel_tester {
                      << " mode=" << mode << " tile(" << i << "," << j << ")");
         REQUIRE(c[i * ldc + j] == expect[i * ldc + j]);
       }
+    if (d_.run_checked != nullptr) {  // the same sums, and every code is valid
+      const auto high = static_cast<std::uint8_t>(~amax);
+      INFO(d_.name << " run_checked m=" << m << " n=" << n << " k=" << k);
+      CHECK_FALSE(d_.run_checked(k, ap.data(), wp.data(), c_checked.data(), ldc, accumulate, high));
+      REQUIRE(c_checked == c);
+    }
+  }
+
+  // run_checked's report, for `bits`-wide codes (high = the bits above them): false for valid
+  // rows, true when one byte the panel covers has a high bit, whichever row and column it is in
+  // (the first and last, across the 64-column chunks, in the masked tail); false when the bad
+  // byte lies in a row's padding past k, which the kernel does not read.
+  void test_checked(std::size_t m, std::size_t k, std::size_t pad, unsigned bits) const {
+    const std::size_t ldu = k + pad;
+    const auto high = static_cast<std::uint8_t>(0xFFu << bits);
+    std::mt19937 rng(static_cast<unsigned>(m * 7 + k * 3 + pad + bits));
+    std::vector<std::uint8_t> a(m * ldu), w(d_.nr * k, 1);
+    for (auto& x : a) x = static_cast<std::uint8_t>(rng() % (1u << bits));
+    detail::aligned_buffer ap(d_.a_panel_bytes(k) + 64), wp(d_.w_panel_bytes(k) + 64);
+    d_.pack_w(w.data(), k, d_.nr, k, wp.data());
+    std::vector<std::int32_t> c(d_.mr * d_.nr);
+    auto flagged = [&] {
+      d_.pack_a(a.data(), ldu, m, k, ap.data());
+      return d_.run_checked(k, ap.data(), wp.data(), c.data(), d_.nr, false, high);
+    };
+    INFO(d_.name << " run_checked m=" << m << " k=" << k << " pad=" << pad << " bits=" << bits);
+    CHECK_FALSE(flagged());
+    const std::size_t cols[] = {0, k / 2, k > 64 ? 64u : 0u, k > 64 ? 63u : 0u, k - 1};
+    for (std::size_t row : {std::size_t{0}, m / 2, m - 1})
+      for (std::size_t col : cols) {
+        std::uint8_t& x = a[row * ldu + col];
+        const std::uint8_t keep = x;
+        x = static_cast<std::uint8_t>(keep | (1u << (bits + (row + col) % (8 - bits))));
+        INFO("bad code at row " << row << " col " << col);
+        CHECK(flagged());
+        x = keep;
+      }
+    if (pad > 0) {
+      a[(m - 1) * ldu + k] = 0xFF;  // padding, not a code
+      CHECK_FALSE(flagged());
+    }
   }
 
   // The XNNPACK-style sweep. Returns false (and runs nothing) when the host cannot run it.
@@ -109,6 +151,12 @@ class ukernel_tester {
       test(mr, nr, kbig, false, 0);
       if (kbig > 1) test(mr, nr, kbig - 1, false, 1);
     }
+    if (d_.run_checked != nullptr)
+      for (std::size_t k : {1, 3, 4, 60, 64, 65, 128, 131, 576, 1000})
+        for (std::size_t m : {mr, mr - 1, std::size_t{1}})
+          for (std::size_t pad : {0, 4})
+            for (unsigned bits : {1u, 2u, 4u, 7u})
+              if (m > 0) test_checked(m, k, pad, bits);
     return true;
   }
 

@@ -571,6 +571,8 @@ struct im2col_source {
 
   // Padded taps need a correction only when the pad code is not an exact zero.
   bool corrects() const noexcept { return pad.centered != 0; }
+  // conv2d validates the whole input before the GEMM: nothing left for the kernel to check.
+  std::uint8_t check_high() const noexcept { return 0; }
 
   template <class F>
   void for_each_tap(std::size_t m, F&& f) const noexcept {

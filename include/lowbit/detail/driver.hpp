@@ -89,6 +89,13 @@ struct matrix_source {
       return validate_row_block(*m, f, r0, nr, sums, "a.data", ops.any_high, ops.scan_row);
     return scan_row_block(*m, f, r0, nr, sums, "a.data", ops.scan_row);
   }
+  // The bits no valid byte has, when a kernel reading the rows in place can validate them as it
+  // goes (ukernel_desc::run_checked): unsigned and odd-symmetric one-byte codes below 8 bits,
+  // the formats validate_row_block checks with any_high. 0: validate by scan().
+  std::uint8_t check_high() const noexcept {
+    if (!in_place()) return 0;
+    return make_u_transform(f).high;
+  }
   // A plain matrix is never read through segmented panels (im2col_source in conv.hpp is).
   bool segments(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
   void pack_segments(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
@@ -448,13 +455,24 @@ struct gemm_block_runner {
     // A-outer 12% faster; on 49 x 512 x 4608 (2.3 MiB of weights), W-outer 30% faster. Packed
     // A (bitplane) gains nothing A-outer in GEMMs and loses 4-19% in convolutions.
     if (d.prefers_a_outer && (jt1 - jt0) * p.w_panel_bytes <= a_outer_max_weight_bytes) {
+      // Without row sums, a kernel that validates as it reads (run_checked) does so in each
+      // group's first tile, which then goes through the scratch tile: C stays untouched from an
+      // invalid code's group on, as with the separate pass this replaces.
+      const std::uint8_t high =
+          !row_sums && d.run_checked != nullptr && how == a_packing::rows ? src.check_high() : 0;
       for (std::size_t it = 0; it < mc; it += mr) {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
-        LOWBIT_RETURN_IF_ERROR(src.scan(ic + it, rows, rowsum + it, ops, row_sums));
+        if (high == 0) LOWBIT_RETURN_IF_ERROR(src.scan(ic + it, rows, rowsum + it, ops, row_sums));
         if (!row_sums) std::memset(rowsum + it, 0, rows * sizeof(std::uint32_t));
         pack_a_rows(src, d, p, ic, it, rows, scratch, apack, ldu, how);
         if (it + mr < mc) src.prefetch(ic + it + mr, (mc - it - mr) < mr ? (mc - it - mr) : mr);
-        for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
+        std::size_t jt = jt0 * nr;
+        if (high != 0 && jt < j_end &&
+            !checked_tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, high)) {
+          const status s = src.scan(ic + it, rows, rowsum + it, ops, false);  // names the code
+          return s.ok() ? status{errc::invalid_code, "a.data", -1} : s;
+        }
+        for (jt += high != 0 ? nr : 0; jt < j_end; jt += nr)
           tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how);
       }
       return status::success();
@@ -466,6 +484,26 @@ struct gemm_block_runner {
       for (std::size_t it = 0; it < mc; it += mr)
         tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how);
     return status::success();
+  }
+
+  // tile() through run_checked, into the scratch tile: false (and C untouched) when an
+  // activation byte has a bit of `high` set.
+  LOWBIT_DRIVER_INLINE bool checked_tile(std::size_t ic, std::size_t mc, std::size_t it,
+                                         std::size_t jt, const std::uint8_t* apack,
+                                         const std::uint32_t* rowsum, const requant_params& requant,
+                                         std::int32_t* tile, std::int32_t* trow,
+                                         std::uint8_t high) const noexcept {
+    const std::size_t nr = d.nr, k = p.k, kc = p.kc;
+    const std::uint8_t* ap = apack + (it / d.mr) * p.a_panel_stride;
+    bool bad = false;
+    for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+      const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
+      bad |= d.run_checked(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0,
+                           high);
+    }
+    if (bad) return false;
+    epilogue(ic, mc, it, jt, rowsum, requant, tile, trow);
+    return true;
   }
 
   // One MR x NR tile at rows ic + it, columns jt: the kernel over every K block, then the
@@ -494,6 +532,16 @@ struct gemm_block_runner {
       const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
       run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
     }
+    epilogue(ic, mc, it, jt, rowsum, requant, tile, trow);
+  }
+
+  // The tile's sums (at stride NR) to exact results, the output stage and C.
+  LOWBIT_DRIVER_INLINE void epilogue(std::size_t ic, std::size_t mc, std::size_t it, std::size_t jt,
+                                     const std::uint32_t* rowsum, const requant_params& requant,
+                                     std::int32_t* tile, std::int32_t* trow) const noexcept {
+    const std::size_t mr = d.mr, nr = d.nr, n = p.n;
+    const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
+    const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
     if constexpr (std::is_same<Stage, int32_output>::value) {
       if (!src.corrects()) {
         ops.exact_tile(tile, nr, rows, alpha, rowcoef + jt, rowsum + it, colconst + jt, cols,

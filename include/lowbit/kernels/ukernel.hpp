@@ -88,6 +88,12 @@ using panel_bytes_fn = std::size_t (*)(std::size_t kc);
 using run_fn = void (*)(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                         std::size_t ldc, bool accumulate);
 
+// run_fn that also reports whether any activation byte it read (the panel's rows, kc columns)
+// has a bit of `high` set: an invalid code of a one-byte format (ukernel_desc::run_checked).
+using run_checked_fn = bool (*)(std::size_t kc, const void* a_panel, const void* w_panel,
+                                std::int32_t* c, std::size_t ldc, bool accumulate,
+                                std::uint8_t high);
+
 using a_segment_table_fn = const std::uint8_t** (*)(void* a_panel, std::size_t n_segments,
                                                     std::size_t seg_bytes);
 
@@ -160,6 +166,10 @@ struct ukernel_desc {
   // and K <= 1024: conv2d packs few-channel windows (a first layer) from the input's window
   // rows instead of writing an im2col row per pixel. nullptr: not supported.
   pack_runs_fn pack_a_runs = nullptr;
+  // For kernels that read A in place: run() that validates the activations it reads
+  // (run_checked_fn), so the driver needs no separate pass over A before the kernel when the
+  // weights are small enough to keep each A micro-panel in L1 across N. nullptr: not supported.
+  run_checked_fn run_checked = nullptr;
 };
 
 constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {
@@ -264,6 +274,15 @@ struct pack_a_runs_of<K, std::enable_if_t<K::a_runs>> {
 };
 
 template <class K, class = void>
+struct run_checked_of {
+  static constexpr run_checked_fn value = nullptr;
+};
+template <class K>
+struct run_checked_of<K, std::enable_if_t<K::a_checked>> {
+  static constexpr run_checked_fn value = &K::run_checked;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -306,7 +325,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           pack_a_plane_row_of<K>::value,
           run_plane_runs_of<K>::value,
           nullptr,
-          pack_a_runs_of<K>::value};
+          pack_a_runs_of<K>::value,
+          run_checked_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

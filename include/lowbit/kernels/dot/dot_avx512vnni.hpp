@@ -44,6 +44,7 @@ struct dot_vnni_avx512 {
   using pack_a_t = dot_pack_rows_ref<MR>;  // A read in place (a copy only at edges)
   static constexpr bool a_in_place = true;
   static constexpr bool a_segments = true;  // also from segmented panels (conv2d's window rows)
+  static constexpr bool a_checked = true;   // run_checked validates A as it reads it
   // perf, 3136 x 64 x 576: the packer is 0.3% of the call (it writes a header per block).
   static constexpr float a_pack_cycles = 0.02f;
   using pack_w_t = dot_pack_k4<NR, w_offset>;
@@ -71,7 +72,64 @@ struct dot_vnni_avx512 {
     store(acc, c, ldc, accumulate);
   }
 
+  // run() that also validates the panel's activations as it reads them: ORs every A byte of the
+  // kc columns into one register (one full load per row and 64 columns, next to the 16 steps
+  // that broadcast them) and returns whether any has a bit of `high` set, i.e. an invalid code of
+  // a one-byte format. This replaces a separate pass over A before the kernel (about 9% of a
+  // w2a2 GEMM at N = 64); the extra loads and ORs leave the vpdpbusd ports alone.
+  LOWBIT_TARGET_VNNI512 static bool run_checked(std::size_t kc, const void* a_panel,
+                                                const void* w_panel, std::int32_t* c,
+                                                std::size_t ldc, bool accumulate,
+                                                std::uint8_t high) noexcept {
+    typename pack_a_t::header h;
+    std::memcpy(&h, a_panel, sizeof h);
+    if (__builtin_expect(h.segments != nullptr, 0)) {
+      run_segments(a_panel, w_panel, c, ldc, accumulate);
+      return segments_have_high(h, high);
+    }
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    const std::uint8_t* a = h.rows;
+    const std::size_t kp = h.stride;
+    __m512i acc[MR][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_setzero_si512();
+    __m512i seen = _mm512_setzero_si512();
+    std::size_t k0 = 0;
+    for (; k0 + 64 <= kc; k0 += 64) {
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) seen = _mm512_or_si512(seen, _mm512_loadu_si512(a + i * kp));
+#pragma GCC unroll 2
+      for (int s = 0; s < 16; ++s, a += 4, w += 4 * NR)
+        step(acc, w, [&](int i) { return a + i * kp; });
+    }
+    if (k0 < kc) {  // the last 1..63 columns: masked loads (no fault past the row)
+      const __mmask64 live = (__mmask64{1} << (kc - k0)) - 1;
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i)
+        seen = _mm512_or_si512(seen, _mm512_maskz_loadu_epi8(live, a + i * kp));
+      for (std::size_t s = 0; s < (kc - k0 + 3) / 4; ++s, a += 4, w += 4 * NR)
+        step(acc, w, [&](int i) { return a + i * kp; });
+    }
+    store(acc, c, ldc, accumulate);
+    return _mm512_test_epi8_mask(seen, _mm512_set1_epi8(static_cast<char>(high))) != 0;
+  }
+
  private:
+  // Whether a segmented panel's runs hold a byte with a bit of `high` set.
+  LOWBIT_TARGET_VNNI512 static bool segments_have_high(const typename pack_a_t::header& h,
+                                                       std::uint8_t high) noexcept {
+    __m512i seen = _mm512_setzero_si512();
+    for (std::size_t g = 0; g < h.n_segments * MR; ++g)
+      for (std::size_t x = 0; x < h.seg_bytes; x += 64) {
+        const std::size_t left = h.seg_bytes - x;
+        const __mmask64 live = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+        seen = _mm512_or_si512(seen, _mm512_maskz_loadu_epi8(live, h.segments[g] + x));
+      }
+    return _mm512_test_epi8_mask(seen, _mm512_set1_epi8(static_cast<char>(high))) != 0;
+  }
+
   // The same steps over a segmented panel: each row's A pointer is reloaded per run of K.
   LOWBIT_TARGET_VNNI512 __attribute__((noinline)) static void run_segments(
       const void* a_panel, const void* w_panel, std::int32_t* c, std::size_t ldc,
