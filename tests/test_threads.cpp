@@ -3,6 +3,7 @@
 // ThreadSanitizer by scripts/test.
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -167,4 +168,47 @@ TEST_CASE("an invalid code names the first bad index and spares its rows, for an
   pr.a[first_bad_row * pr.k + 17] = 1;
   pr.a[later_bad_row * pr.k + 3] = 2;
   CHECK(validate_codes(codes(pr.a.data(), pr.m, pr.k), af).ok());
+}
+
+TEST_CASE("thread_pool runs every task once, spinning or sleeping, with concurrent callers",
+          "[threads]") {
+  // Many short jobs back to back (a worker still spinning on the last one picks up the next),
+  // jobs after a pause longer than the spin (workers asleep), and two callers at once.
+  for (const unsigned spin_us : {0u, 50u, 200u}) {
+    for (std::size_t size : {2, 3, 4}) {
+      thread_pool pool(size, spin_us);
+      struct ctx {
+        std::vector<std::atomic<int>> hits;
+        std::atomic<int> bad_thread{0};
+        std::size_t size;
+      };
+      // Returns whether every index ran `rounds` times on a valid thread (no Catch macros off
+      // the main thread: Catch is not thread-safe).
+      auto check = [&](std::size_t count, int rounds) {
+        ctx c{std::vector<std::atomic<int>>(count), {0}, size};
+        for (int r = 0; r < rounds; ++r)
+          pool.parallel_for(
+              count,
+              [](void* p, std::size_t i, std::size_t thread) {
+                auto& cx = *static_cast<ctx*>(p);
+                cx.hits[i].fetch_add(1);
+                if (thread >= cx.size) cx.bad_thread.fetch_add(1);
+              },
+              &c);
+        for (std::size_t i = 0; i < count; ++i)
+          if (c.hits[i].load() != rounds) return false;
+        return c.bad_thread.load() == 0;
+      };
+      INFO("spin_us " << spin_us << " threads " << size);
+      CHECK(check(2, 500));
+      CHECK(check(17, 100));
+      std::this_thread::sleep_for(std::chrono::microseconds(2 * spin_us + 100));
+      CHECK(check(5, 3));
+      bool other_ok = false;
+      std::thread other([&] { other_ok = check(9, 100); });
+      CHECK(check(11, 100));
+      other.join();
+      CHECK(other_ok);
+    }
+  }
 }

@@ -65,7 +65,10 @@ class first_error {
   status first_;
 };
 constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
-constexpr std::size_t tasks_per_thread = 8;      // so uneven task costs even out
+// Tasks per thread, so uneven task costs even out (the pool hands tasks out dynamically). More
+// tasks mean shorter M blocks, and each block streams all its weight panels once: on 1024^3 with
+// 2 threads, 8 per thread made 64-row blocks and scaled 1.5-1.8x; 2 per thread scale 1.7-1.9x.
+constexpr std::size_t tasks_per_thread = 2;
 constexpr std::size_t a_outer_max_weight_bytes = std::size_t{512} << 10;  // a quarter of L2
 
 // Supplies u-codes of activation rows to the driver. A plain matrix: unsigned and odd-symmetric
@@ -251,8 +254,8 @@ status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, s
           runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads));
     return status::success();
   }
-  // At least 8 tasks per thread, so uneven task counts cost little (an A block is then packed
-  // once per N chunk: cheap next to the chunk's MACs).
+  // At least tasks_per_thread tasks per thread, so uneven task counts cost little (an A block
+  // is then packed once per N chunk: cheap next to the chunk's MACs).
   std::size_t n_chunks = (tasks_per_thread * threads + m_blocks - 1) / m_blocks;
   if (n_chunks > tiles) n_chunks = tiles;
   struct job {
