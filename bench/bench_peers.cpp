@@ -5,6 +5,7 @@
 //   taskset -c 1 ./bench_peers --benchmark_filter='/3136x64x576$' --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -12,6 +13,11 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "gemm_benchmarks.hpp"
 #include "peers/shapes.hpp"
@@ -147,6 +153,42 @@ void register_shape(const GemmShape& s) {
 #endif
 }
 
+#if defined(__x86_64__)
+// The GEMV time bound (docs/gemv.md): reading a B-bit 4096 x 4096 weight matrix once, from
+// wherever it sits after repeated calls (L2/L3), measured here rather than assumed. Four
+// independent OR chains of 32-byte loads keep enough loads in flight to reach the bandwidth.
+__attribute__((target("avx2"))) std::uint64_t read_once(const std::uint8_t* p, std::size_t n) {
+  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+  for (std::size_t x = 0; x + 128 <= n; x += 128)
+    for (int j = 0; j < 4; ++j)
+      acc[j] = _mm256_or_si256(
+          acc[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + x + 32 * j)));
+  const __m256i r =
+      _mm256_or_si256(_mm256_or_si256(acc[0], acc[1]), _mm256_or_si256(acc[2], acc[3]));
+  return static_cast<std::uint64_t>(_mm256_extract_epi64(r, 0));
+}
+
+void bench_read_bound(benchmark::State& state, int bits) {
+  const std::size_t bytes = std::size_t{4096} * 4096 * static_cast<std::size_t>(bits) / 8;
+  std::vector<std::uint8_t> w(bytes, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(read_once(w.data(), bytes));
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(bytes) * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_read_bounds() {
+  if (!__builtin_cpu_supports("avx2")) return;
+  for (int bits : {1, 2, 4, 8})
+    benchmark::RegisterBenchmark(
+        ("bound/read_weights_w" + std::to_string(bits) + "/1x4096x4096").c_str(), bench_read_bound,
+        bits)
+        ->Unit(benchmark::kMicrosecond);
+}
+#else
+void register_read_bounds() {}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,6 +232,8 @@ int main(int argc, char** argv) {
   // lowbit itself in the same binary, so one run compares everything (filter with lowbit/ or
   // peer/).
   register_lowbit_gemm_benchmarks();
+  // The time bound of the GEMV targets: reading each width's weights once (bound/...).
+  register_read_bounds();
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
