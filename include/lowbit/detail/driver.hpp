@@ -176,8 +176,8 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   // Weights too large for the A-outer loop stream once per M block: when blocks of L2 height
   // already give every thread one, they keep that height and run_tasks splits N for the rest
   // (1024^3 at 2 threads: 504-row blocks scaled 1.86-1.93x, 256-row ones 1.74-1.82x).
-  const std::size_t weight_bytes =
-      (n + d.nr - 1) / d.nr * p.k_blocks * round64(d.w_panel_bytes(kc));
+  p.w_panel_bytes = p.k_blocks * round64(d.w_panel_bytes(kc));
+  const std::size_t weight_bytes = (n + d.nr - 1) / d.nr * p.w_panel_bytes;
   const bool tall_blocks = weight_bytes > a_outer_max_weight_bytes && (m + mc - 1) / mc >= threads;
   if (threads > 1 && !tall_blocks) {
     const std::size_t blocks = tasks_per_thread * threads;
@@ -187,7 +187,6 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   }
   const std::size_t m_rounded = kernels::round_up(m, d.mr);
   p.mc = mc < m_rounded ? mc : m_rounded;
-  p.w_panel_bytes = p.k_blocks * round64(d.w_panel_bytes(kc));
   p.a_kblock_stride = round64(d.a_panel_bytes(kc));
   p.a_panel_stride = p.k_blocks * p.a_kblock_stride;
   std::size_t off = 0;
@@ -502,14 +501,10 @@ struct gemm_block_runner {
                                          const std::uint32_t* rowsum, const requant_params& requant,
                                          std::int32_t* tile, std::int32_t* trow,
                                          std::uint8_t high) const noexcept {
-    const std::size_t nr = d.nr, k = p.k, kc = p.kc;
-    const std::uint8_t* ap = apack + (it / d.mr) * p.a_panel_stride;
     bool bad = false;
-    for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
-      const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-      bad |= d.run_checked(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0,
-                           high);
-    }
+    for_k_blocks(apack, it, jt, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
+      bad |= d.run_checked(kcb, a, wp, tile, d.nr, acc, high);
+    });
     if (bad) return false;
     epilogue(ic, mc, it, jt, rowsum, requant, tile, trow);
     return true;
@@ -521,27 +516,35 @@ struct gemm_block_runner {
                                  const std::uint8_t* apack, const std::uint32_t* rowsum,
                                  const requant_params& requant, std::int32_t* tile,
                                  std::int32_t* trow, a_packing how) const noexcept {
-    const std::size_t mr = d.mr, nr = d.nr, n = p.n, k = p.k, kc = p.kc;
+    const std::size_t mr = d.mr, nr = d.nr, n = p.n;
     const kernels::run_fn run = how == a_packing::plane_runs ? d.run_plane_runs : d.run;
     const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
     const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
-    const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
     if constexpr (std::is_same<Stage, int32_output>::value) {
       if (direct && rows == mr && cols == nr) {
         const std::size_t ldc = out.ld ? out.ld : n;
         std::int32_t* c = out.data + (ic + it) * ldc + jt;
-        for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
-          const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-          run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), c, ldc, kb > 0);
-        }
+        for_k_blocks(apack, it, jt, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
+          run(kcb, a, wp, c, ldc, acc);
+        });
         return;
       }
     }
-    for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
-      const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
-      run(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / nr, kb), tile, nr, kb > 0);
-    }
+    for_k_blocks(apack, it, jt, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
+      run(kcb, a, wp, tile, nr, acc);
+    });
     epilogue(ic, mc, it, jt, rowsum, requant, tile, trow);
+  }
+
+  // f(kc of the block, A panel, W panel, accumulate) for each K block of the tile at (it, jt).
+  template <class F>
+  LOWBIT_DRIVER_INLINE void for_k_blocks(const std::uint8_t* apack, std::size_t it, std::size_t jt,
+                                         F&& f) const noexcept {
+    const std::uint8_t* ap = apack + (it / d.mr) * p.a_panel_stride;
+    for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+      const std::size_t kcb = (kb + 1 < p.k_blocks) ? p.kc : p.k - kb * p.kc;
+      f(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / d.nr, kb), kb > 0);
+    }
   }
 
   // The tile's sums (at stride NR) to exact results, the output stage and C.
