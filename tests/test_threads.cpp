@@ -1,6 +1,7 @@
 // Threads: results bit-identical for any thread count (1..4) through lowbit's pool and a
 // caller-supplied executor; many concurrent calls sharing one packed weight matrix. Run under
 // ThreadSanitizer by scripts/test.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -124,6 +125,51 @@ TEST_CASE("concurrent calls share packed weights safely", "[threads]") {
   CHECK(mismatches.load() == 0);
 }
 
+TEST_CASE("the plan splits M into even blocks that cover every row once", "[threads]") {
+  // Blocks start on MR-row tiles, differ by at most one tile, and fit the per-thread workspace
+  // (mc rows). With threads and enough rows, their count is a multiple of the thread count
+  // unless the plan splits N (large weights with few blocks, or small M).
+  const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+  for (const algorithm algo : {algorithm::automatic, algorithm::dot_i8, algorithm::bitplane})
+    for (const std::size_t k : {64, 576, 1024, 2048, 4608})
+      for (const std::size_t n : {64, 1024}) {
+        problem pr(1, n, k, af, wf);
+        dispatch_options opt;
+        opt.algo = algo;
+        packed_weights pw;
+        REQUIRE(pack_weights(codes(pr.w.data(), n, k), wf, af, pw, opt).ok());
+        for (const std::size_t m : {1, 5, 7, 23, 49, 100, 196, 784, 1000, 1024, 2048, 3136})
+          for (std::size_t t = 1; t <= 4; ++t) {
+            const kernels::ukernel_desc& d = kernels::kernel_for_rows(*pw.kernel(), m);
+            const detail::gemm_plan p = detail::make_plan(d, m, n, k, pw.kc(), true, t);
+            INFO(d.name << " m " << m << " n " << n << " k " << k << " threads " << t);
+            REQUIRE(p.m_blocks >= 1);
+            REQUIRE(p.mc % d.mr == 0);
+            std::size_t next = 0, smallest = m, largest = 0;
+            for (std::size_t ib = 0; ib < p.m_blocks; ++ib) {
+              REQUIRE(p.block_first(ib) == next);
+              REQUIRE(next % d.mr == 0);
+              const std::size_t rows = p.block_rows(ib);
+              REQUIRE(rows >= 1);
+              REQUIRE(rows <= p.mc);
+              next += rows;
+              if (ib + 1 < p.m_blocks) smallest = std::min(smallest, rows);
+              largest = std::max(largest, rows);
+            }
+            REQUIRE(next == m);
+            if (p.m_blocks > 1) {
+              CHECK(largest - smallest <= d.mr);
+              CHECK(smallest >= detail::min_block_tiles * d.mr);
+            }
+            if (t > 1 && !p.split_n && p.m_blocks % t != 0) {
+              const std::size_t weight_bytes = (n + d.nr - 1) / d.nr * p.w_panel_bytes;
+              CHECK(weight_bytes > detail::a_outer_max_weight_bytes);
+              CHECK(p.m_blocks < 2 * t);
+            }
+          }
+      }
+}
+
 TEST_CASE("an invalid code names the first bad index and spares its rows, for any thread count",
           "[threads][errors]") {
   // Activations are validated block by block (MC rows) or, when the weights are small (here
@@ -154,10 +200,12 @@ TEST_CASE("an invalid code names the first bad index and spares its rows, for an
       CHECK(std::string(s.argument()) == "a.data");
       CHECK(s.value() == static_cast<std::int64_t>(first_bad_row * pr.k + 17));
       const kernels::ukernel_desc& d = kernels::kernel_for_rows(*pw.kernel(), pr.m);
-      const std::size_t mc = detail::make_plan(d, pr.m, pr.n, pr.k, pw.kc(), false, t).mc;
-      REQUIRE(mc < first_bad_row);  // several blocks
+      const detail::gemm_plan plan = detail::make_plan(d, pr.m, pr.n, pr.k, pw.kc(), false, t);
+      REQUIRE(plan.block_first(1) < first_bad_row);  // several blocks
+      std::size_t ib = 0;
+      while (plan.block_first(ib) + plan.block_rows(ib) <= first_bad_row) ++ib;
       const std::size_t mr = d.mr;
-      const std::size_t block_end = first_bad_row / mc * mc + mc;
+      const std::size_t block_end = plan.block_first(ib) + plan.block_rows(ib);
       for (std::size_t r = first_bad_row / mr * mr; r < block_end && r < pr.m; ++r)
         for (std::size_t j = 0; j < pr.n; ++j) REQUIRE(c[r * pr.n + j] == 0x5EED);
     }

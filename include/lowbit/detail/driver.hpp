@@ -65,10 +65,12 @@ class first_error {
   status first_;
 };
 constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
-// Tasks per thread, so uneven task costs even out (the pool hands tasks out dynamically). More
-// tasks mean shorter M blocks, and each block streams all its weight panels once: on 1024^3 with
-// 2 threads, 8 per thread made 64-row blocks and scaled 1.5-1.8x; 2 per thread scale 1.7-1.9x.
+// With threads, small M (fewer than min_thread_tiles MR-row tiles a thread) splits N as well,
+// into tasks_per_thread tasks a thread, so uneven task costs even out (the pool hands tasks out
+// dynamically); M blocks are never shorter than min_block_tiles (make_plan).
 constexpr std::size_t tasks_per_thread = 2;
+constexpr std::size_t min_block_tiles = 4;
+constexpr std::size_t min_thread_tiles = 16;
 constexpr std::size_t a_outer_max_weight_bytes = std::size_t{512} << 10;  // a quarter of L2
 
 // Supplies u-codes of activation rows to the driver. A plain matrix: unsigned and odd-symmetric
@@ -146,12 +148,23 @@ struct matrix_source {
 };
 
 struct gemm_plan {
-  std::size_t m, n, k, kc, k_blocks, mc;
+  std::size_t m, n, k, kc, k_blocks;
+  std::size_t m_tiles, m_blocks, mc;  // MR-row tiles, M blocks, the tallest block's rows
+  bool split_n;                       // tasks also split N (run_tasks)
   std::size_t a_kblock_stride, a_panel_stride;
   std::size_t w_panel_bytes;              // one NR-row weight panel, all K blocks
   std::size_t off_rowcoef, off_colconst;  // shared
   std::size_t off_rowsum, off_scratch, off_apack, off_gsums, per_thread;  // per thread
   std::size_t off_threads, threads, total;
+
+  // M block ib: rows [first, first + rows). Blocks share the tiles evenly (sizes differ by at
+  // most one tile), so no block is a sliver and equal block counts per thread mean equal work.
+  std::size_t block_first(std::size_t ib) const noexcept { return ib * m_tiles / m_blocks * mr; }
+  std::size_t block_rows(std::size_t ib) const noexcept {
+    const std::size_t end = (ib + 1) * m_tiles / m_blocks * mr;
+    return (end < m ? end : m) - block_first(ib);
+  }
+  std::size_t mr;
 };
 
 inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
@@ -162,33 +175,49 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.n = n;
   p.k = k;
   p.kc = kc;
+  p.mr = d.mr;
   p.k_blocks = (k + kc - 1) / kc;
-  // MC: keep the A block (u-code scratch plus packed panels) around 1 MiB, within L2, and at
-  // most 1024 rows; always a multiple of MR (the workspace holds mc / MR micro-panels).
-  std::size_t mc = (std::size_t{1024} << 10) / (2 * k + 1);
-  if (mc > 1024) mc = 1024;
-  mc = mc / d.mr * d.mr;
-  if (mc < d.mr) mc = d.mr;
-  // With threads, prefer at least tasks_per_thread M blocks per thread, so each A block is
-  // validated and packed by one task only: splitting N instead makes every N chunk repeat its
-  // block's scan and packing (a whole pass over A per chunk). Blocks stay at least 4 tiles tall,
-  // so the weights streamed once per block are amortised; below that N is split too (run_tasks).
-  // Weights too large for the A-outer loop stream once per M block: when blocks of L2 height
-  // already give every thread one, they keep that height and run_tasks splits N for the rest
-  // (1024^3 at 2 threads: 504-row blocks scaled 1.86-1.93x, 256-row ones 1.74-1.82x).
-  p.w_panel_bytes = p.k_blocks * round64(d.w_panel_bytes(kc));
-  const std::size_t weight_bytes = (n + d.nr - 1) / d.nr * p.w_panel_bytes;
-  const bool tall_blocks = weight_bytes > a_outer_max_weight_bytes && (m + mc - 1) / mc >= threads;
-  if (threads > 1 && !tall_blocks) {
-    const std::size_t blocks = tasks_per_thread * threads;
-    std::size_t mc_par = kernels::round_up((m + blocks - 1) / blocks, d.mr);
-    if (mc_par < 4 * std::size_t{d.mr}) mc_par = 4 * std::size_t{d.mr};
-    if (mc_par < mc) mc = mc_par;
-  }
-  const std::size_t m_rounded = kernels::round_up(m, d.mr);
-  p.mc = mc < m_rounded ? mc : m_rounded;
   p.a_kblock_stride = round64(d.a_panel_bytes(kc));
   p.a_panel_stride = p.k_blocks * p.a_kblock_stride;
+  p.w_panel_bytes = p.k_blocks * round64(d.w_panel_bytes(kc));
+  p.threads = threads ? threads : 1;
+  // MC: the A block (u-code scratch plus twice its packed panels) within about 1 MiB, inside
+  // L2, and at most 1024 rows. Panels are counted at their real size (a 1-bit plane is k/8
+  // bytes a row, an int8 panel k), so compact bitplane blocks grow to 1024 rows: on 1024^3
+  // w1a1 the old 2k-bytes-a-row rule cut 510 + 510 + 4 rows, the 4-row block streaming every
+  // weight panel again.
+  const std::size_t row_bytes = 2 * p.a_panel_stride / d.mr + (needs_scratch ? k : 0) + 1;
+  std::size_t cap_tiles = (std::size_t{1024} << 10) / row_bytes / d.mr;
+  if (cap_tiles > 1024 / d.mr) cap_tiles = 1024 / d.mr;
+  if (cap_tiles < 1) cap_tiles = 1;
+  p.m_tiles = (m + d.mr - 1) / d.mr;
+  if (p.m_tiles == 0) p.m_tiles = 1;
+  std::size_t blocks = (p.m_tiles + cap_tiles - 1) / cap_tiles;
+  // With threads: a multiple of the thread count of equal blocks, so every thread gets the same
+  // work without splitting N (a split makes every N chunk repeat its block's validation and
+  // packing). On 1024^3 w1a1 at 2 threads, two 512-row blocks scaled 1.84-1.89x, four 256-row
+  // ones 1.78-1.83x; on 2048^3 w8a8, nine equal blocks left one thread a fifth block (1.79x).
+  // Weights beyond a_outer_max_weight_bytes stream from L3 once per block, so when a thread would
+  // have fewer than two blocks the count is kept and run_tasks splits N instead (1024^3 w8a8:
+  // three 342-row blocks in two N chunks scaled 1.93x, four 256-row blocks 1.73x).
+  // Small M (fewer than min_thread_tiles tiles a thread): one tile more or less is a large
+  // share of a block, so blocks of at least min_block_tiles are split along N as well, into
+  // tasks_per_thread tasks a thread that the pool balances.
+  const std::size_t weight_bytes = (n + d.nr - 1) / d.nr * p.w_panel_bytes;
+  if (p.threads > 1) {
+    const std::size_t most = p.m_tiles / min_block_tiles;
+    std::size_t wanted = blocks;
+    if (p.m_tiles < p.threads * min_thread_tiles) {
+      p.split_n = true;
+      wanted = tasks_per_thread * p.threads;
+    } else if (weight_bytes <= a_outer_max_weight_bytes || blocks >= 2 * p.threads) {
+      wanted = (blocks + p.threads - 1) / p.threads * p.threads;
+    }
+    if (wanted > most) wanted = most;
+    if (wanted > blocks) blocks = wanted;
+  }
+  p.mc = (p.m_tiles + blocks - 1) / blocks * d.mr;
+  p.m_blocks = m ? blocks : 0;
   std::size_t off = 0;
   p.off_rowcoef = off;
   off += round64(n * sizeof(std::uint32_t));
@@ -201,7 +230,6 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.off_apack = p.off_scratch + (needs_scratch ? round64(p.mc * k + 64) : 0);
   p.off_gsums = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
   p.per_thread = p.off_gsums + (grouped ? round64(p.mc * p.k_blocks * sizeof(std::uint32_t)) : 0);
-  p.threads = threads ? threads : 1;
   p.total = off + p.threads * p.per_thread;
   return p;
 }
@@ -243,42 +271,40 @@ inline bool row_sums_needed(int w_offset, format af, format wf, const zero_point
   return false;
 }
 
-// Runs a block runner over all of C: serially, or as M blocks x N chunks on an executor. With
-// few M blocks (small M: GEMV, batch 8) N is split so every thread has work; each task packs its
-// own A block (small when M is small). A runner fails only on an invalid activation code, found
-// before it writes anything; the error returned is the one with the lowest index (the first
-// invalid code of A), so it does not depend on the thread count or the order tasks ran in.
+// Runs a block runner over all of C: serially, or as M blocks x N chunks on an executor. When
+// the M blocks do not divide evenly among the threads (small M: GEMV, batch 8), N is split so
+// every thread has work; each task packs its own A block (small when M is small). A runner
+// fails only on an invalid activation code, found before it writes anything; the error returned
+// is the one with the lowest index (the first invalid code of A), so it does not depend on the
+// thread count or the order tasks ran in.
 template <class Runner>
-status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, std::size_t m,
-                 std::size_t tiles, executor* ex) noexcept {
+status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, std::size_t tiles,
+                 executor* ex) noexcept {
   const std::size_t threads = ex ? ex->threads() : 1;
-  const std::size_t m_blocks = (m + p.mc - 1) / p.mc;
   if (threads <= 1) {
-    for (std::size_t ic = 0; ic < m; ic += p.mc)
+    for (std::size_t ib = 0; ib < p.m_blocks; ++ib)
       LOWBIT_RETURN_IF_ERROR(
-          runner(ic, (m - ic) < p.mc ? (m - ic) : p.mc, 0, tiles, base + p.off_threads));
+          runner(p.block_first(ib), p.block_rows(ib), 0, tiles, base + p.off_threads));
     return status::success();
   }
-  // At least tasks_per_thread tasks per thread, so uneven task counts cost little (an A block
-  // is then packed once per N chunk: cheap next to the chunk's MACs).
-  std::size_t n_chunks = (tasks_per_thread * threads + m_blocks - 1) / m_blocks;
+  std::size_t n_chunks = 1;
+  if (p.split_n || p.m_blocks % threads != 0)
+    n_chunks = (tasks_per_thread * threads + p.m_blocks - 1) / p.m_blocks;
   if (n_chunks > tiles) n_chunks = tiles;
   struct job {
     const Runner* runner;
     const gemm_plan* p;
     std::uint8_t* base;
-    std::size_t m, tiles, n_chunks;
+    std::size_t tiles, n_chunks;
     first_error error;
-  } j{&runner, &p, base, m, tiles, n_chunks, {}};
+  } j{&runner, &p, base, tiles, n_chunks, {}};
   ex->parallel_for(
-      m_blocks * n_chunks,
+      p.m_blocks * n_chunks,
       [](void* ctx, std::size_t i, std::size_t thread) {
         job& jb = *static_cast<job*>(ctx);
         const std::size_t ib = i / jb.n_chunks, c = i % jb.n_chunks;
-        const std::size_t ic = ib * jb.p->mc;
-        const std::size_t mc = (jb.m - ic) < jb.p->mc ? (jb.m - ic) : jb.p->mc;
-        jb.error.record((*jb.runner)(ic, mc, c * jb.tiles / jb.n_chunks,
-                                     (c + 1) * jb.tiles / jb.n_chunks,
+        jb.error.record((*jb.runner)(jb.p->block_first(ib), jb.p->block_rows(ib),
+                                     c * jb.tiles / jb.n_chunks, (c + 1) * jb.tiles / jb.n_chunks,
                                      jb.base + jb.p->off_threads + thread * jb.p->per_thread));
       },
       &j);
@@ -606,7 +632,7 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
     if (out.w_group_scales != nullptr) {
       const grouped_block_runner<Source> runner{src,     out,      w,     d,  p,
                                                 rowcoef, colconst, alpha, af, ops};
-      return run_tasks(runner, p, base, m, tiles, ex);
+      return run_tasks(runner, p, base, tiles, ex);
     }
   }
   // Weights that store their values (pack_weights' choice of offset) and no weight zero points
@@ -618,7 +644,7 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const bool direct = !row_sums && !constants && alpha == 1 && !src.corrects();
   const gemm_block_runner<Source, Stage> runner{src,      out,   w,   d,        p,     rowcoef,
                                                 colconst, alpha, ops, row_sums, direct};
-  return run_tasks(runner, p, base, m, tiles, ex);
+  return run_tasks(runner, p, base, tiles, ex);
 }
 
 }  // namespace detail
