@@ -71,6 +71,20 @@ class ukernel_tester {
         }
         expect[i * ldc + j] = static_cast<std::int32_t>(s);
       }
+    if (d_.pack_a_checked != nullptr) {  // the same panel, the row sums, and no invalid code
+      detail::aligned_buffer ap2(d_.a_panel_bytes(k) + 64);
+      std::fill_n(ap2.bytes(), ap2.size(), std::uint8_t{0xA5});
+      std::vector<std::uint32_t> sums(d_.mr, 0), expect_sums(d_.mr, 0);
+      for (std::size_t i = 0; i < m; ++i) {
+        sums[i] = expect_sums[i] = static_cast<std::uint32_t>(rng() % 100000);  // adds to these
+        for (std::size_t x = 0; x < k; ++x) expect_sums[i] += a[i * ldu + x];
+      }
+      INFO(d_.name << " pack_a_checked m=" << m << " k=" << k << " mode=" << mode);
+      CHECK_FALSE(d_.pack_a_checked(a.data(), ldu, m, k, ap2.data(), sums.data(),
+                                    static_cast<std::uint8_t>(~amax)));
+      REQUIRE(std::equal(ap.bytes(), ap.bytes() + d_.a_panel_bytes(k), ap2.bytes()));
+      REQUIRE(sums == expect_sums);
+    }
     std::vector<std::int32_t> c_checked = c;
     d_.run(k, ap.data(), wp.data(), c.data(), ldc, accumulate);
     for (std::size_t i = 0; i < d_.mr; ++i)
@@ -105,6 +119,37 @@ class ukernel_tester {
       return d_.run_checked(k, ap.data(), wp.data(), c.data(), d_.nr, false, high);
     };
     INFO(d_.name << " run_checked m=" << m << " k=" << k << " pad=" << pad << " bits=" << bits);
+    CHECK_FALSE(flagged());
+    const std::size_t cols[] = {0, k / 2, k > 64 ? 64u : 0u, k > 64 ? 63u : 0u, k - 1};
+    for (std::size_t row : {std::size_t{0}, m / 2, m - 1})
+      for (std::size_t col : cols) {
+        std::uint8_t& x = a[row * ldu + col];
+        const std::uint8_t keep = x;
+        x = static_cast<std::uint8_t>(keep | (1u << (bits + (row + col) % (8 - bits))));
+        INFO("bad code at row " << row << " col " << col);
+        CHECK(flagged());
+        x = keep;
+      }
+    if (pad > 0) {
+      a[(m - 1) * ldu + k] = 0xFF;  // padding, not a code
+      CHECK_FALSE(flagged());
+    }
+  }
+
+  // pack_a_checked's report, as test_checked's: a bad byte anywhere in the rows x k codes is
+  // flagged, one in a row's padding past k is not.
+  void test_pack_checked(std::size_t m, std::size_t k, std::size_t pad, unsigned bits) const {
+    const std::size_t ldu = k + pad;
+    const auto high = static_cast<std::uint8_t>(0xFFu << bits);
+    std::mt19937 rng(static_cast<unsigned>(m * 5 + k * 11 + pad + bits));
+    std::vector<std::uint8_t> a(m * ldu);
+    for (auto& x : a) x = static_cast<std::uint8_t>(rng() % (1u << bits));
+    detail::aligned_buffer ap(d_.a_panel_bytes(k) + 64);
+    std::vector<std::uint32_t> sums(d_.mr);
+    auto flagged = [&] {
+      return d_.pack_a_checked(a.data(), ldu, m, k, ap.data(), sums.data(), high);
+    };
+    INFO(d_.name << " pack_a_checked m=" << m << " k=" << k << " pad=" << pad << " bits=" << bits);
     CHECK_FALSE(flagged());
     const std::size_t cols[] = {0, k / 2, k > 64 ? 64u : 0u, k > 64 ? 63u : 0u, k - 1};
     for (std::size_t row : {std::size_t{0}, m / 2, m - 1})
@@ -157,6 +202,12 @@ class ukernel_tester {
           for (std::size_t pad : {0, 4})
             for (unsigned bits : {1u, 2u, 4u, 7u})
               if (m > 0) test_checked(m, k, pad, bits);
+    if (d_.pack_a_checked != nullptr)
+      for (std::size_t k : {1, 3, 4, 60, 64, 65, 128, 131, 576, 1000})
+        for (std::size_t m : {mr, mr - 1, std::size_t{1}})
+          for (std::size_t pad : {0, 4})
+            for (unsigned bits : {1u, 2u, 4u, 7u})
+              if (m > 0) test_pack_checked(m, k, pad, bits);
     return true;
   }
 

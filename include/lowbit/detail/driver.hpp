@@ -373,6 +373,31 @@ const std::uint8_t* pack_a_block(const Source& src, const kernels::ukernel_desc&
   return pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu);
 }
 
+// The whole A block of rows [ic, ic + mc) read in place (Source::check_high() != 0) through the
+// kernel's validating packer: writes each row's u-code sum to rowsum[0, mc); false when a byte
+// has a bit of `high` (the sums are then meaningless).
+template <class Source>
+bool pack_a_block_checked(const Source& src, const kernels::ukernel_desc& d, const gemm_plan& p,
+                          std::size_t ic, std::size_t mc, std::uint8_t* apack,
+                          std::uint32_t* rowsum, std::uint8_t high) noexcept {
+  std::size_t ldu = 0;
+  const std::uint8_t* u = src.rows(ic, mc, nullptr, ldu);  // in place: no scratch
+  std::memset(rowsum, 0, mc * sizeof(std::uint32_t));
+  bool bad = false;
+  for (std::size_t it = 0; it < mc; it += d.mr) {
+    const std::size_t rows = (mc - it) < d.mr ? (mc - it) : d.mr;
+    if (it + d.mr < mc)
+      src.prefetch(ic + it + d.mr, (mc - it - d.mr) < d.mr ? (mc - it - d.mr) : d.mr);
+    for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+      const std::size_t kcb = (kb + 1 < p.k_blocks) ? p.kc : p.k - kb * p.kc;
+      bad |= d.pack_a_checked(u + it * ldu + kb * p.kc, ldu, rows, kcb,
+                              apack + (it / d.mr) * p.a_panel_stride + kb * p.a_kblock_stride,
+                              rowsum + it, high);
+    }
+  }
+  return !bad;
+}
+
 // Per-group weight scales: each K block is one quantization group; its exact integer result T_g
 // (with the group's own row and column sums) is scaled and accumulated in float, in group order.
 template <class Source>
@@ -511,9 +536,20 @@ struct gemm_block_runner {
       }
       return status::success();
     }
-    LOWBIT_RETURN_IF_ERROR(src.scan(ic, mc, rowsum, ops, row_sums));
-    if (!row_sums) std::memset(rowsum, 0, mc * sizeof(std::uint32_t));  // multiplied by zeros
-    pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu, how);
+    // A packer that validates and sums as it reads (pack_a_checked) replaces the separate pass;
+    // on an invalid code the scan names it, and the whole block stays untouched.
+    const std::uint8_t high =
+        d.pack_a_checked != nullptr && how == a_packing::rows ? src.check_high() : 0;
+    if (high != 0) {
+      if (!pack_a_block_checked(src, d, p, ic, mc, apack, rowsum, high)) {
+        const status s = src.scan(ic, mc, rowsum, ops, false);
+        return s.ok() ? status{errc::invalid_code, "a.data", -1} : s;
+      }
+    } else {
+      LOWBIT_RETURN_IF_ERROR(src.scan(ic, mc, rowsum, ops, row_sums));
+      if (!row_sums) std::memset(rowsum, 0, mc * sizeof(std::uint32_t));  // multiplied by zeros
+      pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu, how);
+    }
     for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
       for (std::size_t it = 0; it < mc; it += mr)
         tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how);

@@ -94,6 +94,12 @@ using run_checked_fn = bool (*)(std::size_t kc, const void* a_panel, const void*
                                 std::int32_t* c, std::size_t ldc, bool accumulate,
                                 std::uint8_t high);
 
+// pack_fn that also validates and sums: returns whether any of the rows x kc u-code bytes has a
+// bit of `high` set (an invalid code of a one-byte format), and adds each row's u-code sum over
+// these kc codes to sums[r] (exact when it returns false) (ukernel_desc::pack_a_checked).
+using pack_checked_fn = bool (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows,
+                                 std::size_t kc, void* dst, std::uint32_t* sums, std::uint8_t high);
+
 using a_segment_table_fn = const std::uint8_t** (*)(void* a_panel, std::size_t n_segments,
                                                     std::size_t seg_bytes);
 
@@ -170,6 +176,9 @@ struct ukernel_desc {
   // (run_checked_fn), so the driver needs no separate pass over A before the kernel when the
   // weights are small enough to keep each A micro-panel in L1 across N. nullptr: not supported.
   run_checked_fn run_checked = nullptr;
+  // pack_a that validates the u-codes it reads and sums each row (pack_checked_fn), so the
+  // driver needs no separate pass over the block's rows before packing. nullptr: not supported.
+  pack_checked_fn pack_a_checked = nullptr;
 };
 
 constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {
@@ -283,6 +292,15 @@ struct run_checked_of<K, std::enable_if_t<K::a_checked>> {
 };
 
 template <class K, class = void>
+struct pack_a_checked_of {
+  static constexpr pack_checked_fn value = nullptr;
+};
+template <class K>
+struct pack_a_checked_of<K, std::void_t<decltype(&K::pack_a_t::pack_checked)>> {
+  static constexpr pack_checked_fn value = &K::pack_a_t::pack_checked;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -326,7 +344,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           run_plane_runs_of<K>::value,
           nullptr,
           pack_a_runs_of<K>::value,
-          run_checked_of<K>::value};
+          run_checked_of<K>::value,
+          pack_a_checked_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {
