@@ -183,7 +183,8 @@ inline feature_set host_features() noexcept {
 // Rapids core, docs/performance.md). AMD Zen 5 (CPUID family 0x1A) runs 512-bit vpopcntq twice
 // per cycle: its AVX-512 bitplane kernels measured 644 (w1a1) and 171 (w2a2) MAC/cycle against
 // 315 and 78 on the table's core, while int8 VNNI stays at 125; whole calls put the bitplane A
-// packer and scan at about 0.18 cycles per code there (fitted to 3136x64x576 .. 49x512x4608).
+// packer at about 0.10 cycles per code there (fitted to w1a1 and w2a2 at 3136x64x576, checked
+// on 784x128x1152; 0.18 before the packer took over the validation and row-sum pass).
 struct core_adjustment {
   float popcount_rate = 1.0f;  // multiplies AVX-512 bitplane kernels' macs_per_cycle
   float bitplane_pack = 0.0f;  // replaces their a_pack_cycles when non-zero
@@ -202,7 +203,7 @@ inline core_adjustment host_core_adjustment() noexcept {
     const unsigned family = ((eax >> 8) & 0xFu) + ((eax >> 20) & 0xFFu);
     if (family >= 0x1Au) {
       a.popcount_rate = 2.0f;
-      a.bitplane_pack = 0.18f;
+      a.bitplane_pack = 0.10f;
     }
     return a;
   }();
