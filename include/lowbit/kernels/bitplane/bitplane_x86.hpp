@@ -1,8 +1,8 @@
 // lowbit: the x86 bitplane popcount kernels, as one list for dispatch.
 //
-// One kernel per (weight bits, activation bits) cell from 1 to 4 bits: the cost is Wbits x Abits
+// One kernel per (weight bits, activation bits) cell from 1 to 8 bits: the cost is Wbits x Abits
 // plane pairs, so a kernel built for exactly the operands' widths is always the one to pick, and
-// beyond 4 x 4 (16 pairs) int8 dot products win on every x86 level. macs_per_cycle is measured by
+// beyond 4 x 4 (16 pairs) int8 dot products win wherever VNNI runs. macs_per_cycle is measured by
 // bench/ukernels/bench_bitplane_x86.cpp (N = 256,
 // K = 2048, pinned, Emerald Rapids; about the mean of the g++ 12 and clang++ 14 builds).
 #pragma once
@@ -78,6 +78,45 @@ inline ukernel_list x86_ukernels() noexcept {
       LOWBIT_BP512S(3, 4, 25.0f),
       LOWBIT_BP512S(4, 3, 25.0f),
       LOWBIT_BP512S(4, 4, 19.0f),
+#if defined(LOWBIT_BITPLANE_WIDE)
+      // Beyond 4 x 4 (5..8 bits on either side), opt-in: up to 64 plane pairs, so int8 dot
+      // products win wherever these run (VPOPCNTDQ comes with VNNI; AVX2 dot does 44 MAC/cycle)
+      // and dispatch never prefers them; they serve forced bitplane choices (LOWBIT_ALGO). The
+      // 96 kernels would double the compile time of every file that includes lowbit. Rates: the
+      // 1x1 rate over W x A plane pairs, as the measured cells above follow.
+      LOWBIT_BP512(1, 5, 63.00f), LOWBIT_BP512(1, 6, 52.50f), LOWBIT_BP512(1, 7, 45.00f),
+      LOWBIT_BP512(1, 8, 39.38f), LOWBIT_BP512(2, 5, 31.50f), LOWBIT_BP512(2, 6, 26.25f),
+      LOWBIT_BP512(2, 7, 22.50f), LOWBIT_BP512(2, 8, 19.69f), LOWBIT_BP512(3, 5, 21.00f),
+      LOWBIT_BP512(3, 6, 17.50f), LOWBIT_BP512(3, 7, 15.00f), LOWBIT_BP512(3, 8, 13.12f),
+      LOWBIT_BP512(4, 5, 15.75f), LOWBIT_BP512(4, 6, 13.12f), LOWBIT_BP512(4, 7, 11.25f),
+      LOWBIT_BP512(4, 8, 9.84f), LOWBIT_BP512(5, 1, 63.00f), LOWBIT_BP512(5, 2, 31.50f),
+      LOWBIT_BP512(5, 3, 21.00f), LOWBIT_BP512(5, 4, 15.75f), LOWBIT_BP512(5, 5, 12.60f),
+      LOWBIT_BP512(5, 6, 10.50f), LOWBIT_BP512(5, 7, 9.00f), LOWBIT_BP512(5, 8, 7.88f),
+      LOWBIT_BP512(6, 1, 52.50f), LOWBIT_BP512(6, 2, 26.25f), LOWBIT_BP512(6, 3, 17.50f),
+      LOWBIT_BP512(6, 4, 13.12f), LOWBIT_BP512(6, 5, 10.50f), LOWBIT_BP512(6, 6, 8.75f),
+      LOWBIT_BP512(6, 7, 7.50f), LOWBIT_BP512(6, 8, 6.56f), LOWBIT_BP512(7, 1, 45.00f),
+      LOWBIT_BP512(7, 2, 22.50f), LOWBIT_BP512(7, 3, 15.00f), LOWBIT_BP512(7, 4, 11.25f),
+      LOWBIT_BP512(7, 5, 9.00f), LOWBIT_BP512(7, 6, 7.50f), LOWBIT_BP512(7, 7, 6.43f),
+      LOWBIT_BP512(7, 8, 5.62f), LOWBIT_BP512(8, 1, 39.38f), LOWBIT_BP512(8, 2, 19.69f),
+      LOWBIT_BP512(8, 3, 13.12f), LOWBIT_BP512(8, 4, 9.84f), LOWBIT_BP512(8, 5, 7.88f),
+      LOWBIT_BP512(8, 6, 6.56f), LOWBIT_BP512(8, 7, 5.62f), LOWBIT_BP512(8, 8, 4.92f),
+      LOWBIT_BP256(1, 5, 17.40f), LOWBIT_BP256(1, 6, 14.50f), LOWBIT_BP256(1, 7, 12.43f),
+      LOWBIT_BP256(1, 8, 10.88f), LOWBIT_BP256(2, 5, 8.70f), LOWBIT_BP256(2, 6, 7.25f),
+      LOWBIT_BP256(2, 7, 6.21f), LOWBIT_BP256(2, 8, 5.44f), LOWBIT_BP256(3, 5, 5.80f),
+      LOWBIT_BP256(3, 6, 4.83f), LOWBIT_BP256(3, 7, 4.14f), LOWBIT_BP256(3, 8, 3.62f),
+      LOWBIT_BP256(4, 5, 4.35f), LOWBIT_BP256(4, 6, 3.62f), LOWBIT_BP256(4, 7, 3.11f),
+      LOWBIT_BP256(4, 8, 2.72f), LOWBIT_BP256(5, 1, 17.40f), LOWBIT_BP256(5, 2, 8.70f),
+      LOWBIT_BP256(5, 3, 5.80f), LOWBIT_BP256(5, 4, 4.35f), LOWBIT_BP256(5, 5, 3.48f),
+      LOWBIT_BP256(5, 6, 2.90f), LOWBIT_BP256(5, 7, 2.49f), LOWBIT_BP256(5, 8, 2.17f),
+      LOWBIT_BP256(6, 1, 14.50f), LOWBIT_BP256(6, 2, 7.25f), LOWBIT_BP256(6, 3, 4.83f),
+      LOWBIT_BP256(6, 4, 3.62f), LOWBIT_BP256(6, 5, 2.90f), LOWBIT_BP256(6, 6, 2.42f),
+      LOWBIT_BP256(6, 7, 2.07f), LOWBIT_BP256(6, 8, 1.81f), LOWBIT_BP256(7, 1, 12.43f),
+      LOWBIT_BP256(7, 2, 6.21f), LOWBIT_BP256(7, 3, 4.14f), LOWBIT_BP256(7, 4, 3.11f),
+      LOWBIT_BP256(7, 5, 2.49f), LOWBIT_BP256(7, 6, 2.07f), LOWBIT_BP256(7, 7, 1.78f),
+      LOWBIT_BP256(7, 8, 1.55f), LOWBIT_BP256(8, 1, 10.88f), LOWBIT_BP256(8, 2, 5.44f),
+      LOWBIT_BP256(8, 3, 3.62f), LOWBIT_BP256(8, 4, 2.72f), LOWBIT_BP256(8, 5, 2.17f),
+      LOWBIT_BP256(8, 6, 1.81f), LOWBIT_BP256(8, 7, 1.55f), LOWBIT_BP256(8, 8, 1.36f),
+#endif
   };
   // clang-format on
   return {list, sizeof(list) / sizeof(list[0])};
