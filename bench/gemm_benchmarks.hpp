@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <random>
 #include <set>
 #include <string>
@@ -25,6 +26,9 @@ struct cell {
 };
 constexpr cell kCells[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 4},
                            {3, 3}, {4, 4}, {4, 8}, {2, 8}, {8, 8}};
+// The ResNet-18 shapes also run the rest of the W x A in {1, 2, 3, 4, 8} grid: with the label's
+// kernel name, the chosen algorithm and its GOPS per cell and shape.
+constexpr int kGridBits[] = {1, 2, 3, 4, 8};
 
 void bench_gemm(benchmark::State& state, cell c, const char* shape, long m, long n, long k) {
   const lowbit::format wf{
@@ -65,12 +69,20 @@ std::set<std::string>& registered_shapes() {
 }
 
 template <class Shapes>
-void register_all(const Shapes& shapes) {
+void register_all(const Shapes& shapes, bool whole_grid = false) {
+  std::vector<cell> cells(std::begin(kCells), std::end(kCells));
+  if (whole_grid)
+    for (int w : kGridBits)
+      for (int a : kGridBits) {
+        bool listed = false;
+        for (const cell c : kCells) listed |= c.w == w && c.a == a;
+        if (!listed) cells.push_back({w, a});
+      }
   for (const auto& sh : shapes) {
     const std::string key =
         std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" + std::to_string(sh.K);
     if (!registered_shapes().insert(key).second) continue;
-    for (const cell c : kCells) {
+    for (const cell c : cells) {
       const std::string name = "lowbit/w" + std::to_string(c.w) + "a" + std::to_string(c.a) + "/" +
                                std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" +
                                std::to_string(sh.K);
@@ -90,7 +102,7 @@ inline int register_lowbit_gemm_benchmarks() {
   // LOWBIT_BENCH_THREADS=n runs lowbit on its own pool of n threads (default 1).
   if (const char* t = std::getenv("LOWBIT_BENCH_THREADS"))
     lowbit::set_num_threads(static_cast<std::size_t>(std::atoi(t)));
-  register_all(s::kResnet18);
+  register_all(s::kResnet18, true);
   register_all(s::kSquare);
   register_all(s::kGemv);
   // ResNet-50, VGG-16 and MobileNetV2 convolutions as im2col GEMMs (scripts/bench --networks).
