@@ -130,7 +130,8 @@ TEST_CASE("the plan splits M into even blocks that cover every row once", "[thre
   // (mc rows). With threads and enough rows, their count is a multiple of the thread count
   // unless the plan splits N (large weights with few blocks, or small M).
   const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
-  for (const algorithm algo : {algorithm::automatic, algorithm::dot_i8, algorithm::bitplane})
+  for (const algorithm algo :
+       {algorithm::automatic, algorithm::dot_i8, algorithm::bitplane, algorithm::lut_actsum})
     for (const std::size_t k : {64, 576, 1024, 2048, 4608})
       for (const std::size_t n : {64, 1024}) {
         problem pr(1, n, k, af, wf);
@@ -157,14 +158,20 @@ TEST_CASE("the plan splits M into even blocks that cover every row once", "[thre
               largest = std::max(largest, rows);
             }
             REQUIRE(next == m);
-            if (p.m_blocks > 1) {
-              CHECK(largest - smallest <= d.mr);
+            if (p.m_blocks > 1) CHECK(largest - smallest <= d.mr);
+            // Blocks the thread rule adds (beyond those of L2 height) keep min_block_tiles,
+            // unless L2 height already made them shorter.
+            const std::size_t l2_blocks = detail::make_plan(d, m, n, k, pw.kc(), true, 1).m_blocks;
+            if (p.m_blocks > l2_blocks && l2_blocks <= p.m_tiles / detail::min_block_tiles)
               CHECK(smallest >= detail::min_block_tiles * d.mr);
-            }
             if (t > 1 && !p.split_n && p.m_blocks % t != 0) {
+              // Large weights with few blocks, as many blocks as min_block_tiles allows, or a
+              // block per tile.
               const std::size_t weight_bytes = (n + d.nr - 1) / d.nr * p.w_panel_bytes;
-              CHECK(weight_bytes > detail::a_outer_max_weight_bytes);
-              CHECK(p.m_blocks < 2 * t);
+              const bool few =
+                  weight_bytes > detail::a_outer_max_weight_bytes && p.m_blocks < 2 * t;
+              CHECK((few || p.m_blocks == p.m_tiles / detail::min_block_tiles ||
+                     p.m_blocks == p.m_tiles));
             }
           }
       }

@@ -213,7 +213,10 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
     } else if (weight_bytes <= a_outer_max_weight_bytes || blocks >= 2 * p.threads) {
       wanted = (blocks + p.threads - 1) / p.threads * p.threads;
     }
-    if (wanted > most) wanted = most;
+    // At least min_block_tiles a block, unless L2 already made them shorter (large A panels:
+    // activation-sum tables); then rounding up to the thread count adds little.
+    if (wanted > most && (p.split_n || blocks <= most)) wanted = most;
+    if (wanted > p.m_tiles) wanted = p.m_tiles;  // never an empty block
     if (wanted > blocks) blocks = wanted;
   }
   p.mc = (p.m_tiles + blocks - 1) / blocks * d.mr;
