@@ -106,65 +106,25 @@ class ukernel_tester {
   // (the first and last, across the 64-column chunks, in the masked tail); false when the bad
   // byte lies in a row's padding past k, which the kernel does not read.
   void test_checked(std::size_t m, std::size_t k, std::size_t pad, unsigned bits) const {
-    const std::size_t ldu = k + pad;
-    const auto high = static_cast<std::uint8_t>(0xFFu << bits);
-    std::mt19937 rng(static_cast<unsigned>(m * 7 + k * 3 + pad + bits));
-    std::vector<std::uint8_t> a(m * ldu), w(d_.nr * k, 1);
-    for (auto& x : a) x = static_cast<std::uint8_t>(rng() % (1u << bits));
     detail::aligned_buffer ap(d_.a_panel_bytes(k) + 64), wp(d_.w_panel_bytes(k) + 64);
+    std::vector<std::uint8_t> w(d_.nr * k, 1);
     d_.pack_w(w.data(), k, d_.nr, k, wp.data());
     std::vector<std::int32_t> c(d_.mr * d_.nr);
-    auto flagged = [&] {
-      d_.pack_a(a.data(), ldu, m, k, ap.data());
+    INFO(d_.name << " run_checked");
+    sweep_bad_byte(m, k, pad, bits, [&](const std::uint8_t* a, std::size_t ldu, std::uint8_t high) {
+      d_.pack_a(a, ldu, m, k, ap.data());
       return d_.run_checked(k, ap.data(), wp.data(), c.data(), d_.nr, false, high);
-    };
-    INFO(d_.name << " run_checked m=" << m << " k=" << k << " pad=" << pad << " bits=" << bits);
-    CHECK_FALSE(flagged());
-    const std::size_t cols[] = {0, k / 2, k > 64 ? 64u : 0u, k > 64 ? 63u : 0u, k - 1};
-    for (std::size_t row : {std::size_t{0}, m / 2, m - 1})
-      for (std::size_t col : cols) {
-        std::uint8_t& x = a[row * ldu + col];
-        const std::uint8_t keep = x;
-        x = static_cast<std::uint8_t>(keep | (1u << (bits + (row + col) % (8 - bits))));
-        INFO("bad code at row " << row << " col " << col);
-        CHECK(flagged());
-        x = keep;
-      }
-    if (pad > 0) {
-      a[(m - 1) * ldu + k] = 0xFF;  // padding, not a code
-      CHECK_FALSE(flagged());
-    }
+    });
   }
 
-  // pack_a_checked's report, as test_checked's: a bad byte anywhere in the rows x k codes is
-  // flagged, one in a row's padding past k is not.
+  // pack_a_checked's report, as run_checked's.
   void test_pack_checked(std::size_t m, std::size_t k, std::size_t pad, unsigned bits) const {
-    const std::size_t ldu = k + pad;
-    const auto high = static_cast<std::uint8_t>(0xFFu << bits);
-    std::mt19937 rng(static_cast<unsigned>(m * 5 + k * 11 + pad + bits));
-    std::vector<std::uint8_t> a(m * ldu);
-    for (auto& x : a) x = static_cast<std::uint8_t>(rng() % (1u << bits));
     detail::aligned_buffer ap(d_.a_panel_bytes(k) + 64);
     std::vector<std::uint32_t> sums(d_.mr);
-    auto flagged = [&] {
-      return d_.pack_a_checked(a.data(), ldu, m, k, ap.data(), sums.data(), high);
-    };
-    INFO(d_.name << " pack_a_checked m=" << m << " k=" << k << " pad=" << pad << " bits=" << bits);
-    CHECK_FALSE(flagged());
-    const std::size_t cols[] = {0, k / 2, k > 64 ? 64u : 0u, k > 64 ? 63u : 0u, k - 1};
-    for (std::size_t row : {std::size_t{0}, m / 2, m - 1})
-      for (std::size_t col : cols) {
-        std::uint8_t& x = a[row * ldu + col];
-        const std::uint8_t keep = x;
-        x = static_cast<std::uint8_t>(keep | (1u << (bits + (row + col) % (8 - bits))));
-        INFO("bad code at row " << row << " col " << col);
-        CHECK(flagged());
-        x = keep;
-      }
-    if (pad > 0) {
-      a[(m - 1) * ldu + k] = 0xFF;  // padding, not a code
-      CHECK_FALSE(flagged());
-    }
+    INFO(d_.name << " pack_a_checked");
+    sweep_bad_byte(m, k, pad, bits, [&](const std::uint8_t* a, std::size_t ldu, std::uint8_t high) {
+      return d_.pack_a_checked(a, ldu, m, k, ap.data(), sums.data(), high);
+    });
   }
 
   // The XNNPACK-style sweep. Returns false (and runs nothing) when the host cannot run it.
@@ -212,6 +172,35 @@ class ukernel_tester {
   }
 
  private:
+  // flagged(a, ldu, high) over m rows of k valid `bits`-wide codes at stride k + pad, then with
+  // one bad byte at each of the first, middle and last row and columns 0, k/2, 63, 64 and k-1,
+  // then with a bad byte in the last row's padding only.
+  template <class Flagged>
+  void sweep_bad_byte(std::size_t m, std::size_t k, std::size_t pad, unsigned bits,
+                      Flagged&& flagged) const {
+    const std::size_t ldu = k + pad;
+    const auto high = static_cast<std::uint8_t>(0xFFu << bits);
+    std::mt19937 rng(static_cast<unsigned>(m * 7 + k * 3 + pad + bits));
+    std::vector<std::uint8_t> a(m * ldu);
+    for (auto& x : a) x = static_cast<std::uint8_t>(rng() % (1u << bits));
+    INFO("m=" << m << " k=" << k << " pad=" << pad << " bits=" << bits);
+    CHECK_FALSE(flagged(a.data(), ldu, high));
+    const std::size_t cols[] = {0, k / 2, k > 64 ? 64u : 0u, k > 64 ? 63u : 0u, k - 1};
+    for (std::size_t row : {std::size_t{0}, m / 2, m - 1})
+      for (std::size_t col : cols) {
+        std::uint8_t& x = a[row * ldu + col];
+        const std::uint8_t keep = x;
+        x = static_cast<std::uint8_t>(keep | (1u << (bits + (row + col) % (8 - bits))));
+        INFO("bad code at row " << row << " col " << col);
+        CHECK(flagged(a.data(), ldu, high));
+        x = keep;
+      }
+    if (pad > 0) {
+      a[(m - 1) * ldu + k] = 0xFF;  // padding, not a code
+      CHECK_FALSE(flagged(a.data(), ldu, high));
+    }
+  }
+
   const kernels::ukernel_desc& d_;
 };
 

@@ -149,8 +149,8 @@ struct matrix_source {
 
 struct gemm_plan {
   std::size_t m, n, k, kc, k_blocks;
-  std::size_t m_tiles, m_blocks, mc;  // MR-row tiles, M blocks, the tallest block's rows
-  bool split_n;                       // tasks also split N (run_tasks)
+  std::size_t mr, m_tiles, m_blocks, mc;  // MR; MR-row tiles, M blocks, the tallest block's rows
+  bool split_n;                           // tasks also split N (run_tasks)
   std::size_t a_kblock_stride, a_panel_stride;
   std::size_t w_panel_bytes;              // one NR-row weight panel, all K blocks
   std::size_t off_rowcoef, off_colconst;  // shared
@@ -164,7 +164,6 @@ struct gemm_plan {
     const std::size_t end = (ib + 1) * m_tiles / m_blocks * mr;
     return (end < m ? end : m) - block_first(ib);
   }
-  std::size_t mr;
 };
 
 inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,

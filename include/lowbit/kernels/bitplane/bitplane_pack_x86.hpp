@@ -85,40 +85,56 @@ struct bitplane_pack_avx512 : bitplane_pack_x86<R, P, KB> {
       }
   }
 
-  __attribute__((target("avx2,bmi2,avx512f,avx512bw"))) static void pack(const std::uint8_t* u,
-                                                                         std::size_t ldu,
-                                                                         std::size_t rows,
-                                                                         std::size_t kc,
-                                                                         void* dst) noexcept {
+  __attribute__((target("avx2,bmi2,popcnt,avx512f,avx512bw"))) static void pack(
+      const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
+      void* dst) noexcept {
+    pack_rows<false>(u, ldu, rows, kc, dst, nullptr);
+  }
+
+  // pack() that also validates and sums what it reads (ukernel_desc::pack_a_checked): the GEMM
+  // driver otherwise reads every u-code byte once more before packing, to validate it and take
+  // the row sums the epilogue needs (a tenth of w1a1 3136 x 64 x 576). Returns whether any byte
+  // has a bit of `high`; adds sum_p 2^p popcount(plane p) to sums[r], row r's u-code sum when no
+  // byte has a bit at or above P (bits above P are a high bit of every format packed here).
+  __attribute__((target("avx2,bmi2,popcnt,avx512f,avx512bw"))) static bool pack_checked(
+      const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc, void* dst,
+      std::uint32_t* sums, std::uint8_t high) noexcept {
+    const __m512i any = pack_rows<true>(u, ldu, rows, kc, dst, sums);
+    return _mm512_test_epi8_mask(any, _mm512_set1_epi8(static_cast<char>(high))) != 0;
+  }
+
+ private:
+  // The row loop of both: one load (unmasked but for the tail) and P vptestmb per 64 codes;
+  // Checked adds the plane words' popcounts to sums[r] and returns the OR of every byte read.
+  template <bool Checked>
+  __attribute__((target("avx2,bmi2,popcnt,avx512f,avx512bw"), always_inline)) static inline __m512i
+  pack_rows(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc, void* dst,
+            std::uint32_t* sums) noexcept {
     pack_pad(rows, kc, dst);
     auto* out = static_cast<std::uint8_t*>(dst);
-    const std::size_t nkb = base::blocks(kc);
+    const std::size_t nkb = base::blocks(kc), full = kc / 64 * 64;
+    __m512i any = _mm512_setzero_si512();
     for (std::size_t r = 0; r < rows; ++r) {
       const std::uint8_t* src = u + r * ldu;
-      for (std::size_t k0 = 0; k0 < kc; k0 += 64) {
-        const __mmask64 live = kc - k0 >= 64 ? ~__mmask64{0} : (__mmask64{1} << (kc - k0)) - 1;
-        const __m512i v = _mm512_maskz_loadu_epi8(live, src + k0);
-        const std::size_t b = k0 / KB, off = (k0 % KB) / 8;
-        for (int p = 0; p < P; ++p) {
-          const std::uint64_t bits =
-              _mm512_test_epi8_mask(v, _mm512_set1_epi8(static_cast<char>(1 << p)));
-          std::memcpy(out + ((p * nkb + b) * R + r) * (KB / 8) + off, &bits, 8);
-        }
+      std::uint64_t count[P] = {};
+      std::size_t k0 = 0;
+      for (; k0 < full; k0 += 64)
+        any = chunk<Checked>(_mm512_loadu_si512(src + k0), any, out, nkb, r, k0, count);
+      if (k0 < kc)
+        any = chunk<Checked>(_mm512_maskz_loadu_epi8((__mmask64{1} << (kc - k0)) - 1, src + k0),
+                             any, out, nkb, r, k0, count);
+      if constexpr (Checked) {
+        std::uint64_t sum = 0;
+        for (int p = 0; p < P; ++p) sum += count[p] << p;
+        sums[r] += static_cast<std::uint32_t>(sum);
       }
     }
+    return any;
   }
-};
 
-// pack() that also validates and sums what it reads (ukernel_desc::pack_a_checked): the GEMM
-// driver otherwise reads every u-code byte once more before packing, to validate it and take
-// the row sums the epilogue needs (a tenth of w1a1 3136 x 64 x 576). Returns whether any byte
-// has a bit of `high`; adds sum_p 2^p popcount(plane p) to sums[r], row r's u-code sum when no
-// byte has a bit at or above P (bits above P are a high bit of every format packed here).
-template <int R, int P, int KB>
-struct bitplane_pack_checked_avx512 : bitplane_pack_avx512<R, P, KB> {
-  using base = bitplane_pack_avx512<R, P, KB>;
-
-  // One 64-code chunk of row r at k0: its P plane words, their popcounts; returns any | v.
+  // One 64-code chunk of row r at k0: its P plane words (and, Checked, their popcounts and
+  // any | v).
+  template <bool Checked>
   __attribute__((target("avx2,bmi2,popcnt,avx512f,avx512bw"), always_inline)) static inline __m512i
   chunk(__m512i v, __m512i any, std::uint8_t* out, std::size_t nkb, std::size_t r, std::size_t k0,
         std::uint64_t* count) noexcept {
@@ -127,33 +143,10 @@ struct bitplane_pack_checked_avx512 : bitplane_pack_avx512<R, P, KB> {
       const std::uint64_t bits =
           _mm512_test_epi8_mask(v, _mm512_set1_epi8(static_cast<char>(1 << p)));
       std::memcpy(out + ((p * nkb + b) * R + r) * (KB / 8) + off, &bits, 8);
-      count[p] += static_cast<std::uint64_t>(_mm_popcnt_u64(bits));
+      if constexpr (Checked) count[p] += static_cast<std::uint64_t>(_mm_popcnt_u64(bits));
     }
-    return _mm512_or_si512(any, v);
-  }
-
-  __attribute__((target("avx2,bmi2,popcnt,avx512f,avx512bw"))) static bool pack_checked(
-      const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc, void* dst,
-      std::uint32_t* sums, std::uint8_t high) noexcept {
-    base::pack_pad(rows, kc, dst);
-    auto* out = static_cast<std::uint8_t*>(dst);
-    const std::size_t nkb = base::blocks(kc);
-    const std::size_t full = kc / 64 * 64;
-    __m512i any = _mm512_setzero_si512();  // OR of every byte read
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::uint8_t* src = u + r * ldu;
-      std::uint64_t count[P] = {};
-      std::size_t k0 = 0;
-      for (; k0 < full; k0 += 64)
-        any = chunk(_mm512_loadu_si512(src + k0), any, out, nkb, r, k0, count);
-      if (k0 < kc)
-        any = chunk(_mm512_maskz_loadu_epi8((__mmask64{1} << (kc - k0)) - 1, src + k0), any, out,
-                    nkb, r, k0, count);
-      std::uint64_t sum = 0;
-      for (int p = 0; p < P; ++p) sum += count[p] << p;
-      sums[r] += static_cast<std::uint32_t>(sum);
-    }
-    return _mm512_test_epi8_mask(any, _mm512_set1_epi8(static_cast<char>(high))) != 0;
+    if constexpr (Checked) return _mm512_or_si512(any, v);
+    return any;
   }
 };
 
@@ -162,8 +155,8 @@ struct bitplane_pack_checked_avx512 : bitplane_pack_avx512<R, P, KB> {
 // straight into the panel: per run one masked load and P vptestmb, shifted into place, so no
 // im2col row is written and read again. kc = n_runs * run_bytes <= max_run_kc.
 template <int R, int P, int KB>
-struct bitplane_pack_runs_avx512 : bitplane_pack_checked_avx512<R, P, KB> {
-  using base = bitplane_pack_checked_avx512<R, P, KB>;
+struct bitplane_pack_runs_avx512 : bitplane_pack_avx512<R, P, KB> {
+  using base = bitplane_pack_avx512<R, P, KB>;
   static constexpr std::size_t max_run_kc = 1024;
 
   __attribute__((target("avx2,bmi2,avx512f,avx512bw"))) static void pack_runs(
