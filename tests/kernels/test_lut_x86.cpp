@@ -1,7 +1,9 @@
 // The x86 lookup-table kernels (activation-sum and product tables) through the common tester.
 #if defined(__x86_64__)
 
+#include <random>
 #include <string>
+#include <vector>
 
 #include "lowbit/kernels/lut/lut_x86.hpp"
 #include "ukernel_tester.hpp"
@@ -27,6 +29,60 @@ TEST_CASE("x86 lookup-table microkernels match the naive u-code dot product",
     INFO(d.name);
     lowbit::test::ukernel_tester(d).test_all();
   }
+}
+
+namespace {
+
+// The vector activation-sum packer against the scalar one it replaces, byte for byte, over every
+// K tail (k = 1 .. 4 vector steps + 1), every row count, strided rows; and its row sums.
+template <class Cell, int MR>
+void check_vector_actsum_packer() {
+  using scalar = lowbit::kernels::lut::actsum_pack<Cell, MR, 32, 2>;
+  using vector = lowbit::kernels::lut::actsum_pack_sse41<Cell, MR, 32, 2>;
+  std::mt19937 rng(Cell::w_bits * 10 + Cell::a_bits + MR);
+  for (std::size_t k = 1; k <= 4 * vector::step_codes + 1; ++k)
+    for (std::size_t rows = 1; rows <= MR; ++rows)
+      for (std::size_t pad : {0, 3}) {
+        const std::size_t ldu = k + pad;
+        std::vector<std::uint8_t> a(rows * ldu, 0xFF);  // 0xFF in the padding: never read
+        for (std::size_t i = 0; i < rows; ++i)
+          for (std::size_t x = 0; x < k; ++x)
+            a[i * ldu + x] = static_cast<std::uint8_t>(rng() % (Cell::amax + 1));
+        const std::size_t bytes = scalar::a_bytes(k);
+        std::vector<std::uint8_t> want(bytes + 16, 0xA5), got(bytes + 16, 0xA5), got2 = got;
+        scalar::pack_a(a.data(), ldu, rows, k, want.data());
+        vector::pack_a(a.data(), ldu, rows, k, got.data());
+        std::vector<std::uint32_t> sums(MR, 7), expect(MR, 7);
+        for (std::size_t i = 0; i < rows; ++i)
+          for (std::size_t x = 0; x < k; ++x) expect[i] += a[i * ldu + x];
+        const bool bad = vector::pack_checked(a.data(), ldu, rows, k, got2.data(), sums.data(),
+                                              static_cast<std::uint8_t>(~Cell::amax));
+        INFO("w" << Cell::w_bits << "a" << Cell::a_bits << " MR=" << MR << " k=" << k
+                 << " rows=" << rows << " pad=" << pad);
+        REQUIRE(got == want);  // including the 16 bytes past the panel: untouched
+        REQUIRE(got2 == want);
+        REQUIRE_FALSE(bad);
+        REQUIRE(sums == expect);
+      }
+}
+
+}  // namespace
+
+TEST_CASE("the vector activation-sum packer writes the scalar packer's panel",
+          "[ukernel][lut][x86]") {
+  if ((lowbit::detail::host_features() & lowbit::detail::x86_sse4) != lowbit::detail::x86_sse4) {
+    WARN("skipping: the host lacks SSE4.1");
+    return;
+  }
+  using namespace lowbit::kernels::lut::cells;
+  check_vector_actsum_packer<p_w1a1, 4>();
+  check_vector_actsum_packer<p_w1a2, 4>();
+  check_vector_actsum_packer<p_w2a1, 4>();
+  check_vector_actsum_packer<p_w2a2, 4>();
+  check_vector_actsum_packer<p_w1a1, 8>();
+  check_vector_actsum_packer<p_w1a2, 8>();
+  check_vector_actsum_packer<p_w2a1, 8>();
+  check_vector_actsum_packer<p_w2a2, 8>();
 }
 
 #endif  // __x86_64__

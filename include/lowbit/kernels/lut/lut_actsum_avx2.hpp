@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "lowbit/kernels/lut/actsum_common.hpp"
+#include "lowbit/kernels/lut/actsum_pack_sse41.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
 #define LOWBIT_TARGET_LUT_AVX2 \
@@ -47,7 +48,7 @@ struct actsum_avx2 {
   static constexpr int NR = NV * V / NDW, mr = MR, nr = NR, k_step = G;
   static constexpr std::uint32_t kc_max = Cell::kc_max;
   static constexpr int F = Cell::flush_every;
-  using pack = actsum_pack<Cell, MR, V, NV>;
+  using pack = actsum_pack_sse41<Cell, MR, V, NV>;  // vector packer, validates and sums
   static_assert(Cell::table_bytes == 16 && Cell::chunks == 1, "pshufb tables: 16 entries");
   static_assert(MR >= 1 && MR <= 6, "six rows of named accumulators");
 

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "lowbit/kernels/lut/actsum_common.hpp"
+#include "lowbit/kernels/lut/actsum_pack_sse41.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
 #define LOWBIT_TARGET_LUT_AVX512BW                                                                 \
@@ -51,7 +52,7 @@ struct actsum_avx512bw {
   static constexpr std::uint32_t kc_max = Cell::kc_max;
   static constexpr int F = Cell::flush_every;
   static constexpr int NCH = Cell::chunks;
-  using pack = actsum_pack<Cell, MR, V, NV>;
+  using pack = actsum_pack_sse41<Cell, MR, V, NV>;  // vector packer, validates and sums
   static_assert(Cell::table_bytes == 16 && Cell::chunks == 1, "pshufb tables: 16 entries");
   static_assert(MR >= 1 && MR <= 8, "eight named accumulators");
 

@@ -13,6 +13,8 @@
 
 #if defined(__x86_64__)
 
+#include <type_traits>
+
 #include "lowbit/kernels/lut/lut_actsum_avx2.hpp"
 #include "lowbit/kernels/lut/lut_actsum_avx512bw.hpp"
 #include "lowbit/kernels/lut/lut_actsum_avx512vbmi.hpp"
@@ -27,34 +29,50 @@ namespace lowbit {
 namespace kernels {
 namespace lut {
 
+// pack_checked of a packer that has one (the vector activation-sum packer), else nullptr.
+template <class P, class = void>
+struct actsum_pack_checked_of {
+  static constexpr pack_checked_fn value = nullptr;
+};
+template <class P>
+struct actsum_pack_checked_of<P, std::void_t<decltype(&P::pack_checked)>> {
+  static constexpr pack_checked_fn value = &P::pack_checked;
+};
+
 template <class K>
 constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f, int wb, int ab,
                                 float mpc) noexcept {
-  // Activation-sum A packers turn each k-group of codes into a table offset in scalar code:
-  // about 2.2 cycles per activation code for the k-triple (vpermb) packers, measured (perf) on a
-  // 3136 x 64 x 576 GEMM, and about 1.5 for k-pair/k-quad ones (from where AVX2 w2a2 overtakes
-  // the int8 kernel, N ~ 200 on ResNet-18 shapes); product-table packers interleave codes, ~0.5.
-  const float pack_cycles =
-      algo == algorithm::lut_actsum ? (K::k_step % 3 == 0 ? 2.2f : 1.5f) : 0.5f;
-  return {name,
-          algo,
-          f,
-          static_cast<std::uint8_t>(wb),
-          static_cast<std::uint8_t>(ab),
-          static_cast<std::uint16_t>(K::mr),
-          static_cast<std::uint16_t>(K::nr),
-          static_cast<std::uint16_t>(K::k_step),
-          K::kc_max,
-          0,
-          0,
-          mpc,
-          &K::pack::a_bytes,
-          &K::pack::w_bytes,
-          &K::pack::pack_a,
-          &K::pack::pack_w,
-          &K::run,
-          0.0f,
-          pack_cycles};
+  // A packer cycles per activation code. The vector k-pair/k-quad packer (actsum_pack_sse41.hpp)
+  // also validates and sums, replacing the driver's separate pass: about 0.15, fitted to whole
+  // AVX2 w2a2 GEMMs (docs/performance.md). The scalar ones turn each k-group into a table offset
+  // one code at a time: about 2.2 for the k-triple (vpermb) packers, measured (perf) on a
+  // 3136 x 64 x 576 GEMM, and 1.5 for k-pairs/k-quads; product-table packers interleave, ~0.5.
+  constexpr pack_checked_fn checked = actsum_pack_checked_of<typename K::pack>::value;
+  const float pack_cycles = algo != algorithm::lut_actsum ? 0.5f
+                            : checked != nullptr          ? 0.15f
+                            : K::k_step % 3 == 0          ? 2.2f
+                                                          : 1.5f;
+  ukernel_desc d{name,
+                 algo,
+                 f,
+                 static_cast<std::uint8_t>(wb),
+                 static_cast<std::uint8_t>(ab),
+                 static_cast<std::uint16_t>(K::mr),
+                 static_cast<std::uint16_t>(K::nr),
+                 static_cast<std::uint16_t>(K::k_step),
+                 K::kc_max,
+                 0,
+                 0,
+                 mpc,
+                 &K::pack::a_bytes,
+                 &K::pack::w_bytes,
+                 &K::pack::pack_a,
+                 &K::pack::pack_w,
+                 &K::run,
+                 0.0f,
+                 pack_cycles};
+  d.pack_a_checked = checked;
+  return d;
 }
 
 // Activation-sum cells: actsum_cell<W bits, A bits, k per group, weight digit bits, digits,
