@@ -4,10 +4,11 @@
 // the AVX2 w2a2 kernel spends on 64 columns: at N = 64..128 packing decided whether the tables
 // could beat the int8 kernel at all. Here one pmaddubsw turns a row's k-pairs into table offsets
 // (16 * (u0 + 2^AB * u1) in one 16-bit lane; k-quads take a pmaddwd more), and a 16-bit transpose
-// interleaves MR rows into the panel's (group, row) order: about 0.1 cycle per code.
+// interleaves MR rows into the panel's (group, row) order: about 0.15 cycle per code in whole
+// GEMMs, reading A from L3 included (perf: 5-12% of AVX2 w2a2 calls at N = 64..128).
 //
-// 128-bit SSSE3/SSE4.1 code, so the SSE4.1, AVX2 and AVX-512BW kernels share it (their features
-// include SSE4.1); wider vectors would not help: the transpose works on 8-group slices anyway.
+// 128-bit SSSE3/SSE4.1 code, so the SSE4.1, AVX2 and AVX-512BW kernels share one packer (their
+// features include SSE4.1).
 //
 // pack_checked also validates and sums as it reads (ukernel_desc::pack_a_checked): the GEMM
 // driver then skips its separate pass over the block's rows. Offsets computed from an invalid
@@ -106,6 +107,8 @@ struct actsum_pack_sse41 : actsum_pack<Cell, MR, V, NV> {
     }
   }
 
+  // The loop of both: 8 groups of the MR rows per step, then the K tail in scalar code. Checked
+  // adds each row's byte sums (psadbw) to sums[r] and returns the OR of every byte read.
   template <bool Checked>
   LOWBIT_TARGET_ACTSUM_PACK static inline unsigned pack_rows(const std::uint8_t* u, std::size_t ldu,
                                                              std::size_t rows, std::size_t kc,
