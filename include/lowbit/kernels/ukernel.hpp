@@ -291,14 +291,17 @@ struct run_checked_of<K, std::enable_if_t<K::a_checked>> {
   static constexpr run_checked_fn value = &K::run_checked;
 };
 
-template <class K, class = void>
-struct pack_a_checked_of {
+// A packer's pack_checked (ukernel_desc::pack_a_checked) when it has one, else nullptr.
+template <class P, class = void>
+struct pack_checked_of {
   static constexpr pack_checked_fn value = nullptr;
 };
-template <class K>
-struct pack_a_checked_of<K, std::void_t<decltype(&K::pack_a_t::pack_checked)>> {
-  static constexpr pack_checked_fn value = &K::pack_a_t::pack_checked;
+template <class P>
+struct pack_checked_of<P, std::void_t<decltype(&P::pack_checked)>> {
+  static constexpr pack_checked_fn value = &P::pack_checked;
 };
+template <class K>
+using pack_a_checked_of = pack_checked_of<typename K::pack_a_t>;
 
 template <class K, class = void>
 struct pack_w_offset_of {

@@ -115,7 +115,7 @@ struct actsum_pack_sse41 : actsum_pack<Cell, MR, V, NV> {
                                                              void* dst,
                                                              std::uint32_t* sums) noexcept {
     auto* out = static_cast<std::uint16_t*>(dst);
-    const std::size_t ng = Cell::groups(kc), nv = kc / step_codes;
+    const std::size_t nv = kc / step_codes;
     const __m128i zero = _mm_setzero_si128();
     __m128i any = zero, total[MR];
     for (int r = 0; r < MR; ++r) total[r] = zero;
@@ -152,23 +152,18 @@ struct actsum_pack_sse41 : actsum_pack<Cell, MR, V, NV> {
                    static_cast<std::uint32_t>(_mm_extract_epi64(t, 1));
       }
     }
-    // The last kc % (8 G) codes: the remaining groups, one code at a time.
-    for (std::size_t g = nv * step_groups; g < ng; ++g)
-      for (std::size_t r = 0; r < static_cast<std::size_t>(MR); ++r) {
-        unsigned code = 0;
-        for (int t = 0; t < G; ++t) {
-          const std::size_t k = g * G + static_cast<std::size_t>(t);
-          if (r < rows && k < kc) {
-            const unsigned c = u[r * ldu + k];
-            code |= c << (AB * t);
-            if constexpr (Checked) {
-              any_tail |= c;
-              sums[r] += c;
-            }
+    // The last kc % (8 G) codes: whole groups of the panel's layout, so the scalar packer writes
+    // them; Checked reads them once more for the OR and the sums.
+    const std::size_t k0 = nv * step_codes;
+    if (k0 < kc) {
+      base::pack_a(u + k0, ldu, rows, kc - k0, out);
+      if constexpr (Checked)
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t k = k0; k < kc; ++k) {
+            any_tail |= u[r * ldu + k];
+            sums[r] += u[r * ldu + k];
           }
-        }
-        *out++ = static_cast<std::uint16_t>(code * Cell::table_bytes);
-      }
+    }
     return any_tail;
   }
 };

@@ -13,8 +13,6 @@
 
 #if defined(__x86_64__)
 
-#include <type_traits>
-
 #include "lowbit/kernels/lut/lut_actsum_avx2.hpp"
 #include "lowbit/kernels/lut/lut_actsum_avx512bw.hpp"
 #include "lowbit/kernels/lut/lut_actsum_avx512vbmi.hpp"
@@ -29,16 +27,6 @@ namespace lowbit {
 namespace kernels {
 namespace lut {
 
-// pack_checked of a packer that has one (the vector activation-sum packer), else nullptr.
-template <class P, class = void>
-struct actsum_pack_checked_of {
-  static constexpr pack_checked_fn value = nullptr;
-};
-template <class P>
-struct actsum_pack_checked_of<P, std::void_t<decltype(&P::pack_checked)>> {
-  static constexpr pack_checked_fn value = &P::pack_checked;
-};
-
 template <class K>
 constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f, int wb, int ab,
                                 float mpc) noexcept {
@@ -47,7 +35,7 @@ constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f,
   // AVX2 w2a2 GEMMs (docs/performance.md). The scalar ones turn each k-group into a table offset
   // one code at a time: about 2.2 for the k-triple (vpermb) packers, measured (perf) on a
   // 3136 x 64 x 576 GEMM, and 1.5 for k-pairs/k-quads; product-table packers interleave, ~0.5.
-  constexpr pack_checked_fn checked = actsum_pack_checked_of<typename K::pack>::value;
+  constexpr pack_checked_fn checked = pack_checked_of<typename K::pack>::value;
   const float pack_cycles = algo != algorithm::lut_actsum ? 0.5f
                             : checked != nullptr          ? 0.15f
                             : K::k_step % 3 == 0          ? 2.2f
