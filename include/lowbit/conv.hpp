@@ -406,7 +406,9 @@ struct im2col_source {
   bool plane_runs(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
     return planes(d, k_blocks) && d.run_plane_runs != nullptr && p->dilation_w == 1 &&
            p->in_per_group() == in.c && p->kernel_h <= max_segment_rows &&
-           kernels::plane_runs_panel::bytes(d.a_bits, p->kernel_h, d.mr) <=
+           (d.finish_a_panel != nullptr
+                ? kernels::plane_runs_panel::bytes_with_row_terms(d.a_bits, p->kernel_h, d.mr)
+                : kernels::plane_runs_panel::bytes(d.a_bits, p->kernel_h, d.mr)) <=
                d.a_panel_bytes(p->taps() * in.c);
   }
   void pack_plane_runs(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,

@@ -350,6 +350,8 @@ const std::uint8_t* pack_a_rows(const Source& src, const kernels::ukernel_desc& 
         src.pack_windows(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
       else
         src.pack_planes(ic + i0 + it, rows, d, panel);
+      if (d.finish_a_panel != nullptr && (how == a_packing::plane_runs || how == a_packing::planes))
+        d.finish_a_panel(p.k, panel, how == a_packing::plane_runs);
     }
     ldu = p.k;
     return nullptr;

@@ -100,6 +100,10 @@ using run_checked_fn = bool (*)(std::size_t kc, const void* a_panel, const void*
 using pack_checked_fn = bool (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows,
                                  std::size_t kc, void* dst, std::uint32_t* sums, std::uint8_t high);
 
+// Completes an A panel of kc values per row that conv2d assembled from a bit-plane image
+// (ukernel_desc::finish_a_panel); plane_runs: the panel is a plane_runs_panel.
+using finish_panel_fn = void (*)(std::size_t kc, void* a_panel, bool plane_runs);
+
 using a_segment_table_fn = const std::uint8_t** (*)(void* a_panel, std::size_t n_segments,
                                                     std::size_t seg_bytes);
 
@@ -179,6 +183,10 @@ struct ukernel_desc {
   // pack_a that validates the u-codes it reads and sums each row (pack_checked_fn), so the
   // driver needs no separate pass over the block's rows before packing. nullptr: not supported.
   pack_checked_fn pack_a_checked = nullptr;
+  // For kernels whose A panels carry more than the bit planes (per-row terms the kernel reads):
+  // computes it after conv2d assembled a panel (pack_a_plane_row's layout) or a
+  // plane_runs_panel itself; the kernel's own packers do it as they pack. nullptr: none needed.
+  finish_panel_fn finish_a_panel = nullptr;
 };
 
 constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {
@@ -198,6 +206,21 @@ struct plane_runs_panel {
   }
   static std::size_t bytes(std::size_t a_bits, std::size_t n_runs, std::size_t mr) noexcept {
     return sizeof(plane_runs_panel) + a_bits * n_runs * mr * sizeof(const std::uint64_t*);
+  }
+  // After the table, room for kernels with finish_a_panel: 2 * MR int64 row terms.
+  static std::int64_t* row_terms(void* panel, std::size_t a_bits, std::size_t n_runs,
+                                 std::size_t mr) noexcept {
+    return reinterpret_cast<std::int64_t*>(static_cast<std::uint8_t*>(panel) +
+                                           bytes(a_bits, n_runs, mr));
+  }
+  static const std::int64_t* row_terms(const void* panel, std::size_t a_bits, std::size_t n_runs,
+                                       std::size_t mr) noexcept {
+    return reinterpret_cast<const std::int64_t*>(static_cast<const std::uint8_t*>(panel) +
+                                                 bytes(a_bits, n_runs, mr));
+  }
+  static std::size_t bytes_with_row_terms(std::size_t a_bits, std::size_t n_runs,
+                                          std::size_t mr) noexcept {
+    return bytes(a_bits, n_runs, mr) + 2 * mr * sizeof(std::int64_t);
   }
 };
 
@@ -304,6 +327,15 @@ template <class K>
 using pack_a_checked_of = pack_checked_of<typename K::pack_a_t>;
 
 template <class K, class = void>
+struct finish_a_panel_of {
+  static constexpr finish_panel_fn value = nullptr;
+};
+template <class K>
+struct finish_a_panel_of<K, std::enable_if_t<K::a_panel_finish>> {
+  static constexpr finish_panel_fn value = &K::finish_a_panel;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -348,7 +380,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
           nullptr,
           pack_a_runs_of<K>::value,
           run_checked_of<K>::value,
-          pack_a_checked_of<K>::value};
+          pack_a_checked_of<K>::value,
+          finish_a_panel_of<K>::value};
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {
