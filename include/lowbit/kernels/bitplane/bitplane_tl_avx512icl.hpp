@@ -26,9 +26,9 @@
 // popcount + add, 9 vector ops per 512 w2a2 MACs instead of 12. vpternlogq overwrites its first
 // operand and every operand here is used again, so each term also takes a fresh broadcast of its
 // A word; on Zen 5 that broadcast occupies a vector pipe like a register copy would (11 ops, not
-// 9): measured 179-182 MAC/cycle against the plain kernel's 164-166 (cache-resident, N = 64 and
-// 256, K = 2048, same run). On Intel cores, where popcount has one port and a broadcast load
-// none, the count of popcounts (3 against 4) bounds it; not measured there.
+// 9): measured 171-182 MAC/cycle against the plain kernel's 160-166, 1.04-1.10x (cache-resident,
+// N = 64 and 256, K = 2048, same runs). On Intel cores, where popcount has one port and a broadcast
+// load none, the count of popcounts (3 against 4) bounds it; not measured there.
 //
 // Signed weights (SW, offset 2): S' = S - 2 sum(a) moves only the row term, to
 // -2 popcount(a0 AND a1), so the same W panel serves both and the epilogue needs no row sums.
