@@ -72,10 +72,7 @@ struct bitplane_avx512icl {
     const std::size_t a_plane = nch * MR, w_plane = nch * NR;  // in u64 words
 
     __m512i acc[MR][JB];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_si512();
+    zero(acc);
 
     for (int s = WB + AB - 2; s >= 0; --s) {
       if (s != WB + AB - 2) double_all(acc);
@@ -107,10 +104,7 @@ struct bitplane_avx512icl {
     const auto* w = static_cast<const std::uint64_t*>(w_panel);
     const std::size_t w_plane = h.n_runs * h.run_words * NR;
     __m512i acc[MR][JB];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_si512();
+    zero(acc);
     for (int s = WB + AB - 2; s >= 0; --s) {
       if (s != WB + AB - 2) double_all(acc);
       const int p_lo = s - (AB - 1) > 0 ? s - (AB - 1) : 0, p_hi = s < WB - 1 ? s : WB - 1;
@@ -135,7 +129,15 @@ struct bitplane_avx512icl {
     store(acc, c, ldc, accumulate);
   }
 
- private:
+  // The tile's steps, shared with the ternary-logic w2a2 kernel (bitplane_tl_avx512icl.hpp).
+  LOWBIT_TARGET_BP512 __attribute__((always_inline)) static inline void zero(
+      __m512i (&acc)[MR][JB]) noexcept {
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_si512();
+  }
+
   // One 64-bit K chunk: the JB weight vectors, then per row its A word (a_word(i)) broadcast;
   // the counts are subtracted for the sign plane (Negative).
   template <bool Negative, class AWord>

@@ -34,7 +34,8 @@
 // -2 popcount(a0 AND a1), so the same W panel serves both and the epilogue needs no row sums.
 //
 // Horner over the weights: the two weight-2 terms over all of K, double, then the weight-1
-// term, so one accumulator per (row, 8 columns) and no shifts.
+// term (the plain kernel's and/popcount/add chunk), so one accumulator per (row, 8 columns)
+// and no shifts.
 #pragma once
 
 #if defined(__x86_64__)
@@ -45,6 +46,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lowbit/kernels/bitplane/bitplane_avx512icl.hpp"
 #include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
@@ -167,6 +169,9 @@ struct bitplane_tl_w2a2_avx512icl {
   // 64-bit lanes: a chunk adds at most 5 * 64 per lane, so only the driver's blocking limits kc;
   // the sum is truncated mod 2^32 at the end.
   static constexpr std::uint32_t kc_max = 1u << 20;
+  // The plain w2a2 kernel of this tile: its zeroing, weight-1 chunk, doubling and store are
+  // this kernel's too.
+  using plain = bitplane_avx512icl<2, 2, MR, NR>;
 
   // The A side is the plain w2a2 kernel's (panels, packers, conv2d plane images) plus the row
   // counts, which conv2d's panels get from finish_a_panel.
@@ -196,16 +201,16 @@ struct bitplane_tl_w2a2_avx512icl {
     const auto* row = reinterpret_cast<const std::int64_t*>(a + 2 * a_plane) + (SW ? MR : 0);
 
     __m512i acc[MR][JB];
-    zero(acc);
+    plain::zero(acc);
     const std::uint64_t* a0 = a;
     const std::uint64_t* a1 = a + a_plane;
     for (std::size_t x = 0; x < nch; ++x)
       twos(
           acc, w + x * NR, w + w_plane + x * NR, [&](int i) { return a0 + x * MR + i; },
           [&](int i) { return a1 + x * MR + i; });
-    double_all(acc);
+    plain::double_all(acc);
     for (std::size_t x = 0; x < nch; ++x)
-      ones(acc, w + x * NR, [&](int i) { return a0[x * MR + i]; });
+      plain::template chunk<false>(acc, w + x * NR, [&](int i) { return a0[x * MR + i]; });
     finish(acc, w + 2 * w_plane, row, nch, c, ldc, accumulate);
   }
 
@@ -223,7 +228,7 @@ struct bitplane_tl_w2a2_avx512icl {
     const std::int64_t* row = plane_runs_panel::row_terms(a_panel, 2, h.n_runs, MR) + (SW ? MR : 0);
 
     __m512i acc[MR][JB];
-    zero(acc);
+    plain::zero(acc);
     const std::uint64_t* wp = w;
     for (std::size_t g = 0; g < h.n_runs; ++g) {
       const std::uint64_t* p0[MR];
@@ -238,27 +243,19 @@ struct bitplane_tl_w2a2_avx512icl {
             acc, wp, wp + w_plane, [&](int i) { return p0[i] + x; },
             [&](int i) { return p1[i] + x; });
     }
-    double_all(acc);
+    plain::double_all(acc);
     wp = w;
     for (std::size_t g = 0; g < h.n_runs; ++g) {
       const std::uint64_t* p0[MR];
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) p0[i] = runs[g * MR + static_cast<std::size_t>(i)];
       for (std::size_t x = 0; x < h.run_words; ++x, wp += NR)
-        ones(acc, wp, [&](int i) { return p0[i][x]; });
+        plain::template chunk<false>(acc, wp, [&](int i) { return p0[i][x]; });
     }
     finish(acc, w + 2 * w_plane, row, nch, c, ldc, accumulate);
   }
 
  private:
-  LOWBIT_TARGET_BPTL512 __attribute__((always_inline)) static inline void zero(
-      __m512i (&acc)[MR][JB]) noexcept {
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_si512();
-  }
-
   // Row i's A word at p broadcast by a load the compiler may not merge with another:
   // vpternlogq overwrites its first operand, and every operand of these terms is used again
   // (the A words across columns, the W vectors across rows), so a shared value would cost a
@@ -296,31 +293,7 @@ struct bitplane_tl_w2a2_avx512icl {
     }
   }
 
-  // The weight-1 term of one chunk: a0 AND w0.
-  template <class A0>
-  LOWBIT_TARGET_BPTL512 __attribute__((always_inline)) static inline void ones(
-      __m512i (&acc)[MR][JB], const std::uint64_t* w0p, A0 a0_word) noexcept {
-    __m512i w0[JB];
-#pragma GCC unroll 8
-    for (int j = 0; j < JB; ++j) w0[j] = _mm512_load_si512(w0p + 8 * j);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const __m512i a0 = _mm512_set1_epi64(static_cast<long long>(a0_word(i)));
-#pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j)
-        acc[i][j] = _mm512_add_epi64(acc[i][j], _mm512_popcnt_epi64(_mm512_and_si512(a0, w0[j])));
-    }
-  }
-
-  LOWBIT_TARGET_BPTL512 __attribute__((always_inline)) static inline void double_all(
-      __m512i (&acc)[MR][JB]) noexcept {
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_add_epi64(acc[i][j], acc[i][j]);
-  }
-
-  // Adds the column and row terms and stores the low 32 bits of each lane (S is mod 2^32).
+  // Adds the column and row terms; the plain kernel's store keeps the low 32 bits (mod 2^32).
   LOWBIT_TARGET_BPTL512 __attribute__((always_inline)) static inline void finish(
       __m512i (&acc)[MR][JB], const std::uint64_t* colc_words, const std::int64_t* row,
       std::size_t nch, std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
@@ -330,17 +303,11 @@ struct bitplane_tl_w2a2_avx512icl {
     for (int i = 0; i < MR; ++i) {
       const __m512i r = _mm512_set1_epi64((SW ? -2 : 2) * static_cast<long long>(row[i]) - kp4);
 #pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) {
-        const __m512i s =
+      for (int j = 0; j < JB; ++j)
+        acc[i][j] =
             _mm512_add_epi64(_mm512_add_epi64(acc[i][j], r), _mm512_loadu_si512(colc + 8 * j));
-        // The masked form with an explicit pass-through avoids GCC 12's -Wuninitialized on the
-        // plain intrinsic's undefined operand.
-        __m256i v = _mm512_mask_cvtepi64_epi32(_mm256_setzero_si256(), 0xFF, s);
-        auto* ci = reinterpret_cast<__m256i*>(c + i * ldc + 8 * j);
-        if (accumulate) v = _mm256_add_epi32(v, _mm256_loadu_si256(ci));
-        _mm256_storeu_si256(ci, v);
-      }
     }
+    plain::store(acc, c, ldc, accumulate);
   }
 };
 
