@@ -2,8 +2,9 @@
 // (square, ResNet-18 convolutions as im2col GEMMs, GEMV and batch-8 4096 x 4096; ResNet-50,
 // VGG-16 and MobileNetV2 layers), weights packed outside the timed loop, int32 output. Names:
 // lowbit/w<W>a<A>/<M>x<N>x<K> (as the peers', so scripts/bench can join them); the label is
-// "<shape name> <kernel name>". GOPS = 2*M*N*K per second. Respects LOWBIT_ISA / LOWBIT_ALGO, and
-// LOWBIT_BENCH_THREADS=n runs lowbit on its own pool of n threads.
+// "<shape name> <kernel name>". GOPS = 2*M*N*K per second. Respects LOWBIT_ISA / LOWBIT_ALGO,
+// LOWBIT_BENCH_THREADS=n runs lowbit on its own pool of n threads, and LOWBIT_BENCH_KERNEL=name
+// forces one kernel by name (cells it does not serve are skipped with the error).
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -41,6 +42,7 @@ void bench_gemm(benchmark::State& state, cell c, const char* shape, long m, long
   lowbit::packed_weights pw;
   lowbit::pack_options opt;
   opt.m_hint = static_cast<std::size_t>(m);
+  opt.kernel_name = std::getenv("LOWBIT_BENCH_KERNEL");
   lowbit::status s = lowbit::pack_weights(
       lowbit::codes(w.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(k)), wf, af, pw,
       opt);

@@ -163,19 +163,69 @@ TEST_CASE("signed weights run the signed-weight sibling, which needs no row sums
   if (detail::host_features() & bit(cpu_feature::avx512vpopcntdq)) CHECK(siblings > 0);
 }
 
-TEST_CASE("core adjustments move w2a2 to bitplane where it measured faster", "[dispatch]") {
-  const feature_set need = isa_features(isa::avx512icl);
-  if ((need & ~detail::host_features()) != 0) return;  // needs VNNI and VPOPCNTDQ
-  const detail::core_adjustment adj = detail::host_core_adjustment();
-  CHECK((adj.popcount_rate == 1.0f || adj.popcount_rate == 2.0f));
-  // ResNet-18 conv2 (N = 64) and conv4 (N = 256, K = 2304): bitplane on Zen 5 (0.88x and 0.81x
-  // the VNNI time, since its packer validates and sums rows itself), VNNI on the table's core.
-  const algorithm zen5 = adj.popcount_rate > 1.0f ? algorithm::bitplane : algorithm::dot_i8;
-  CHECK(select_ukernel(2, 2, 64, 576)->algo == zen5);
-  CHECK(select_ukernel(2, 2, 256, 2304)->algo == zen5);
-  // w2a4 (twice the plane pairs) stays on VNNI at N = 64 everywhere (Zen 5: 278 us, forced
+TEST_CASE("core profiles move w2a2 off VNNI where it measured slower", "[dispatch]") {
+  using detail::core_kind;
+  using detail::profile_of;
+  // The choice each profile implies, on any host (the rates are data): ResNet-18 conv2 (N = 64,
+  // K = 576) and conv4 (N = 256, K = 2304).
+  const auto choice = [](core_kind k, int wb, int ab, std::size_t n, std::size_t k_) {
+    const detail::core_profile p = profile_of(k);
+    const kernels::ukernel_desc* best = nullptr;
+    double best_score = -1.0;
+    detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+      if ((d.features & ~detail::x86_avx512icl) != 0 || d.w_bits < wb || d.a_bits < ab) return;
+      const double s = detail::expected_throughput(d, 0, n, k_, false, false, p);
+      if (s > best_score) {
+        best = &d;
+        best_score = s;
+      }
+    });
+    return best;
+  };
+#if defined(LOWBIT_X86_KERNELS)
+  // The reference core (Emerald Rapids): VNNI int8 at 122 MAC/cycle beats every w2a2 method.
+  CHECK(choice(core_kind::reference, 2, 2, 64, 576)->algo == algorithm::dot_i8);
+  CHECK(choice(core_kind::reference, 2, 2, 256, 2304)->algo == algorithm::dot_i8);
+  // Zen 5 (popcount twice as fast): bitplane, 0.88x and 0.81x the VNNI time when measured.
+  CHECK(choice(core_kind::amd_zen5, 2, 2, 64, 576)->algo == algorithm::bitplane);
+  CHECK(choice(core_kind::amd_zen5, 2, 2, 256, 2304)->algo == algorithm::bitplane);
+  // Zen 4 (VNNI at half rate): w2a2 leaves VNNI (bitplane measured 0.73-0.77x its time on the
+  // ResNet-18 shapes), and so do w1a3 / w3a1 (three plane pairs at 111 MAC/cycle).
+  CHECK(choice(core_kind::amd_zen4, 2, 2, 64, 576)->algo != algorithm::dot_i8);
+  CHECK(choice(core_kind::amd_zen4, 2, 2, 256, 2304)->algo != algorithm::dot_i8);
+  CHECK(choice(core_kind::amd_zen4, 1, 3, 256, 2304)->algo == algorithm::bitplane);
+  // w2a4 (eight plane pairs) and w4a4 stay on VNNI everywhere (Zen 5: 278 us, forced
   // bitplane 466 us).
-  CHECK(select_ukernel(2, 4, 64, 576)->algo == algorithm::dot_i8);
+  for (core_kind k : {core_kind::reference, core_kind::amd_zen4, core_kind::amd_zen5}) {
+    CHECK(choice(k, 2, 4, 64, 576)->algo == algorithm::dot_i8);
+    CHECK(choice(k, 4, 4, 256, 2304)->algo == algorithm::dot_i8);
+  }
+#endif
+  // The host's own profile is one of them, and LOWBIT_CORE names parse back.
+  for (core_kind k : {core_kind::reference, core_kind::amd_zen4, core_kind::amd_zen5}) {
+    core_kind parsed = core_kind::reference;
+    CHECK(detail::parse_core(profile_of(k).name, parsed));
+    CHECK(parsed == k);
+  }
+  core_kind unused;
+  CHECK_FALSE(detail::parse_core("zen3", unused));
+}
+
+TEST_CASE("the Zen 4 profile measured every kernel that core runs", "[dispatch]") {
+  // A kernel added without a Zen 4 rate would be compared there at its reference rate, which
+  // for AVX-512 multiplies is twice too high. Exempt: AVX-VNNI (Zen 4 has none) and the opt-in
+  // wide bitplane cells (never chosen over int8 dot products).
+  const detail::core_profile p = detail::profile_of(detail::core_kind::amd_zen4);
+  detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+    if (d.algo == algorithm::scalar || (d.features & ~detail::x86_avx512icl) != 0) return;
+    if ((d.features & bit(cpu_feature::avxvnni)) != 0) return;
+    if (d.algo == algorithm::bitplane && (d.w_bits > 4 || d.a_bits > 4)) return;
+    bool listed = false;
+    for (std::size_t i = 0; i < p.rate_count; ++i)
+      listed |= std::string(p.rates[i].kernel) == d.name;
+    INFO(d.name);
+    CHECK(listed);
+  });
 }
 
 TEST_CASE("A read in place frees only the kernels that can of packing", "[dispatch]") {
@@ -199,12 +249,16 @@ TEST_CASE("A read in place frees only the kernels that can of packing", "[dispat
     }
   });
   // ResNet-18's first downsample (1x1 stride 2, 64 -> 128 channels) on a host with AVX-512
-  // VNNI and VPOPCNTDQ: int8-dot reading the input in place (bitplane measured 1.9x slower).
+  // VNNI and VPOPCNTDQ: int8-dot reading the input in place (bitplane measured 1.9x slower),
+  // except on Zen 4, whose VNNI runs at half rate (bitplane measured 0.98x its time there, and
+  // 0.79-0.87x on the two later downsamples).
   const feature_set need = isa_features(isa::avx512icl);
   if ((need & ~detail::host_features()) != 0) return;
   pack_options in_place;
   in_place.a_in_place = true;
-  CHECK(select_ukernel(2, 2, 128, 64, in_place)->algo == algorithm::dot_i8);
+  const bool zen4 = detail::host_core_profile().kind == detail::core_kind::amd_zen4;
+  CHECK(select_ukernel(2, 2, 128, 64, in_place)->algo ==
+        (zen4 ? algorithm::bitplane : algorithm::dot_i8));
 }
 
 TEST_CASE("the largest K is exact with worst-case codes, one more is refused", "[gemm][limits]") {

@@ -1,6 +1,6 @@
 // lowbit: build configuration, detected from the toolchain; each can be set by the user first.
 //   LOWBIT_NO_THREADS   no std::thread / thread_local (bare-metal newlib has no gthreads)
-//   LOWBIT_NO_GETENV    ignore LOWBIT_ISA / LOWBIT_ALGO / LOWBIT_VERBOSE
+//   LOWBIT_NO_GETENV    ignore LOWBIT_ISA / LOWBIT_ALGO / LOWBIT_CORE / LOWBIT_VERBOSE
 //   LOWBIT_PORTABLE     compile only the portable scalar kernels (no SIMD, no target attributes)
 //   LOWBIT_STATIC_DISPATCH  no run-time CPU detection: use what -march promised
 //   (dispatch/cpu_features) LOWBIT_EXCEPTIONS   (status.hpp) set when the compiler has exceptions

@@ -179,39 +179,5 @@ inline feature_set host_features() noexcept {
 #endif
 }
 
-// Cores whose measured rates depart from the throughput table (measured on an Intel Emerald
-// Rapids core, docs/performance.md). AMD Zen 5 (CPUID family 0x1A) runs 512-bit vpopcntq twice
-// per cycle: its AVX-512 bitplane kernels measured 644 (w1a1) and 171 (w2a2) MAC/cycle against
-// 315 and 78 on the table's core, while int8 VNNI stays at 125; whole calls put the bitplane A
-// packer at about 0.10 cycles per code there (fitted to w1a1 and w2a2 at 3136x64x576, checked
-// on 784x128x1152; 0.18 before the packer took over the validation and row-sum pass).
-struct core_adjustment {
-  float popcount_rate = 1.0f;  // multiplies AVX-512 bitplane kernels' macs_per_cycle
-  float bitplane_pack = 0.0f;  // replaces their a_pack_cycles when non-zero
-};
-
-inline core_adjustment host_core_adjustment() noexcept {
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && \
-    !defined(LOWBIT_STATIC_DISPATCH)
-  static const core_adjustment adj = [] {
-    core_adjustment a;
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0u), "c"(0u));
-    const bool amd = ebx == 0x68747541u && edx == 0x69746e65u && ecx == 0x444d4163u;
-    if (!amd || eax < 1) return a;
-    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1u), "c"(0u));
-    const unsigned family = ((eax >> 8) & 0xFu) + ((eax >> 20) & 0xFFu);
-    if (family >= 0x1Au) {
-      a.popcount_rate = 2.0f;
-      a.bitplane_pack = 0.10f;
-    }
-    return a;
-  }();
-  return adj;
-#else
-  return {};
-#endif
-}
-
 }  // namespace detail
 }  // namespace lowbit

@@ -9,7 +9,8 @@
 // dot_i8|scalar). Among qualifying kernels the highest expected throughput wins: the kernel's
 // measured MACs per cycle, discounted by the work its tile and K step waste on this shape; when
 // pack_options::m_hint is set, also capped by the rate at which its weight bytes can be read
-// (small M is memory-bound: bit-dense kernels declare bytes_per_weight and win there).
+// (small M is memory-bound: bit-dense kernels declare bytes_per_weight and win there). Rates are
+// the host core's where it has a profile (core_profile.hpp, LOWBIT_CORE).
 // LOWBIT_VERBOSE=1 logs every choice to stderr.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "lowbit/dispatch/core_profile.hpp"
 #include "lowbit/dispatch/cpu_features.hpp"
 #include "lowbit/dispatch/registry.hpp"
 #include "lowbit/isa.hpp"
@@ -135,6 +137,9 @@ inline isa host_isa() noexcept {
 
 namespace detail {
 
+// The largest M the small-M kernels (kernels/gemv: MR 1 and 8) are chosen for.
+constexpr std::size_t small_m_max = 8;
+
 // Bytes of weights per cycle one core streams from L3 (about 34 GB/s at 3.4 GHz, targets.md).
 constexpr double weight_bytes_per_cycle = 10.0;
 
@@ -144,20 +149,18 @@ constexpr double im2col_cycles_per_code = 0.3;
 
 inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
                                   std::size_t k, bool a_in_place = false,
-                                  bool a_plane_image = false) noexcept {
+                                  bool a_plane_image = false,
+                                  const core_profile& core = host_core_profile()) noexcept {
   // Work wasted on padding: a tile or K step larger than the problem computes zeros.
   double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
                static_cast<double>(k) / static_cast<double>(kernels::round_up(k, d.k_step));
   if (m != 0) eff *= static_cast<double>(m) / static_cast<double>(kernels::round_up(m, d.mr));
   // Per-call A packing, paid once per activation element and amortised over the N columns:
   // rate = 1 / (1 / kernel rate + pack cycles per element / N).
-  // The table's rates are one core's (docs/performance.md); some cores depart from it.
-  double mpc = static_cast<double>(d.macs_per_cycle), pack = static_cast<double>(d.a_pack_cycles);
-  if (d.algo == algorithm::bitplane && (d.features & bit(cpu_feature::avx512vpopcntdq)) != 0) {
-    const core_adjustment adj = host_core_adjustment();
-    mpc *= static_cast<double>(adj.popcount_rate);
-    if (adj.bitplane_pack > 0.0f) pack = static_cast<double>(adj.bitplane_pack);
-  }
+  // The declared rates are one core's (docs/performance.md); some cores depart from it
+  // (core_profile.hpp).
+  const double mpc = static_cast<double>(core.rate(d));
+  double pack = static_cast<double>(core.pack_cycles(d));
   if (a_in_place || a_plane_image) {
     const bool reads_in_place = (a_in_place && d.a_segment_table != nullptr) ||
                                 (a_plane_image && d.run_plane_runs != nullptr);
@@ -204,6 +207,13 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
     if (d.w_bits < w_bits || d.a_bits < a_bits) return;
     if (o.kernel_name != nullptr && std::strcmp(o.kernel_name, d.name) != 0) return;
     if (algo != algorithm::automatic && d.algo != algo) return;
+    // Small-M kernels (those declaring bit-dense weight bytes, kernels/gemv) serve calls known
+    // to have at most small_m_max rows: with more rows they re-read or re-expand their weights
+    // per row tile, which their cache-resident rate does not show (on Zen 4 it ties the tile
+    // kernels'). Forced by name they run anyway.
+    if (d.bytes_per_weight > 0.0f && o.kernel_name == nullptr &&
+        (o.m_hint == 0 || o.m_hint > detail::small_m_max))
+      return;
     // Grouped weights need one K block per group: the kernel's K step must divide the group.
     if (o.k_group != 0 && (o.k_group % d.k_step != 0 || o.k_group > d.kc_max)) return;
     const double score =
@@ -214,7 +224,8 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
     }
   });
   if (best != nullptr && detail::settings().verbose)
-    std::fprintf(stderr, "lowbit: w%da%d N=%zu K=%zu -> %s\n", w_bits, a_bits, n, k, best->name);
+    std::fprintf(stderr, "lowbit: w%da%d N=%zu K=%zu -> %s (core profile %s)\n", w_bits, a_bits, n,
+                 k, best->name, detail::host_core_profile().name);
   return best;
 }
 
