@@ -25,7 +25,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <type_traits>
+
 #include "lowbit/kernels/lut/actsum_common.hpp"
+#include "lowbit/kernels/lut/actsum_pack_vbmi.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
 #define LOWBIT_TARGET_LUT_VBMI                                                                  \
@@ -55,7 +58,9 @@ struct actsum_avx512vbmi {
   static constexpr std::uint32_t kc_max = Cell::kc_max;
   static constexpr int F = Cell::flush_every;
   static constexpr int NCH = Cell::chunks;
-  using pack = actsum_pack<Cell, MR, V, NV>;
+  // The vector packer where it serves the cell (it validates and sums too), else the scalar one.
+  using pack = std::conditional_t<actsum_pack_vbmi_serves<Cell> && MR == 8,
+                                  actsum_pack_vbmi<Cell, MR, V, NV>, actsum_pack<Cell, MR, V, NV>>;
   static_assert(Cell::table_bytes == 64, "vpermb tables have 64 entries");
   static_assert(MR >= 1 && MR <= 8, "eight named accumulators");
 
