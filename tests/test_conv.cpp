@@ -244,10 +244,14 @@ TEST_CASE("conv2d reading gapped window rows (few channels) matches the referenc
 
 TEST_CASE("conv2d packing windows from the input's rows (pack_a_runs) matches the reference",
           "[conv][kernels]") {
-  // Kernels with pack_a_runs (bitplane on AVX-512) pack few-channel windows (window rows of at
-  // most 64 codes) straight from the input; borders come from scratch rows. Runs of 9, 21, 63
-  // and 64 codes put word boundaries inside and at the end of runs; {-1,+1} activations check
-  // the padding correction, signed activations the converted (im2col) path beside it.
+  // Kernels with pack_a_runs pack windows straight from the input: bitplane on AVX-512 takes
+  // few-channel windows (window rows of at most 64 codes), the vpermb tables window rows of
+  // whole k-pairs or k-triples of any length; borders come from scratch rows. Runs of 9, 21, 63
+  // and 64 codes put word boundaries inside and at the end of runs; runs of 192 and 120 codes
+  // are whole and partial 32-group steps of the table packer, and a single run (a 1x1 window)
+  // may end inside a group (rows it cannot take fall back to im2col rows); {-1,+1} activations
+  // check the padding correction, signed activations the
+  // converted (im2col) path beside it.
   const auto ks =
       host_kernels([](const kernels::ukernel_desc& d) { return d.pack_a_runs != nullptr; });
   for (const kernels::ukernel_desc* d : ks) {
@@ -270,6 +274,9 @@ TEST_CASE("conv2d packing windows from the input's rows (pack_a_runs) matches th
         {{1, 8, 7, 21}, make(21, 9, 3, 1, 1)},     // runs of 63
         {{2, 19, 17, 3}, asym},
         {{1, 15, 9, 2}, tall},
+        {{1, 9, 10, 64}, make(64, 24, 3, 1, 1)},  // runs of 192
+        {{1, 7, 9, 40}, make(40, 12, 3, 2, 1)},   // runs of 120
+        {{1, 9, 9, 21}, make(21, 10, 1, 2, 0)},   // one run of 21: a k-pair straddles its end
     };
     for (const conv_case& cc : cases)
       for (auto [wf, af] :

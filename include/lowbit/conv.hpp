@@ -302,13 +302,13 @@ struct im2col_source {
     }
     return all_inside;
   }
-  // Few-channel windows for kernels that pack A from runs (ukernel_desc::pack_a_runs: bitplane
-  // on AVX-512): the kernel's packer reads each window row where it is, no im2col row between.
+  // Windows for kernels that pack A from runs (ukernel_desc::pack_a_runs: few-channel bitplane
+  // windows on AVX-512, any window row of whole groups for the vpermb tables): the kernel's
+  // packer reads each window row where it is, no im2col row between.
   bool windows(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
-    const std::size_t row = p->kernel_w * p->in_per_group();
-    return d.pack_a_runs != nullptr && k_blocks == 1 && make_u_transform(f).identity &&
-           p->dilation_w == 1 && p->in_per_group() == in.c && row <= 64 &&
-           p->kernel_h <= max_segment_rows && p->kernel_h * row <= 1024 && d.mr <= 16;
+    return kernels::pack_runs_fit(d, p->kernel_w * p->in_per_group(), p->kernel_h) &&
+           p->kernel_h <= max_segment_rows && k_blocks == 1 && make_u_transform(f).identity &&
+           p->dilation_w == 1 && p->in_per_group() == in.c;
   }
   void pack_windows(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
                     std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
@@ -850,7 +850,8 @@ namespace detail {
 // window rows straight from the input (im2col_source::segments); bitplane kernels with
 // run_plane_runs read them from a bit-plane image made once per call (im2col_source::
 // plane_runs: whole 64-channel words, windows reading each input pixel at least once on
-// average); every other kernel copies an im2col row per output pixel and packs it. That copy
+// average); kernels whose pack_a_runs takes the window rows pack them where they are
+// (a_window_row); every other kernel copies an im2col row per output pixel and packs it. That copy
 // is what makes a strided 1x1 convolution (a ResNet downsample) faster on int8-dot than on
 // bitplane kernels, whose GEMM rates alone say the opposite.
 inline pack_options conv_a_sources(const conv_params& p, format af, pack_options o) noexcept {
@@ -863,6 +864,7 @@ inline pack_options conv_a_sources(const conv_params& p, format af, pack_options
       o.a_in_place || (windows && row % 4 == 0 && row >= 8 && make_u_transform(af).identity);
   o.a_plane_image = o.a_plane_image ||
                     (windows && p.in_channels % 64 == 0 && p.taps() >= p.stride_h * p.stride_w);
+  if (windows && make_u_transform(af).identity && o.a_window_row == 0) o.a_window_row = row;
   return o;
 }
 

@@ -42,6 +42,9 @@ struct dispatch_options {
   // Likewise for kernels reading bit-plane rows in place (run_plane_runs) from a bit-plane image
   // of the input made once per call (conv2d sets it where it makes one).
   bool a_plane_image = false;
+  // K is K / a_window_row window rows of a_window_row codes each, which kernels whose
+  // pack_a_runs takes them pack where they lie, with no im2col copy (conv2d sets it); 0: not so.
+  std::size_t a_window_row = 0;
 };
 
 namespace detail {
@@ -149,7 +152,7 @@ constexpr double im2col_cycles_per_code = 0.3;
 
 inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
                                   std::size_t k, bool a_in_place = false,
-                                  bool a_plane_image = false,
+                                  bool a_plane_image = false, std::size_t a_window_row = 0,
                                   const core_profile& core = host_core_profile()) noexcept {
   // Work wasted on padding: a tile or K step larger than the problem computes zeros.
   double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
@@ -161,10 +164,15 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
   // (core_profile.hpp).
   const double mpc = static_cast<double>(core.rate(d));
   double pack = static_cast<double>(core.pack_cycles(d));
-  if (a_in_place || a_plane_image) {
+  if (a_in_place || a_plane_image || a_window_row != 0) {
     const bool reads_in_place = (a_in_place && d.a_segment_table != nullptr) ||
                                 (a_plane_image && d.run_plane_runs != nullptr);
-    pack = reads_in_place ? 0.0 : pack + im2col_cycles_per_code;
+    // Window rows packed where they lie, by a runs packer with a measured cost.
+    const bool packs_runs = a_window_row != 0 && d.a_runs_cycles > 0.0f && k % a_window_row == 0 &&
+                            kernels::pack_runs_fit(d, a_window_row, k / a_window_row);
+    pack = reads_in_place ? 0.0
+           : packs_runs   ? static_cast<double>(d.a_runs_cycles)
+                          : pack + im2col_cycles_per_code;
   }
   const double kernel_rate = mpc * eff;
   const double compute =
@@ -216,8 +224,8 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
       return;
     // Grouped weights need one K block per group: the kernel's K step must divide the group.
     if (o.k_group != 0 && (o.k_group % d.k_step != 0 || o.k_group > d.kc_max)) return;
-    const double score =
-        detail::expected_throughput(d, o.m_hint, n, k, o.a_in_place, o.a_plane_image);
+    const double score = detail::expected_throughput(d, o.m_hint, n, k, o.a_in_place,
+                                                     o.a_plane_image, o.a_window_row);
     if (score > best_score) {
       best = &d;
       best_score = score;

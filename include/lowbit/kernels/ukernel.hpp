@@ -187,7 +187,26 @@ struct ukernel_desc {
   // computes it after conv2d assembled a panel (pack_a_plane_row's layout) or a
   // plane_runs_panel itself; the kernel's own packers do it as they pack. nullptr: none needed.
   finish_panel_fn finish_a_panel = nullptr;
+  // Limits of pack_a_runs: runs of at most a_runs_max_bytes codes (0: any length), a multiple
+  // of a_runs_multiple unless there is one run, K = n_runs * run_bytes at most a_runs_max_k
+  // (0: any).
+  std::uint32_t a_runs_max_bytes = 0;
+  std::uint32_t a_runs_max_k = 0;
+  std::uint16_t a_runs_multiple = 1;
+  // Cycles per code pack_a_runs spends on conv2d's window rows, which dispatch charges instead of
+  // an im2col copy plus a_pack_cycles (select.hpp); 0: not measured, charged as that copy.
+  float a_runs_cycles = 0.0f;
 };
+
+// Whether d's pack_a_runs takes n_runs runs of run_bytes codes each (its declared limits; at
+// most 16 rows per panel, the size of conv2d's run table).
+inline bool pack_runs_fit(const ukernel_desc& d, std::size_t run_bytes,
+                          std::size_t n_runs) noexcept {
+  return d.pack_a_runs != nullptr && d.mr <= 16 && run_bytes > 0 && n_runs > 0 &&
+         (d.a_runs_max_bytes == 0 || run_bytes <= d.a_runs_max_bytes) &&
+         (run_bytes % d.a_runs_multiple == 0 || n_runs == 1) &&
+         (d.a_runs_max_k == 0 || n_runs * run_bytes <= d.a_runs_max_k);
+}
 
 constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {
   d.signed_w = s;
@@ -344,6 +363,17 @@ struct pack_w_offset_of<K, std::enable_if_t<K::any_w_offset>> {
   static constexpr pack_offset_fn value = &K::pack_w_t::pack_at;
 };
 
+// A runs packer (pack_a_runs) declares its limits as `runs_max_bytes`, `runs_max_k` and
+// `runs_multiple` (ukernel_desc::a_runs_max_bytes ...), and may declare `runs_cycles`.
+template <class P>
+constexpr ukernel_desc with_runs_limits(ukernel_desc d) noexcept {
+  d.a_runs_max_bytes = P::runs_max_bytes;
+  d.a_runs_max_k = P::runs_max_k;
+  d.a_runs_multiple = P::runs_multiple;
+  d.a_runs_cycles = P::runs_cycles;
+  return d;
+}
+
 // The descriptor of a kernel struct K that names its packers `pack_a_t` / `pack_w_t` (each
 // with panel_bytes and pack) and its `run`: the one place every family spells out the field
 // order of ukernel_desc. The rest is what a registry line states.
@@ -352,36 +382,39 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
                                        int ab, int mr, int nr, int k_step, std::uint32_t kc_max,
                                        float mpc, int a_offset = 0, int w_offset = 0,
                                        float bytes_per_weight = 0.0f) noexcept {
-  return {name,
-          algo,
-          f,
-          static_cast<std::uint8_t>(wb),
-          static_cast<std::uint8_t>(ab),
-          static_cast<std::uint16_t>(mr),
-          static_cast<std::uint16_t>(nr),
-          static_cast<std::uint16_t>(k_step),
-          kc_max,
-          static_cast<std::int16_t>(a_offset),
-          static_cast<std::int16_t>(w_offset),
-          mpc,
-          &K::pack_a_t::panel_bytes,
-          &K::pack_w_t::panel_bytes,
-          &K::pack_a_t::pack,
-          &K::pack_w_t::pack,
-          &K::run,
-          bytes_per_weight,
-          a_pack_cycles_of<K>::value,
-          pack_w_offset_of<K>::value,
-          a_in_place_of<K>::value,
-          nullptr,
-          a_segment_table_of<K>::value,
-          pack_a_plane_row_of<K>::value,
-          run_plane_runs_of<K>::value,
-          nullptr,
-          pack_a_runs_of<K>::value,
-          run_checked_of<K>::value,
-          pack_a_checked_of<K>::value,
-          finish_a_panel_of<K>::value};
+  const ukernel_desc d{name,
+                       algo,
+                       f,
+                       static_cast<std::uint8_t>(wb),
+                       static_cast<std::uint8_t>(ab),
+                       static_cast<std::uint16_t>(mr),
+                       static_cast<std::uint16_t>(nr),
+                       static_cast<std::uint16_t>(k_step),
+                       kc_max,
+                       static_cast<std::int16_t>(a_offset),
+                       static_cast<std::int16_t>(w_offset),
+                       mpc,
+                       &K::pack_a_t::panel_bytes,
+                       &K::pack_w_t::panel_bytes,
+                       &K::pack_a_t::pack,
+                       &K::pack_w_t::pack,
+                       &K::run,
+                       bytes_per_weight,
+                       a_pack_cycles_of<K>::value,
+                       pack_w_offset_of<K>::value,
+                       a_in_place_of<K>::value,
+                       nullptr,
+                       a_segment_table_of<K>::value,
+                       pack_a_plane_row_of<K>::value,
+                       run_plane_runs_of<K>::value,
+                       nullptr,
+                       pack_a_runs_of<K>::value,
+                       run_checked_of<K>::value,
+                       pack_a_checked_of<K>::value,
+                       finish_a_panel_of<K>::value};
+  if constexpr (pack_a_runs_of<K>::value != nullptr)
+    return with_runs_limits<typename K::pack_a_t>(d);
+  return d;
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

@@ -158,6 +158,11 @@ template <int R, int P, int KB>
 struct bitplane_pack_runs_avx512 : bitplane_pack_avx512<R, P, KB> {
   using base = bitplane_pack_avx512<R, P, KB>;
   static constexpr std::size_t max_run_kc = 1024;
+  // pack_runs' limits (ukernel_desc::a_runs_max_bytes ...); its cost on window rows is
+  // unmeasured, so dispatch charges it as an im2col copy.
+  static constexpr std::uint32_t runs_max_bytes = 64, runs_max_k = max_run_kc;
+  static constexpr std::uint16_t runs_multiple = 1;
+  static constexpr float runs_cycles = 0.0f;
 
   __attribute__((target("avx2,bmi2,avx512f,avx512bw"))) static void pack_runs(
       const std::uint8_t* const* runs, std::size_t n_runs, std::size_t run_bytes, std::size_t rows,

@@ -59,6 +59,44 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
     pack_rows<false>(u, ldu, rows, kc, dst, nullptr);
   }
 
+  // pack_a over rows whose K is n_runs runs of run_bytes codes, run g of row r at
+  // runs[g * MR + r] anywhere in memory (conv2d's window rows, ukernel_desc::pack_a_runs):
+  // groups never straddle runs (run_bytes is a multiple of G, or there is one run, whose last
+  // group is completed by code 0 as in pack_a), so each run is packed as the rows of its own
+  // groups. Rows >= rows are the zero table.
+  static constexpr std::uint32_t runs_max_bytes = 0, runs_max_k = 0;
+  static constexpr std::uint16_t runs_multiple = G;
+  static constexpr float runs_cycles = 0.15f;  // as pack_a: window rows are read where they are
+  LOWBIT_TARGET_ACTSUM_PACK_VBMI static void pack_runs(const std::uint8_t* const* runs,
+                                                       std::size_t n_runs, std::size_t run_bytes,
+                                                       std::size_t rows, void* dst) noexcept {
+    auto* out = static_cast<std::uint16_t*>(dst);
+    const indices x = load_indices();
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i unused_any = zero, unused_total = zero;
+    const std::size_t run_groups = (run_bytes + G - 1) / G;
+    for (std::size_t g = 0; g < n_runs; ++g, out += run_groups * MR) {
+      const std::uint8_t* const* row = runs + g * MR;
+      for (std::size_t s = 0; s < run_groups; s += step_groups) {
+        const std::size_t n = run_bytes - s * G < step_codes ? run_bytes - s * G : step_codes;
+        __m512i r[MR];
+        if (n == step_codes && rows == static_cast<std::size_t>(MR)) {
+#pragma GCC unroll 8
+          for (int i = 0; i < MR; ++i)
+            r[i] = row_offsets<false, true>(row[i] + s * G, n, x, unused_any, unused_total);
+        } else {
+#pragma GCC unroll 8
+          for (int i = 0; i < MR; ++i)
+            r[i] = static_cast<std::size_t>(i) < rows
+                       ? row_offsets<false, false>(row[i] + s * G, n, x, unused_any, unused_total)
+                       : zero;
+        }
+        store_transposed(r, run_groups - s < step_groups ? run_groups - s : step_groups, x,
+                         out + s * MR);
+      }
+    }
+  }
+
   // pack_a that returns whether any byte has a bit of `high` and adds each row's u-code sum to
   // sums[r] (exact when it returns false).
   LOWBIT_TARGET_ACTSUM_PACK_VBMI static bool pack_checked(const std::uint8_t* u, std::size_t ldu,

@@ -27,6 +27,11 @@ namespace lowbit {
 namespace kernels {
 namespace lut {
 
+template <class P, class = void>
+struct has_pack_runs : std::false_type {};
+template <class P>
+struct has_pack_runs<P, std::void_t<decltype(&P::pack_runs)>> : std::true_type {};
+
 template <class K>
 constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f, int wb, int ab,
                                 float mpc) noexcept {
@@ -60,6 +65,10 @@ constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f,
                  0.0f,
                  pack_cycles};
   d.pack_a_checked = checked;
+  if constexpr (has_pack_runs<typename K::pack>::value) {  // conv2d's window rows (pack_a_runs)
+    d.pack_a_runs = &K::pack::pack_runs;
+    d = with_runs_limits<typename K::pack>(d);
+  }
   return d;
 }
 
