@@ -316,6 +316,11 @@ struct run_plane_runs_of<K, std::enable_if_t<K::a_plane_runs>> {
 };
 
 template <class K, class = void>
+struct has_a_runs : std::false_type {};
+template <class K>
+struct has_a_runs<K, std::enable_if_t<K::a_runs>> : std::true_type {};
+
+template <class K, class = void>
 struct pack_a_runs_of {
   static constexpr pack_runs_fn value = nullptr;
 };
@@ -412,8 +417,8 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
                        run_checked_of<K>::value,
                        pack_a_checked_of<K>::value,
                        finish_a_panel_of<K>::value};
-  if constexpr (pack_a_runs_of<K>::value != nullptr)
-    return with_runs_limits<typename K::pack_a_t>(d);
+  // (A type test: comparing the function pointer is no constant expression under sanitizers.)
+  if constexpr (has_a_runs<K>::value) return with_runs_limits<typename K::pack_a_t>(d);
   return d;
 }
 
