@@ -15,8 +15,9 @@ TEST_CASE("x86 lookup-table kernel names say their bits, tile and K step", "[uke
     const std::string algo =
         d.algo == lowbit::algorithm::lut_actsum ? "lut_actsum_" : "lut_product_";
     CHECK(name.rfind(algo, 0) == 0);
-    CHECK(name.find("_w" + std::to_string(d.w_bits) + "a" + std::to_string(d.a_bits) + "_") !=
-          std::string::npos);
+    const std::string w = "_w" + std::to_string(d.w_bits), a = "a" + std::to_string(d.a_bits) + "_";
+    // (signed-weight siblings: "_w2sa2_")
+    CHECK(name.find(w + (d.w_offset != 0 ? "s" : "") + a) != std::string::npos);
     CHECK(name.find("_" + std::to_string(d.mr) + "x" + std::to_string(d.nr) + "c" +
                     std::to_string(d.k_step) + "__") != std::string::npos);
     CHECK(d.kc_max % d.k_step == 0);

@@ -121,15 +121,20 @@ inline constexpr kernel_rate zen4_rates[] = {
     {"lut_actsum_w2a1_4x64c2__avx2", 88.7f},
     {"lut_actsum_w2a1_8x64c2__avx512bw", 61.9f},
     {"lut_actsum_w2a1_8x64c3__avx512vbmi", 124.0f},
+    {"lut_actsum_w2sa1_8x64c3__avx512vbmi", 124.0f},  // the loop of the line above
     {"lut_actsum_w2a2_4x32c2__sse41", 38.1f},
     {"lut_actsum_w2a2_4x64c2__avx2", 80.6f},
     {"lut_actsum_w2a2_8x64c2__avx512bw", 60.3f},
     {"lut_actsum_w2a2_8x64c3__avx512vbmi", 126.0f},
+    {"lut_actsum_w2sa2_8x64c3__avx512vbmi", 126.0f},  // the loop of the line above
     {"lut_actsum_w2a3_8x64c3__avx512vbmi", 62.9f},
     {"lut_actsum_w2a4_8x64c3__avx512vbmi", 63.3f},
     {"lut_actsum_w3a2_8x64c2__avx512vbmi", 81.4f},
+    {"lut_actsum_w3sa2_8x64c2__avx512vbmi", 81.4f},  // the loop of the line above
     {"lut_actsum_w3a3_8x64c2__avx512vbmi", 62.0f},
+    {"lut_actsum_w3sa3_8x64c2__avx512vbmi", 62.0f},  // the loop of the line above
     {"lut_actsum_w3a4_8x64c2__avx512vbmi", 53.9f},
+    {"lut_actsum_w3sa4_8x64c2__avx512vbmi", 53.9f},  // the loop of the line above
     {"lut_actsum_w4a2_8x32c3__avx512vbmi", 65.3f},
     {"lut_actsum_w4a3_8x32c3__avx512vbmi", 32.1f},
     {"lut_actsum_w4a4_8x32c3__avx512vbmi", 33.8f},

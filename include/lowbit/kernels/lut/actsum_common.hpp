@@ -85,6 +85,30 @@ struct actsum_cell {
   }
   static constexpr bank_t bank = make_bank();
 
+  // Signed weights (the signed-weight sibling, ukernel_desc::signed_w): with one table chunk and
+  // one digit per weight, a bank of sum a_t * (u_t - 2^(WB-1)) + signed_bias, the u-code minus
+  // its offset being the weight's value, stores what the product of values needs, so the
+  // epilogue takes no activation row sums. The bias G * 2^(WB-1) * amax keeps entries unsigned
+  // and at most entry_max (the bank's own bound), and every group, padding included (code 0:
+  // the constant table), adds exactly it: the kernel subtracts signed_bias per group.
+  static constexpr bool signable = NDW == 1 && chunks == 1;
+  static constexpr unsigned w_offset_signed = 1u << (WB - 1);
+  static constexpr unsigned signed_bias = G * w_offset_signed * amax;
+  static constexpr bank_t make_bank_signed() noexcept {
+    bank_t b{};
+    for (std::size_t code = 0; code < (std::size_t{1} << (G * AB)); ++code)
+      for (std::size_t x = 0; x < static_cast<std::size_t>(table_bytes); ++x) {
+        int s = static_cast<int>(signed_bias);
+        for (int t = 0; t < G; ++t) {
+          const int a = static_cast<int>((code >> (AB * t)) & amax);
+          const int w = static_cast<int>((x >> (DW * t)) & ((1u << DW) - 1));
+          s += a * (w - static_cast<int>(w_offset_signed));
+        }
+        b.t[code * table_bytes + x] = static_cast<std::uint8_t>(s);
+      }
+    return b;
+  }
+
   static std::size_t groups(std::size_t kc) noexcept { return (kc + G - 1) / G; }
 };
 

@@ -51,7 +51,8 @@ namespace lut {
 
 constexpr feature_set avx512vbmi_lut_features = detail::x86_avx512 | bit(cpu_feature::avx512vbmi);
 
-template <class Cell, int MR>
+// SW: the signed-weight sibling (actsum_cell::make_bank_signed): weights at offset 2^(WB-1).
+template <class Cell, int MR, bool SW = false>
 struct actsum_avx512vbmi {
   static constexpr int V = 64, NV = 1, NDW = Cell::digits, G = Cell::k_group;
   static constexpr int NR = V / NDW, mr = MR, nr = NR, k_step = G;
@@ -63,13 +64,27 @@ struct actsum_avx512vbmi {
                                   actsum_pack_vbmi<Cell, MR, V, NV>, actsum_pack<Cell, MR, V, NV>>;
   static_assert(Cell::table_bytes == 64, "vpermb tables have 64 entries");
   static_assert(MR >= 1 && MR <= 8, "eight named accumulators");
+  static_assert(!SW || Cell::signable, "signed banks: one chunk, one digit per weight");
+  static constexpr int w_offset = SW ? static_cast<int>(Cell::w_offset_signed) : 0;
+  // Built once, at compile time, for the cells whose sibling is registered.
+  static constexpr typename Cell::bank_t signed_bank() noexcept {
+    if constexpr (SW)
+      return Cell::make_bank_signed();
+    else
+      return {};
+  }
+  static constexpr typename Cell::bank_t bank_s = signed_bank();
 
   LOWBIT_TARGET_LUT_VBMI static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                          std::int32_t* c, std::size_t ldc,
                                          bool accumulate) noexcept {
     const auto* ao = static_cast<const std::uint16_t*>(a_panel);
     const auto* wp = static_cast<const std::uint8_t*>(w_panel);
-    const std::uint8_t* bank = Cell::bank.t;
+    const std::uint8_t* bank;
+    if constexpr (SW)  // (the other bank is never emitted)
+      bank = bank_s.t;
+    else
+      bank = Cell::bank.t;
     const std::size_t ng = Cell::groups(kc);
     const __m512i zero = _mm512_setzero_si512();
 
@@ -140,7 +155,9 @@ struct actsum_avx512vbmi {
 #undef LOWBIT_LUT_WIDEN
     const __m512i X[8] = {x0, x1, x2, x3, x4, x5, x6, x7}, Y[8] = {y0, y1, y2, y3, y4, y5, y6, y7};
 
-    // Widen the 16-bit column sums to int32 and store (or add to) the tile.
+    // Widen the 16-bit column sums to int32 (less the signed bank's bias per group) and store
+    // (or add to) the tile.
+    const __m512i bias = _mm512_set1_epi32(static_cast<int>(SW ? Cell::signed_bias * ng : 0));
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       std::int32_t* ci = c + static_cast<std::size_t>(i) * ldc;
@@ -160,6 +177,7 @@ struct actsum_avx512vbmi {
               half ? _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, h[q], 1)
                    : _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, h[q], 0);
           __m512i s = _mm512_mask_cvtepu16_epi32(zero, 0xFFFF, s16);
+          if (SW) s = _mm512_sub_epi32(s, bias);
           std::int32_t* cp = ci + 32 * q + 16 * half;
           if (accumulate) s = _mm512_add_epi32(s, _mm512_loadu_si512(cp));
           _mm512_storeu_si512(cp, s);

@@ -32,6 +32,16 @@ struct has_pack_runs : std::false_type {};
 template <class P>
 struct has_pack_runs<P, std::void_t<decltype(&P::pack_runs)>> : std::true_type {};
 
+// A kernel's weight offset: its declared w_offset (signed-weight siblings), else 0.
+template <class K, class = void>
+struct lut_w_offset {
+  static constexpr int value = 0;
+};
+template <class K>
+struct lut_w_offset<K, std::void_t<decltype(K::w_offset)>> {
+  static constexpr int value = K::w_offset;
+};
+
 template <class K>
 constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f, int wb, int ab,
                                 float mpc) noexcept {
@@ -55,7 +65,7 @@ constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f,
                  static_cast<std::uint16_t>(K::k_step),
                  K::kc_max,
                  0,
-                 0,
+                 static_cast<std::int16_t>(lut_w_offset<K>::value),
                  mpc,
                  &K::pack::a_bytes,
                  &K::pack::w_bytes,
@@ -110,20 +120,25 @@ inline ukernel_list x86_ukernels() noexcept {
                     actsum_avx512vbmi<v_w1a1, 8>),
       LOWBIT_LUT_AS("lut_actsum_w1a2_8x64c6__avx512vbmi", avx512vbmi_lut_features, 1, 2, 160.0f,
                     actsum_avx512vbmi<v_w1a2, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w2a1_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 1, 133.0f,
-                    actsum_avx512vbmi<v_w2a1, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w2a2_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 2, 127.0f,
-                    actsum_avx512vbmi<v_w2a2, 8>),
+      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w2a1_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2,
+                                  1, 133.0f, actsum_avx512vbmi<v_w2a1, 8>),
+                    &list[38]),
+      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w2a2_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2,
+                                  2, 127.0f, actsum_avx512vbmi<v_w2a2, 8>),
+                    &list[39]),
       LOWBIT_LUT_AS("lut_actsum_w2a3_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 3, 73.0f,
                     actsum_avx512vbmi<v_w2a3, 8>),
       LOWBIT_LUT_AS("lut_actsum_w2a4_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 4, 64.0f,
                     actsum_avx512vbmi<v_w2a4, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w3a2_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 2, 82.0f,
-                    actsum_avx512vbmi<v_w3a2, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w3a3_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 3, 62.0f,
-                    actsum_avx512vbmi<v_w3a3, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w3a4_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 4, 57.0f,
-                    actsum_avx512vbmi<v_w3a4, 8>),
+      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w3a2_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3,
+                                  2, 82.0f, actsum_avx512vbmi<v_w3a2, 8>),
+                    &list[40]),
+      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w3a3_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3,
+                                  3, 62.0f, actsum_avx512vbmi<v_w3a3, 8>),
+                    &list[41]),
+      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w3a4_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3,
+                                  4, 57.0f, actsum_avx512vbmi<v_w3a4, 8>),
+                    &list[42]),
       LOWBIT_LUT_AS("lut_actsum_w4a2_8x32c3__avx512vbmi", avx512vbmi_lut_features, 4, 2, 71.0f,
                     actsum_avx512vbmi<v_w4a2, 8>),
       LOWBIT_LUT_AS("lut_actsum_w4a3_8x32c3__avx512vbmi", avx512vbmi_lut_features, 4, 3, 45.0f,
@@ -189,6 +204,18 @@ inline ukernel_list x86_ukernels() noexcept {
                     product_sse41<product_cell<1, 3>>),
       LOWBIT_LUT_PR("lut_product_w3a1_2x4c16__sse41", sse41_lutp_features, 3, 1, 14.4f,
                     product_sse41<product_cell<3, 1>>),
+      // The signed-weight siblings of the one-chunk vpermb cells, at the indices the lines
+      // above name (actsum_cell::make_bank_signed): same panels and rate, no row sums.
+      LOWBIT_LUT_AS("lut_actsum_w2sa1_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 1, 133.0f,
+                    actsum_avx512vbmi<v_w2a1, 8, true>),
+      LOWBIT_LUT_AS("lut_actsum_w2sa2_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 2, 127.0f,
+                    actsum_avx512vbmi<v_w2a2, 8, true>),
+      LOWBIT_LUT_AS("lut_actsum_w3sa2_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 2, 82.0f,
+                    actsum_avx512vbmi<v_w3a2, 8, true>),
+      LOWBIT_LUT_AS("lut_actsum_w3sa3_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 3, 62.0f,
+                    actsum_avx512vbmi<v_w3a3, 8, true>),
+      LOWBIT_LUT_AS("lut_actsum_w3sa4_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 4, 57.0f,
+                    actsum_avx512vbmi<v_w3a4, 8, true>),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
