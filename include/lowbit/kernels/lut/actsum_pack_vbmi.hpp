@@ -70,6 +70,17 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
   LOWBIT_TARGET_ACTSUM_PACK_VBMI static void pack_runs(const std::uint8_t* const* runs,
                                                        std::size_t n_runs, std::size_t run_bytes,
                                                        std::size_t rows, void* dst) noexcept {
+    const std::size_t kc = n_runs * run_bytes;
+    if (run_bytes < step_codes && kc <= short_runs_max_k) {
+      // Short runs (a first layer: 7 runs of 21 codes) would each be a mostly empty vector
+      // step: copy each row's runs together into rows of K codes first, then pack those.
+      alignas(64) std::uint8_t buf[MR * short_runs_max_k + 128];  // + what copy_run overwrites
+      for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t g = 0; g < n_runs; ++g)
+          copy_run(runs[g * MR + i], run_bytes, buf + i * kc + g * run_bytes);
+      pack_rows<false>(buf, kc, rows, kc, dst, nullptr);
+      return;
+    }
     auto* out = static_cast<std::uint16_t*>(dst);
     const indices x = load_indices();
     const __m512i zero = _mm512_setzero_si512();
@@ -94,6 +105,22 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
         store_transposed(r, run_groups - s < step_groups ? run_groups - s : step_groups, x,
                          out + s * MR);
       }
+    }
+  }
+
+  // The longest K pack_runs gathers short runs into (MR rows of it on the stack).
+  static constexpr std::size_t short_runs_max_k = 1024;
+
+  // n < step_codes (<= 96) bytes from p to d, by masked vector moves.
+  LOWBIT_TARGET_ACTSUM_PACK_VBMI static inline void copy_run(const std::uint8_t* p, std::size_t n,
+                                                             std::uint8_t* d) noexcept {
+    // Whole-vector stores (the next run or row overwrites what lies past n): masked ones would
+    // keep the packer's loads from being forwarded these stores.
+    const __mmask64 m0 = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+    _mm512_storeu_si512(d, _mm512_maskz_loadu_epi8(m0, p));
+    if (n > 64) {
+      const __mmask64 m1 = (__mmask64{1} << (n - 64)) - 1;
+      _mm512_storeu_si512(d + 64, _mm512_maskz_loadu_epi8(m1, p + 64));
     }
   }
 
