@@ -38,7 +38,7 @@ namespace {
 // K tail (k = 1 .. 4 vector steps + 1), every row count, strided rows; and its row sums.
 template <class Vector, class Cell, int MR, int V, int NV>
 void check_vector_actsum_packer() {
-  using scalar = lowbit::kernels::lut::actsum_pack<Cell, MR, V, NV>;
+  using scalar = typename Vector::base;  // the scalar packer of the same layout
   std::mt19937 rng(Cell::w_bits * 10 + Cell::a_bits + MR);
   // Long K runs every few k only: each k is a few vector steps of every tail already.
   for (std::size_t k = 1; k <= 4 * Vector::step_codes + 1;

@@ -378,12 +378,13 @@ const std::uint8_t* pack_a_block(const Source& src, const kernels::ukernel_desc&
 }
 
 // The whole A block of rows [ic, ic + mc) read in place (Source::check_high() != 0) through the
-// kernel's validating packer: writes each row's u-code sum to rowsum[0, mc); false when a byte
-// has a bit of `high` (the sums are then meaningless).
+// kernel's validating packer: writes each row's u-code sum to rowsum[0, mc) (zeros when the
+// epilogue needs no sums: the packer then only validates); false when a byte has a bit of
+// `high` (the sums are then meaningless).
 template <class Source>
 bool pack_a_block_checked(const Source& src, const kernels::ukernel_desc& d, const gemm_plan& p,
                           std::size_t ic, std::size_t mc, std::uint8_t* apack,
-                          std::uint32_t* rowsum, std::uint8_t high) noexcept {
+                          std::uint32_t* rowsum, std::uint8_t high, bool row_sums) noexcept {
   std::size_t ldu = 0;
   const std::uint8_t* u = src.rows(ic, mc, nullptr, ldu);  // in place: no scratch
   std::memset(rowsum, 0, mc * sizeof(std::uint32_t));
@@ -396,7 +397,7 @@ bool pack_a_block_checked(const Source& src, const kernels::ukernel_desc& d, con
       const std::size_t kcb = (kb + 1 < p.k_blocks) ? p.kc : p.k - kb * p.kc;
       bad |= d.pack_a_checked(u + it * ldu + kb * p.kc, ldu, rows, kcb,
                               apack + (it / d.mr) * p.a_panel_stride + kb * p.a_kblock_stride,
-                              rowsum + it, high);
+                              row_sums ? rowsum + it : nullptr, high);
     }
   }
   return !bad;
@@ -545,7 +546,7 @@ struct gemm_block_runner {
     const std::uint8_t high =
         d.pack_a_checked != nullptr && how == a_packing::rows ? src.check_high() : 0;
     if (high != 0) {
-      if (!pack_a_block_checked(src, d, p, ic, mc, apack, rowsum, high)) {
+      if (!pack_a_block_checked(src, d, p, ic, mc, apack, rowsum, high, row_sums)) {
         const status s = src.scan(ic, mc, rowsum, ops, false);
         return s.ok() ? status{errc::invalid_code, "a.data", -1} : s;
       }

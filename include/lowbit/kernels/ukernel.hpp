@@ -96,7 +96,8 @@ using run_checked_fn = bool (*)(std::size_t kc, const void* a_panel, const void*
 
 // pack_fn that also validates and sums: returns whether any of the rows x kc u-code bytes has a
 // bit of `high` set (an invalid code of a one-byte format), and adds each row's u-code sum over
-// these kc codes to sums[r] (exact when it returns false) (ukernel_desc::pack_a_checked).
+// these kc codes to sums[r] (exact when it returns false; sums == nullptr when the caller needs
+// none) (ukernel_desc::pack_a_checked).
 using pack_checked_fn = bool (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows,
                                  std::size_t kc, void* dst, std::uint32_t* sums, std::uint8_t high);
 

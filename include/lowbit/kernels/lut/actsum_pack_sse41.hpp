@@ -146,7 +146,7 @@ struct actsum_pack_sse41 : actsum_pack<Cell, MR, V, NV> {
       any = _mm_or_si128(any, _mm_srli_si128(any, 2));
       any = _mm_or_si128(any, _mm_srli_si128(any, 1));
       any_tail = static_cast<unsigned>(_mm_cvtsi128_si32(any)) & 0xFFu;
-      for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t r = 0; sums != nullptr && r < rows; ++r) {  // (nullptr: validation only)
         const __m128i t = total[r];
         sums[r] += static_cast<std::uint32_t>(_mm_cvtsi128_si64(t)) +
                    static_cast<std::uint32_t>(_mm_extract_epi64(t, 1));
@@ -161,7 +161,7 @@ struct actsum_pack_sse41 : actsum_pack<Cell, MR, V, NV> {
         for (std::size_t r = 0; r < rows; ++r)
           for (std::size_t k = k0; k < kc; ++k) {
             any_tail |= u[r * ldu + k];
-            sums[r] += u[r * ldu + k];
+            if (sums != nullptr) sums[r] += u[r * ldu + k];
           }
     }
     return any_tail;

@@ -12,10 +12,10 @@
 // then an 8 x 32 transpose of 16-bit lanes (vpermt2w, vpermt2d, vpermt2q: 24 permutes per step)
 // puts the MR = 8 rows in the panel's (group, row) order. The K tail is one more step with
 // masked loads (codes past kc read as 0, the padding code) and masked stores (nothing written
-// past the panel). pack_checked also ORs every byte it loads and sums rows with psadbw, so the
-// GEMM driver skips its separate validation pass (ukernel_desc::pack_a_checked). Sums are exact
-// for valid codes only, as the contract allows: two codes of at most 4 bits are added as bytes
-// before psadbw.
+// past the panel). pack_checked also ORs every byte it loads and sums rows with psadbw (unless
+// the driver needs no sums), so the GEMM driver skips its separate validation pass
+// (ukernel_desc::pack_a_checked). Sums are exact for valid codes only, as the contract allows:
+// two codes of at most 4 bits are added as bytes before psadbw.
 //
 // Cells: one table chunk of 64 entries with k-triples or k-pairs (w2a1, w2a2, w4a2; w3a2, w3a3,
 // w3a4). The others (chunked tables, w1 k-sextets) keep the scalar packer: on every core
@@ -56,7 +56,7 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
   LOWBIT_TARGET_ACTSUM_PACK_VBMI static void pack_a(const std::uint8_t* u, std::size_t ldu,
                                                     std::size_t rows, std::size_t kc,
                                                     void* dst) noexcept {
-    pack_rows<false>(u, ldu, rows, kc, dst, nullptr);
+    pack_rows<false, false>(u, ldu, rows, kc, dst, nullptr);
   }
 
   // pack_a over rows whose K is n_runs runs of run_bytes codes, run g of row r at
@@ -78,7 +78,7 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
       for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t g = 0; g < n_runs; ++g)
           copy_run(runs[g * MR + i], run_bytes, buf + i * kc + g * run_bytes);
-      pack_rows<false>(buf, kc, rows, kc, dst, nullptr);
+      pack_rows<false, false>(buf, kc, rows, kc, dst, nullptr);
       return;
     }
     auto* out = static_cast<std::uint16_t*>(dst);
@@ -94,12 +94,13 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
         if (n == step_codes && rows == static_cast<std::size_t>(MR)) {
 #pragma GCC unroll 8
           for (int i = 0; i < MR; ++i)
-            r[i] = row_offsets<false, true>(row[i] + s * G, n, x, unused_any, unused_total);
+            r[i] = row_offsets<false, false, true>(row[i] + s * G, n, x, unused_any, unused_total);
         } else {
 #pragma GCC unroll 8
           for (int i = 0; i < MR; ++i)
             r[i] = static_cast<std::size_t>(i) < rows
-                       ? row_offsets<false, false>(row[i] + s * G, n, x, unused_any, unused_total)
+                       ? row_offsets<false, false, false>(row[i] + s * G, n, x, unused_any,
+                                                          unused_total)
                        : zero;
         }
         store_transposed(r, run_groups - s < step_groups ? run_groups - s : step_groups, x,
@@ -125,12 +126,13 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
   }
 
   // pack_a that returns whether any byte has a bit of `high` and adds each row's u-code sum to
-  // sums[r] (exact when it returns false).
+  // sums[r] (exact when it returns false; sums == nullptr: validation only).
   LOWBIT_TARGET_ACTSUM_PACK_VBMI static bool pack_checked(const std::uint8_t* u, std::size_t ldu,
                                                           std::size_t rows, std::size_t kc,
                                                           void* dst, std::uint32_t* sums,
                                                           std::uint8_t high) noexcept {
-    const __m512i any = pack_rows<true>(u, ldu, rows, kc, dst, sums);
+    const __m512i any = sums != nullptr ? pack_rows<true, true>(u, ldu, rows, kc, dst, sums)
+                                        : pack_rows<true, false>(u, ldu, rows, kc, dst, nullptr);
     return _mm512_test_epi8_mask(any, _mm512_set1_epi8(static_cast<char>(high))) != 0;
   }
 
@@ -186,7 +188,7 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
   // Row p's 32 offsets (64 * code) of one step, reading `n` codes (Full: n = step_codes; else
   // the rest read as 0). Checked ORs the codes into any and adds their sum to total (codes of
   // AB <= 4 bits: two bytes add without overflow before psadbw).
-  template <bool Checked, bool Full>
+  template <bool Checked, bool Sum, bool Full>
   LOWBIT_TARGET_ACTSUM_PACK_VBMI static inline __m512i row_offsets(const std::uint8_t* p,
                                                                    std::size_t n, const indices& x,
                                                                    __m512i& any,
@@ -203,10 +205,9 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
       v0 = _mm512_maskz_loadu_epi8(mask(n), p);
       if (G == 3) v1 = _mm512_maskz_loadu_epi8(mask(n > 64 ? n - 64 : 0), p + 64);
     }
-    if constexpr (Checked) {
-      any = _mm512_ternarylogic_epi64(any, v0, v1, 0xFE);
+    if constexpr (Checked) any = _mm512_ternarylogic_epi64(any, v0, v1, 0xFE);
+    if constexpr (Sum)
       total = _mm512_add_epi64(total, _mm512_sad_epu8(G == 3 ? _mm512_add_epi8(v0, v1) : v0, zero));
-    }
     if constexpr (G == 2) {
       // u0 + 2^AB u1 per byte pair (at most 255), then times 64.
       const __m512i c = _mm512_set1_epi16(static_cast<short>(((1 << AB) << 8) | 1));
@@ -262,7 +263,7 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
 
   // The loop of both: whole steps of 32 groups of all MR rows (fully unrolled, no masks), then
   // the K tail, or every step of a block's last rows, as masked steps.
-  template <bool Checked>
+  template <bool Checked, bool Sum>
   LOWBIT_TARGET_ACTSUM_PACK_VBMI static inline __m512i pack_rows(const std::uint8_t* u,
                                                                  std::size_t ldu, std::size_t rows,
                                                                  std::size_t kc, void* dst,
@@ -280,8 +281,8 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
       __m512i r[MR];
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i)
-        r[i] = row_offsets<Checked, true>(u + static_cast<std::size_t>(i) * ldu + g * G, step_codes,
-                                          x, any, total[i]);
+        r[i] = row_offsets<Checked, Sum, true>(u + static_cast<std::size_t>(i) * ldu + g * G,
+                                               step_codes, x, any, total[i]);
       store_transposed(r, step_groups, x, out);
     }
     for (; g < ng; g += step_groups, out += step_groups * MR) {
@@ -291,12 +292,12 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i)
         r[i] = static_cast<std::size_t>(i) < rows
-                   ? row_offsets<Checked, false>(u + static_cast<std::size_t>(i) * ldu + k0, n, x,
-                                                 any, total[i])
+                   ? row_offsets<Checked, Sum, false>(u + static_cast<std::size_t>(i) * ldu + k0, n,
+                                                      x, any, total[i])
                    : zero;  // padding rows: code 0, the zero table
       store_transposed(r, ng - g < step_groups ? ng - g : step_groups, x, out);
     }
-    if constexpr (Checked)
+    if constexpr (Sum)
       for (std::size_t i = 0; i < rows; ++i) {
         // (by hand: _mm512_reduce_add_epi64 trips GCC 12's -Wuninitialized)
         alignas(64) std::uint64_t lanes[8];
