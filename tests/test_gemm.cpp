@@ -252,11 +252,11 @@ TEST_CASE("A read in place frees only the kernels that can of packing", "[dispat
   // ResNet-18's first downsample (1x1 stride 2, 64 -> 128 channels, one window row of 64 codes)
   // on a host with AVX-512 VNNI and VPOPCNTDQ: int8-dot reading the input in place (bitplane
   // measured 1.9x slower), except on Zen 4, whose VNNI runs at half rate: there the vpermb
-  // tables, packing the window row where it lies, are chosen. A known miss of the model: the
-  // layer's conv2d scans the whole input (four times the pixels it reads) for the row sums the
-  // tables' unsigned weights need, which dispatch does not charge; measured 49 us against
-  // bitplane's 39 and VNNI's 39 (the two later downsamples: 27 against 28 and 33, 22 against 24
-  // and 30).
+  // tables, packing the window row where it lies, are chosen. With signed weights their sibling
+  // needs no row sums: 28.8 us against bitplane's 39 and VNNI's 39 (bench_conv, 2026-12-06). A
+  // known miss of the model with unsigned weights: the layer's conv2d then scans the whole input
+  // (four times the pixels it reads) for the tables' row sums, which dispatch does not charge
+  // (49 us).
   const feature_set need = isa_features(isa::avx512icl);
   if ((need & ~detail::host_features()) != 0) return;
   pack_options in_place;
