@@ -120,13 +120,13 @@ inline constexpr kernel_rate zen4_rates[] = {
     {"lut_actsum_w2a1_4x32c2__sse41", 41.6f},
     {"lut_actsum_w2a1_4x64c2__avx2", 88.7f},
     {"lut_actsum_w2a1_8x64c2__avx512bw", 61.9f},
-    {"lut_actsum_w2a1_8x64c3__avx512vbmi", 124.0f},
-    {"lut_actsum_w2sa1_8x64c3__avx512vbmi", 124.0f},  // the loop of the line above
+    {"lut_actsum_w2a1_8x64c3__avx512vbmi", 131.0f},
+    {"lut_actsum_w2sa1_8x64c3__avx512vbmi", 131.0f},  // the loop of the line above
     {"lut_actsum_w2a2_4x32c2__sse41", 38.1f},
     {"lut_actsum_w2a2_4x64c2__avx2", 80.6f},
     {"lut_actsum_w2a2_8x64c2__avx512bw", 60.3f},
-    {"lut_actsum_w2a2_8x64c3__avx512vbmi", 126.0f},
-    {"lut_actsum_w2sa2_8x64c3__avx512vbmi", 126.0f},  // the loop of the line above
+    {"lut_actsum_w2a2_8x64c3__avx512vbmi", 129.0f},
+    {"lut_actsum_w2sa2_8x64c3__avx512vbmi", 129.0f},  // the loop of the line above
     {"lut_actsum_w2a3_8x64c3__avx512vbmi", 62.9f},
     {"lut_actsum_w2a4_8x64c3__avx512vbmi", 63.3f},
     {"lut_actsum_w3a2_8x64c2__avx512vbmi", 81.4f},

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include <type_traits>
 
@@ -66,6 +67,7 @@ struct actsum_avx512vbmi {
   static_assert(MR >= 1 && MR <= 8, "eight named accumulators");
   static_assert(!SW || Cell::signable, "signed banks: one chunk, one digit per weight");
   static constexpr int w_offset = SW ? static_cast<int>(Cell::w_offset_signed) : 0;
+  static constexpr bool packed_offsets = NCH == 1 && MR == 8;
   // Built once, at compile time, for the cells whose sibling is registered.
   static constexpr typename Cell::bank_t signed_bank() noexcept {
     if constexpr (SW)
@@ -109,21 +111,32 @@ struct actsum_avx512vbmi {
 #pragma GCC unroll 1  // a peeled copy per possible trip count would undo the blocking
       for (std::size_t g = 0; g < n; ++g, ao += MR * NCH, wp += V) {
         const __m512i idx = _mm512_load_si512(wp);
+        // A full tile's 8 one-chunk offsets come in two 64-bit loads and are split by shifts:
+        // a zmm table load takes both of Zen 4's wide load slots, so a scalar load per row
+        // would fill the third and make loads the limit.
+        std::uint64_t off_lo = 0, off_hi = 0;
+        if (packed_offsets) {
+          std::memcpy(&off_lo, ao, 8);
+          std::memcpy(&off_hi, ao + 4, 8);
+        }
         // One row: its table (the sum of NCH bank tables) looked up for the tile's columns. The
         // masked vpermb with a pass-through is the plain one without GCC 12's -Wuninitialized on
         // the intrinsic's undefined operand.
         // With F = 1 (entries above 127) each lookup is widened at once.
-#define LOWBIT_LUT_ROW(R)                                                           \
-  if (R < MR) {                                                                     \
-    __m512i t = _mm512_load_si512(bank + ao[R * NCH]);                              \
-    if (NCH > 1) t = _mm512_add_epi8(t, _mm512_load_si512(bank + ao[R * NCH + 1])); \
-    if (NCH > 2) t = _mm512_add_epi8(t, _mm512_load_si512(bank + ao[R * NCH + 2])); \
-    const __m512i r = _mm512_mask_permutexvar_epi8(zero, ~__mmask64{0}, idx, t);    \
-    if (F == 1) {                                                                   \
-      LOWBIT_LUT_WIDEN(R, r)                                                        \
-    } else {                                                                        \
-      LOWBIT_LUT_ADD(epi8, a##R, r);                                                \
-    }                                                                               \
+#define LOWBIT_LUT_ROW(R)                                                                     \
+  if (R < MR) {                                                                               \
+    __m512i t = _mm512_load_si512(                                                            \
+        bank + (packed_offsets                                                                \
+                    ? static_cast<std::uint16_t>((R < 4 ? off_lo : off_hi) >> (16 * (R & 3))) \
+                    : ao[R * NCH]));                                                          \
+    if (NCH > 1) t = _mm512_add_epi8(t, _mm512_load_si512(bank + ao[R * NCH + 1]));           \
+    if (NCH > 2) t = _mm512_add_epi8(t, _mm512_load_si512(bank + ao[R * NCH + 2]));           \
+    const __m512i r = _mm512_mask_permutexvar_epi8(zero, ~__mmask64{0}, idx, t);              \
+    if (F == 1) {                                                                             \
+      LOWBIT_LUT_WIDEN(R, r)                                                                  \
+    } else {                                                                                  \
+      LOWBIT_LUT_ADD(epi8, a##R, r);                                                          \
+    }                                                                                         \
   }
         LOWBIT_LUT_ROW(0)
         LOWBIT_LUT_ROW(1)
