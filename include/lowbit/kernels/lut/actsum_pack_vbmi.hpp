@@ -3,7 +3,7 @@
 // The scalar packer (actsum_common.hpp) spends about 2.2 cycles per code on k-triples: at
 // 49 x 512 x 4608 that is a third of a w2a2 call, and at N = 64 more than the kernel itself, so
 // the vpermb tables were never worth choosing although their kernel is the fastest w2a2 kernel
-// on AMD Zen 4 (126 MAC/cycle against 93 for bitplane and 63 for VNNI). Here, per row and step of
+// on AMD Zen 4 (129 MAC/cycle against 93 for bitplane and 63 for VNNI). Here, per row and step of
 // 32 groups:
 // - k-triples (G = 3): vpermt2b spreads 96 codes into 32 four-byte slots [u0, u1, u2, 0], then
 //   pmaddubsw ([1, 2^AB], [2^2AB, 0]) and pmaddwd ([64, 64]) give each group's table offset

@@ -110,6 +110,18 @@ using v_w4a4 = actsum_cell<4, 4, 3, 2, 2, 2>;
   lut_desc<__VA_ARGS__>(NAME, algorithm::lut_actsum, F, W, A, MPC)
 #define LOWBIT_LUT_PR(NAME, F, W, A, MPC, ...) \
   lut_desc<__VA_ARGS__>(NAME, algorithm::lut_product, F, W, A, MPC)
+// One-chunk vpermb cells of k-groups of G, name and cell spelled from W, A and G: LOWBIT_LUT_VB
+// the cell, LOWBIT_LUT_VBS its signed-weight sibling (actsum_cell::make_bank_signed: the same
+// panels, weights at offset 2^(W-1), no row sums), LOWBIT_LUT_VBW the cell pointing at its
+// sibling, list[SIBLING].
+#define LOWBIT_LUT_VB(W, A, G, MPC)                                                        \
+  LOWBIT_LUT_AS("lut_actsum_w" #W "a" #A "_8x64c" #G "__avx512vbmi", avx512vbmi_lut_features, \
+                W, A, MPC, actsum_avx512vbmi<v_w##W##a##A, 8>)
+#define LOWBIT_LUT_VBS(W, A, G, MPC)                                                        \
+  LOWBIT_LUT_AS("lut_actsum_w" #W "sa" #A "_8x64c" #G "__avx512vbmi", avx512vbmi_lut_features, \
+                W, A, MPC, actsum_avx512vbmi<v_w##W##a##A, 8, true>)
+#define LOWBIT_LUT_VBW(W, A, G, MPC, SIBLING) \
+  with_signed_w(LOWBIT_LUT_VB(W, A, G, MPC), &list[SIBLING])
 // clang-format on
 
 inline ukernel_list x86_ukernels() noexcept {
@@ -120,25 +132,15 @@ inline ukernel_list x86_ukernels() noexcept {
                     actsum_avx512vbmi<v_w1a1, 8>),
       LOWBIT_LUT_AS("lut_actsum_w1a2_8x64c6__avx512vbmi", avx512vbmi_lut_features, 1, 2, 160.0f,
                     actsum_avx512vbmi<v_w1a2, 8>),
-      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w2a1_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2,
-                                  1, 133.0f, actsum_avx512vbmi<v_w2a1, 8>),
-                    &list[38]),
-      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w2a2_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2,
-                                  2, 127.0f, actsum_avx512vbmi<v_w2a2, 8>),
-                    &list[39]),
+      LOWBIT_LUT_VBW(2, 1, 3, 133.0f, 38),
+      LOWBIT_LUT_VBW(2, 2, 3, 127.0f, 39),
       LOWBIT_LUT_AS("lut_actsum_w2a3_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 3, 73.0f,
                     actsum_avx512vbmi<v_w2a3, 8>),
       LOWBIT_LUT_AS("lut_actsum_w2a4_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 4, 64.0f,
                     actsum_avx512vbmi<v_w2a4, 8>),
-      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w3a2_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3,
-                                  2, 82.0f, actsum_avx512vbmi<v_w3a2, 8>),
-                    &list[40]),
-      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w3a3_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3,
-                                  3, 62.0f, actsum_avx512vbmi<v_w3a3, 8>),
-                    &list[41]),
-      with_signed_w(LOWBIT_LUT_AS("lut_actsum_w3a4_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3,
-                                  4, 57.0f, actsum_avx512vbmi<v_w3a4, 8>),
-                    &list[42]),
+      LOWBIT_LUT_VBW(3, 2, 2, 82.0f, 40),
+      LOWBIT_LUT_VBW(3, 3, 2, 62.0f, 41),
+      LOWBIT_LUT_VBW(3, 4, 2, 57.0f, 42),
       LOWBIT_LUT_AS("lut_actsum_w4a2_8x32c3__avx512vbmi", avx512vbmi_lut_features, 4, 2, 71.0f,
                     actsum_avx512vbmi<v_w4a2, 8>),
       LOWBIT_LUT_AS("lut_actsum_w4a3_8x32c3__avx512vbmi", avx512vbmi_lut_features, 4, 3, 45.0f,
@@ -205,23 +207,21 @@ inline ukernel_list x86_ukernels() noexcept {
       LOWBIT_LUT_PR("lut_product_w3a1_2x4c16__sse41", sse41_lutp_features, 3, 1, 14.4f,
                     product_sse41<product_cell<3, 1>>),
       // The signed-weight siblings of the one-chunk vpermb cells, at the indices the lines
-      // above name (actsum_cell::make_bank_signed): same panels and rate, no row sums.
-      LOWBIT_LUT_AS("lut_actsum_w2sa1_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 1, 133.0f,
-                    actsum_avx512vbmi<v_w2a1, 8, true>),
-      LOWBIT_LUT_AS("lut_actsum_w2sa2_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 2, 127.0f,
-                    actsum_avx512vbmi<v_w2a2, 8, true>),
-      LOWBIT_LUT_AS("lut_actsum_w3sa2_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 2, 82.0f,
-                    actsum_avx512vbmi<v_w3a2, 8, true>),
-      LOWBIT_LUT_AS("lut_actsum_w3sa3_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 3, 62.0f,
-                    actsum_avx512vbmi<v_w3a3, 8, true>),
-      LOWBIT_LUT_AS("lut_actsum_w3sa4_8x64c2__avx512vbmi", avx512vbmi_lut_features, 3, 4, 57.0f,
-                    actsum_avx512vbmi<v_w3a4, 8, true>),
+      // above name.
+      LOWBIT_LUT_VBS(2, 1, 3, 133.0f),
+      LOWBIT_LUT_VBS(2, 2, 3, 127.0f),
+      LOWBIT_LUT_VBS(3, 2, 2, 82.0f),
+      LOWBIT_LUT_VBS(3, 3, 2, 62.0f),
+      LOWBIT_LUT_VBS(3, 4, 2, 57.0f),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
 
 #undef LOWBIT_LUT_AS
 #undef LOWBIT_LUT_PR
+#undef LOWBIT_LUT_VB
+#undef LOWBIT_LUT_VBS
+#undef LOWBIT_LUT_VBW
 
 }  // namespace lut
 }  // namespace kernels
