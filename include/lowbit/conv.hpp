@@ -70,6 +70,18 @@ struct conv_access;
 
 class packed_conv_weights {
  public:
+  packed_conv_weights() noexcept = default;
+  // Moving leaves the source empty, as if default-constructed: conv2d refuses it
+  // (errc::wrong_packing). Once packed, the weights are only read: concurrent conv2d calls on
+  // different threads may share them, each with its own workspace.
+  packed_conv_weights(packed_conv_weights&& o) noexcept { take(o); }
+  packed_conv_weights& operator=(packed_conv_weights&& o) noexcept {
+    if (this != &o) take(o);
+    return *this;
+  }
+  packed_conv_weights(const packed_conv_weights&) = delete;
+  packed_conv_weights& operator=(const packed_conv_weights&) = delete;
+
   bool empty() const noexcept { return params_.groups == 0; }
   const conv_params& params() const noexcept { return params_; }
   format weight_format() const noexcept { return wf_; }
@@ -81,6 +93,20 @@ class packed_conv_weights {
 
  private:
   friend struct detail::conv_access;
+  // Takes every member of o and leaves o as default-constructed (a new member goes here too).
+  void take(packed_conv_weights& o) noexcept {
+    groups_ = std::move(o.groups_);
+    gapped_ = std::move(o.gapped_);
+    row_gap_ = std::exchange(o.row_gap_, 0);
+    tap_sums_ = std::move(o.tap_sums_);
+    depthwise_values_ = std::move(o.depthwise_values_);
+    params_ = o.params_;
+    o.params_ = conv_params{};
+    o.params_.groups = 0;  // empty()
+    wf_ = std::exchange(o.wf_, format{});
+    a_bits_ = std::exchange(o.a_bits_, 0);
+  }
+
   std::unique_ptr<packed_weights[]> groups_;  // one per group (not depthwise)
   // Few input channels (a first layer: 7 taps x 3 channels = 21 bytes per window row): the same
   // weights again with each window row's K padded by row_gap_ zero weights to whole k steps of a

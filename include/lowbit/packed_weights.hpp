@@ -5,10 +5,15 @@
 //   [column sums of u-codes: N x uint32, then N per K group when packed in groups; 64-aligned]
 //   [panel 0: K block 0 | K block 1 | ...] [panel 1: ...] ...    (a panel = NR rows of W)
 // Each K block is one micro-panel in the kernel's own layout, at a 64-byte aligned offset.
+//
+// A moved-from object is empty. Once packed, the object is only read: any number of gemm and
+// conv2d calls on different threads may share it at the same time, each with its own workspace
+// (the default per-thread one is). Only repacking or destroying it must not race with a call.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "lowbit/detail/aligned_buffer.hpp"
 #include "lowbit/format.hpp"
@@ -24,8 +29,13 @@ struct packed_weights_access;
 class packed_weights {
  public:
   packed_weights() noexcept = default;
-  packed_weights(packed_weights&&) noexcept = default;
-  packed_weights& operator=(packed_weights&&) noexcept = default;
+  // Moving leaves the source empty, as if default-constructed: gemm refuses it
+  // (errc::wrong_packing).
+  packed_weights(packed_weights&& o) noexcept { take(o); }
+  packed_weights& operator=(packed_weights&& o) noexcept {
+    if (this != &o) take(o);
+    return *this;
+  }
   packed_weights(const packed_weights&) = delete;
   packed_weights& operator=(const packed_weights&) = delete;
 
@@ -49,7 +59,7 @@ class packed_weights {
 
   // Layout, for the driver.
   std::size_t kc() const noexcept { return kc_; }
-  std::size_t k_blocks() const noexcept { return (k_ + kc_ - 1) / kc_; }
+  std::size_t k_blocks() const noexcept { return kc_ ? (k_ + kc_ - 1) / kc_ : 0; }
   const std::uint32_t* column_sums() const noexcept {
     return reinterpret_cast<const std::uint32_t*>(buffer_.bytes());
   }
@@ -68,6 +78,22 @@ class packed_weights {
 
  private:
   friend struct detail::packed_weights_access;
+  // Takes every member of o and leaves o as default-constructed (a new member goes here too).
+  void take(packed_weights& o) noexcept {
+    buffer_ = std::move(o.buffer_);
+    kernel_ = std::exchange(o.kernel_, nullptr);
+    format_ = std::exchange(o.format_, format{});
+    a_bits_ = std::exchange(o.a_bits_, 0);
+    w_offset_ = std::exchange(o.w_offset_, 0);
+    n_ = std::exchange(o.n_, 0);
+    k_ = std::exchange(o.k_, 0);
+    kc_ = std::exchange(o.kc_, 0);
+    k_group_ = std::exchange(o.k_group_, 0);
+    panels_offset_ = std::exchange(o.panels_offset_, 0);
+    panel_stride_ = std::exchange(o.panel_stride_, 0);
+    kblock_stride_ = std::exchange(o.kblock_stride_, 0);
+  }
+
   detail::aligned_buffer buffer_;
   const kernels::ukernel_desc* kernel_ = nullptr;
   format format_{};
