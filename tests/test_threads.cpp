@@ -125,6 +125,148 @@ TEST_CASE("concurrent calls share packed weights safely", "[threads]") {
   CHECK(mismatches.load() == 0);
 }
 
+namespace {
+
+// Everything one caller thread computes with the shared packed weights: gemm through each output
+// stage (and per-group scales on weights packed with k_group), conv2d through the int32 and
+// quantized stages for a plain, a grouped and a depthwise layer.
+struct shared_weights_job {
+  static constexpr std::size_t m = 45, n = 130, k = 384, k_group = 64;
+  const format wf{4, encoding::signed_int}, af{4, encoding::unsigned_int};
+  problem pr{m, n, k, af, wf};
+  packed_weights pw, pw_grouped;
+  std::vector<float> scales, group_scales, bias;
+  fixed_multiplier mult{};
+  std::vector<std::int32_t> w_zeros;
+  struct conv_layer {
+    conv_params p;
+    tensor_shape in;
+    std::vector<std::uint8_t> w, x;
+    packed_conv_weights packed;
+  };
+  conv_layer convs[3];
+
+  shared_weights_job() : scales(n), group_scales(n * (k / k_group)), bias(n), w_zeros(n) {
+    std::mt19937 rng(17);
+    for (auto& v : scales) v = 0.001f * static_cast<float>(rng() % 1000 + 1);
+    for (auto& v : group_scales) v = 0.001f * static_cast<float>(rng() % 1000 + 1);
+    for (auto& v : bias) v = static_cast<float>(static_cast<int>(rng() % 200) - 100) / 16;
+    for (auto& v : w_zeros) v = static_cast<std::int32_t>(rng() % 5) - 2;
+    REQUIRE(make_fixed_multiplier(0.0123, mult).ok());
+    REQUIRE(pack_weights(codes(pr.w.data(), n, k), wf, af, pw).ok());
+    pack_options opt;
+    opt.k_group = k_group;
+    REQUIRE(pack_weights(codes(pr.w.data(), n, k), wf, af, pw_grouped, opt).ok());
+    const std::size_t shapes[3][4] = {{16, 24, 1, 3}, {16, 16, 4, 3}, {16, 32, 16, 3}};
+    for (std::size_t i = 0; i < 3; ++i) {
+      conv_layer& c = convs[i];
+      c.p.in_channels = shapes[i][0];
+      c.p.out_channels = shapes[i][1];
+      c.p.groups = shapes[i][2];
+      c.p.kernel_h = c.p.kernel_w = shapes[i][3];
+      c.p.pad_top = c.p.pad_left = c.p.pad_bottom = c.p.pad_right = 1;
+      c.p.stride_h = c.p.stride_w = 1 + i % 2;
+      c.in = {2, 11, 13, c.p.in_channels};
+      c.w.resize(c.p.out_channels * c.p.taps() * c.p.in_per_group());
+      c.x.resize(c.in.n * c.in.h * c.in.w * c.in.c);
+      for (auto& v : c.w) v = test::random_code(rng, wf, 0);
+      for (auto& v : c.x) v = test::random_code(rng, af, 0);
+      REQUIRE(pack_conv_weights(c.w.data(), c.p, wf, af, c.packed).ok());
+    }
+    REQUIRE(convs[2].packed.kernel_name() == std::string("depthwise_direct"));
+  }
+
+  // All results as bytes, in one buffer, for a bit-exact comparison.
+  std::vector<std::uint8_t> run(workspace* ws, executor* ex) const {
+    std::vector<std::uint8_t> all;
+    auto call = [&](const matrix_ref& a, const packed_weights& w, const auto& stage) {
+      return ws ? gemm(a, af, w, stage, *ws, ex) : gemm(a, af, w, stage);
+    };
+    auto append = [&](const void* p, std::size_t bytes) {
+      const auto* b = static_cast<const std::uint8_t*>(p);
+      all.insert(all.end(), b, b + bytes);
+    };
+    const matrix_ref a = codes(pr.a.data(), m, k);
+    bool ok = true;
+    std::vector<std::int32_t> c32(m * n);
+    int32_output o32{c32.data()};
+    o32.zeros = {1, w_zeros.data(), n};
+    ok = ok && call(a, pw, o32).ok();
+    append(c32.data(), c32.size() * sizeof(std::int32_t));
+    std::vector<float> cf(m * n);
+    float_output of;
+    of.data = cf.data();
+    of.a_scale = 0.75f;
+    of.w_scales = scales.data();
+    of.w_scale_count = n;
+    of.bias = bias.data();
+    of.clamp_min = -50.0f;
+    of.zeros.a_zero = 2;
+    ok = ok && call(a, pw, of).ok();
+    append(cf.data(), cf.size() * sizeof(float));
+    of.w_scales = nullptr;
+    of.w_group_scales = group_scales.data();
+    ok = ok && call(a, pw_grouped, of).ok();
+    append(cf.data(), cf.size() * sizeof(float));
+    std::vector<std::uint8_t> cq(m * n);
+    quantized_output oq;
+    oq.data = cq.data();
+    oq.out_format = {4, encoding::signed_int};
+    oq.multipliers = &mult;
+    oq.zeros.a_zero = 1;
+    ok = ok && call(a, pw, oq).ok();
+    append(cq.data(), cq.size());
+    for (const conv_layer& c : convs) {
+      const std::size_t outs = c.in.n * c.p.out_h(c.in.h) * c.p.out_w(c.in.w) * c.p.out_channels;
+      std::vector<std::int32_t> v32(outs);
+      int32_output s32{v32.data()};
+      s32.zeros.a_zero = 3;
+      ok = ok && (ws ? conv2d(c.x.data(), c.in, af, c.packed, s32, *ws, ex)
+                     : conv2d(c.x.data(), c.in, af, c.packed, s32))
+                     .ok();
+      append(v32.data(), v32.size() * sizeof(std::int32_t));
+      std::vector<std::uint8_t> v8(outs);
+      oq.data = v8.data();
+      ok = ok && (ws ? conv2d(c.x.data(), c.in, af, c.packed, oq, *ws, ex)
+                     : conv2d(c.x.data(), c.in, af, c.packed, oq))
+                     .ok();
+      append(v8.data(), v8.size());
+    }
+    if (!ok) all.clear();
+    return all;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("one packed_weights / packed_conv_weights serves concurrent calls of every stage",
+          "[threads]") {
+  // The documented decision (docs/errors.md, packed_weights.hpp): packed weights are only read,
+  // so concurrent gemm and conv2d calls may share them, each with its own workspace (the default
+  // per-thread one, an owning one, or one with a shared pool as executor).
+  const shared_weights_job job;
+  workspace single;
+  const std::vector<std::uint8_t> expect = job.run(&single, nullptr);
+  REQUIRE_FALSE(expect.empty());
+  thread_pool shared_pool(2);
+  constexpr int threads = 4, reps = 6;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < threads; ++t)
+    callers.emplace_back([&, t] {
+      workspace own;
+      for (int rep = 0; rep < reps; ++rep) {
+        const int way = (t + rep) % 3;
+        const std::vector<std::uint8_t> got = way == 0   ? job.run(nullptr, nullptr)
+                                              : way == 1 ? job.run(&own, nullptr)
+                                                         : job.run(&own, &shared_pool);
+        if (got != expect) ++failures;
+      }
+    });
+  for (auto& c : callers) c.join();
+  CHECK(failures.load() == 0);
+}
+
 TEST_CASE("the plan splits M into even blocks that cover every row once", "[threads]") {
   // Blocks start on MR-row tiles, differ by at most one tile, and fit the per-thread workspace
   // (mc rows). With threads and enough rows, their count is a multiple of the thread count
