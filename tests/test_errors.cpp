@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "lowbit/conv.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/quantize.hpp"
 #include "lowbit/reference.hpp"
@@ -184,4 +185,65 @@ TEST_CASE("quantization helpers validate too", "[errors]") {
         errc::unsupported_format);
   CHECK(quantize(x, 4, s2, {0.0f, 0}, q).code() == errc::invalid_argument);
   CHECK(quantize(x, 4, s2, {1.0f, 0}, nullptr).code() == errc::null_pointer);
+}
+
+TEST_CASE("conv2d: depthwise zero points, workspace and invalid codes (docs/errors.md)",
+          "[errors][conv]") {
+  // Depthwise: the direct kernel holds (value - zero) as int16, so zero points that put a
+  // centered value at 2^15 or beyond are refused (after the input scan), nothing written.
+  const format u8{8, encoding::unsigned_int};
+  const format pm1{1, encoding::odd_symmetric};
+  conv_params dw;
+  dw.in_channels = dw.out_channels = dw.groups = 4;
+  dw.kernel_h = dw.kernel_w = 3;
+  dw.pad_top = dw.pad_left = dw.pad_bottom = dw.pad_right = 1;
+  const tensor_shape in{1, 5, 5, 4};
+  std::vector<std::uint8_t> w(4 * 9, 1), x(5 * 5 * 4, 200);
+  std::vector<std::int32_t> c(5 * 5 * 4, -7);
+  auto untouched = [&] {
+    for (std::int32_t v : c)
+      if (v != -7) return false;
+    return true;
+  };
+  const char* const arg = "zero points (depthwise needs |value - zero| < 2^15)";
+  packed_conv_weights pw;
+  REQUIRE(pack_conv_weights(w.data(), dw, pm1, u8, pw).ok());
+  REQUIRE(std::string(pw.kernel_name()) == "depthwise_direct");
+  int32_output o{c.data()};
+  o.zeros.a_zero = -40000;  // |200 + 40000| >= 2^15; K = 9 stays within the accumulator limit
+  status s = conv2d(x.data(), in, u8, pw, o);
+  CHECK(s.code() == errc::invalid_argument);
+  CHECK(std::string(s.argument()) == arg);
+  CHECK(s.value() == -40000);
+  CHECK(untouched());
+  o.zeros.a_zero = -32000;  // |255 + 32000| < 2^15: fine
+  REQUIRE(conv2d(x.data(), in, u8, pw, o).ok());
+  std::fill(c.begin(), c.end(), -7);
+  // The same for a weight zero point (u8 weights, w_zero -40000), also after the input scan.
+  packed_conv_weights pw8;
+  REQUIRE(pack_conv_weights(w.data(), dw, u8, {1, encoding::unsigned_int}, pw8).ok());
+  const std::int32_t wz = -40000;
+  const format u1{1, encoding::unsigned_int};
+  std::vector<std::uint8_t> x1(x.size(), 1);
+  int32_output o1{c.data()};
+  o1.zeros.w_zeros = &wz;
+  s = conv2d(x1.data(), in, u1, pw8, o1);
+  CHECK(s.code() == errc::invalid_argument);
+  CHECK(std::string(s.argument()) == arg);
+  CHECK(untouched());
+  x1[37] = 2;  // an invalid code is reported first
+  s = conv2d(x1.data(), in, u1, pw8, o1);
+  CHECK(s.code() == errc::invalid_code);
+  CHECK(s.value() == 37);
+  CHECK(untouched());
+
+  // A caller workspace that is too small: buffer_too_small naming the bytes needed.
+  alignas(64) static std::uint8_t small[128];
+  workspace ws(small, sizeof small);
+  s = conv2d(x.data(), in, u8, pw, int32_output{c.data()}, ws);
+  CHECK(s.code() == errc::buffer_too_small);
+  CHECK(std::string(s.argument()) == "workspace");
+  CHECK(s.value() == 128);
+  CHECK(s.limit() > 128);
+  CHECK(untouched());
 }
