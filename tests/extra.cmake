@@ -58,3 +58,49 @@ if(NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AN
   lowbit_warnings(test_static_dispatch)
   add_test(NAME static_dispatch:avx2 COMMAND test_static_dispatch)
 endif()
+
+# Float results must not depend on the flags of the user's translation unit (FMA contraction:
+# GCC's default under gnu++17 is -ffp-contract=fast, Clang contracts within expressions).
+# float_bits prints every float of the public float paths under every ISA level the host runs;
+# built with this build's flags and again with -O3 -march=native -ffp-contract=fast (FMA
+# available; "fast" also makes Clang contract across statements, as GCC does), both as gnu++17,
+# the two outputs must match bit for bit (tests/float_bits/compare.sh). An aarch64 baseline has
+# FMA already, so there the baseline is compared with a -ffp-contract=off build instead; other
+# targets (armv7 NEON has no FMA) and sanitizer builds skip the check.
+if(LOWBIT_SANITIZE STREQUAL "")
+  include(CheckCXXCompilerFlag)
+  set(LOWBIT_FLOAT_BITS_VARIANT "")
+  if(NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+    check_cxx_compiler_flag(-march=native LOWBIT_HAVE_MARCH_NATIVE)
+    check_cxx_compiler_flag(-ffp-contract=fast LOWBIT_HAVE_FP_CONTRACT_FAST)
+    if(LOWBIT_HAVE_MARCH_NATIVE AND LOWBIT_HAVE_FP_CONTRACT_FAST)
+      set(LOWBIT_FLOAT_BITS_VARIANT native)
+      set(LOWBIT_FLOAT_BITS_FLAGS -O3 -march=native -ffp-contract=fast)
+      set(LOWBIT_FLOAT_BITS_TEST native_vs_baseline)
+    endif()
+  elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+    check_cxx_compiler_flag(-ffp-contract=off LOWBIT_HAVE_FP_CONTRACT_OFF)
+    if(LOWBIT_HAVE_FP_CONTRACT_OFF)
+      set(LOWBIT_FLOAT_BITS_VARIANT nocontract)
+      set(LOWBIT_FLOAT_BITS_FLAGS -ffp-contract=off)
+      set(LOWBIT_FLOAT_BITS_TEST baseline_vs_nocontract)
+    endif()
+  endif()
+  if(LOWBIT_FLOAT_BITS_VARIANT)
+    foreach(t float_bits float_bits_${LOWBIT_FLOAT_BITS_VARIANT})
+      add_executable(${t} float_bits/float_bits.cpp)
+      target_link_libraries(${t} PRIVATE lowbit::lowbit)
+      set_target_properties(${t} PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON
+                                            CXX_EXTENSIONS ON)
+      lowbit_warnings(${t})
+    endforeach()
+    target_compile_options(float_bits_${LOWBIT_FLOAT_BITS_VARIANT} PRIVATE
+                           ${LOWBIT_FLOAT_BITS_FLAGS})
+    add_test(NAME float_bits:${LOWBIT_FLOAT_BITS_TEST}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/float_bits/compare.sh
+                     ${CMAKE_CURRENT_BINARY_DIR}/float_bits.out $<TARGET_FILE:float_bits>
+                     $<TARGET_FILE:float_bits_${LOWBIT_FLOAT_BITS_VARIANT}>
+                     ${CMAKE_CROSSCOMPILING_EMULATOR})
+    set_tests_properties(float_bits:${LOWBIT_FLOAT_BITS_TEST} PROPERTIES TIMEOUT 300)
+  endif()
+endif()
