@@ -407,3 +407,216 @@ TEST_CASE("conv2d rejects bad geometry and writes nothing", "[conv][errors]") {
         errc::invalid_code);
   for (std::int32_t v : out) CHECK(v == 7);
 }
+
+namespace {
+
+// Per-group weight scales (float_output::w_group_scales, weights packed with k_group = G): the
+// exact integer T_g of each K group, from the definition (padded taps contribute nothing), and
+// the documented float order: acc = 0; acc += scale[oc][g] * float(T_g) in group order; then
+// clamp(a_scale * acc + bias[oc]). Each product is rounded on its own (volatile: no FMA here).
+std::vector<float> reference_conv_groups(const std::vector<std::uint8_t>& x, const tensor_shape& in,
+                                         format af, std::int32_t a_zero,
+                                         const std::vector<std::uint8_t>& w, const conv_params& p,
+                                         format wf, const std::vector<std::int32_t>& w_zero,
+                                         std::size_t group, const std::vector<float>& scales,
+                                         float a_scale, const std::vector<float>& bias) {
+  const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w), cg = p.in_per_group(),
+                    ng = p.out_per_group(), k = p.taps() * cg, groups = (k + group - 1) / group;
+  std::vector<float> out(in.n * oh * ow * p.out_channels);
+  const matrix_ref xm = codes(x.data(), in.n * in.h * in.w, in.c);
+  const matrix_ref wm = codes(w.data(), p.out_channels, k);
+  std::vector<std::int64_t> t(groups);
+  for (std::size_t b = 0; b < in.n; ++b)
+    for (std::size_t oy = 0; oy < oh; ++oy)
+      for (std::size_t ox = 0; ox < ow; ++ox)
+        for (std::size_t oc = 0; oc < p.out_channels; ++oc) {
+          const std::size_t cgrp = oc / ng;
+          for (auto& v : t) v = 0;
+          for (std::size_t ky = 0; ky < p.kernel_h; ++ky)
+            for (std::size_t kx = 0; kx < p.kernel_w; ++kx)
+              for (std::size_t c = 0; c < cg; ++c) {
+                const long iy = long(oy * p.stride_h + ky * p.dilation_h) - long(p.pad_top);
+                const long ix = long(ox * p.stride_w + kx * p.dilation_w) - long(p.pad_left);
+                if (iy < 0 || ix < 0 || iy >= long(in.h) || ix >= long(in.w)) continue;
+                const std::size_t pixel = (b * in.h + std::size_t(iy)) * in.w + std::size_t(ix);
+                const std::size_t kk = (ky * p.kernel_w + kx) * cg + c;
+                t[kk / group] += std::int64_t{value_at(xm, af, pixel, cgrp * cg + c) - a_zero} *
+                                 (value_at(wm, wf, oc, kk) - w_zero[oc]);
+              }
+          float acc = 0.0f;
+          for (std::size_t g = 0; g < groups; ++g) {
+            volatile float prod = scales[oc * groups + g] * static_cast<float>(t[g]);
+            acc = acc + prod;
+          }
+          volatile float v = a_scale * acc;
+          float r = v + bias[oc];
+          r = r < 0.0f ? 0.0f : r;  // the stage's ReLU
+          out[((b * oh + oy) * ow + ox) * p.out_channels + oc] = r;
+        }
+  return out;
+}
+
+// conv2d with per-group scales against the reference, bit for bit; nothing else is written.
+void check_conv_groups(const conv_case& cc, format wf, format af, std::int32_t a_zero, bool w_zeros,
+                       std::size_t group, const pack_options& base = {}, unsigned seed = 7) {
+  std::mt19937 rng(seed);
+  const conv_params& p = cc.p;
+  const std::size_t k = p.taps() * p.in_per_group(), groups = (k + group - 1) / group;
+  std::vector<std::uint8_t> x(cc.in.n * cc.in.h * cc.in.w * cc.in.c), w(p.out_channels * k);
+  for (auto& v : x) v = test::random_code(rng, af, 0);
+  for (auto& v : w) v = test::random_code(rng, wf, 0);
+  std::vector<std::int32_t> w_zero(p.out_channels, 0);
+  if (w_zeros)
+    for (auto& z : w_zero) z = static_cast<std::int32_t>(rng() % 5) - 2;
+  std::vector<float> scales(p.out_channels * groups), bias(p.out_channels);
+  for (auto& s : scales) s = 0.001f * static_cast<float>(1 + rng() % 997);
+  for (auto& b : bias) b = 0.01f * static_cast<float>(static_cast<int>(rng() % 201) - 100);
+  const auto expect =
+      reference_conv_groups(x, cc.in, af, a_zero, w, p, wf, w_zero, group, scales, 0.25f, bias);
+  pack_options opt = base;
+  opt.k_group = group;
+  packed_conv_weights pw;
+  const status ps = pack_conv_weights(w.data(), p, wf, af, pw, opt);
+  INFO("in " << cc.in.n << "x" << cc.in.h << "x" << cc.in.w << "x" << cc.in.c << " k " << p.kernel_h
+             << "x" << p.kernel_w << " s " << p.stride_h << " pad " << p.pad_top << " groups "
+             << p.groups << " oc " << p.out_channels << " w" << wf.bits << encoding_name(wf.enc)
+             << " a" << af.bits << encoding_name(af.enc) << " a_zero " << a_zero << " k_group "
+             << group << " kernel " << pw.kernel_name() << " " << ps.message());
+  REQUIRE(ps.ok());
+  REQUIRE(pw.k_group() == group);
+  std::vector<float> got(expect.size() + 5, -7.0f);
+  float_output o;
+  o.data = got.data();
+  o.capacity = expect.size();
+  o.a_scale = 0.25f;
+  o.w_group_scales = scales.data();
+  o.bias = bias.data();
+  o.clamp_min = 0.0f;
+  o.zeros = {a_zero, w_zero.data(), w_zero.size()};
+  workspace ws;  // grows as needed, like the default one
+  const status s = conv2d(x.data(), cc.in, af, pw, o, ws, nullptr);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  for (std::size_t i = 0; i < expect.size(); ++i) {
+    INFO("output " << i);
+    REQUIRE(got[i] == expect[i]);
+  }
+  for (std::size_t i = expect.size(); i < got.size(); ++i) REQUIRE(got[i] == -7.0f);
+  // The same on two threads, and through the default per-thread workspace.
+  thread_pool pool(2);
+  std::vector<float> got2(got.size(), -7.0f);
+  o.data = got2.data();
+  REQUIRE(conv2d(x.data(), cc.in, af, pw, o, ws, &pool).ok());
+  REQUIRE(got2 == got);
+  std::fill(got2.begin(), got2.end(), -7.0f);
+  REQUIRE(conv2d(x.data(), cc.in, af, pw, o).ok());
+  REQUIRE(got2 == got);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d with per-group weight scales on every path; padding exact for every encoding",
+          "[conv][groups]") {
+  const format s2{2, encoding::signed_int}, u2{2, encoding::unsigned_int},
+      o2{2, encoding::odd_symmetric}, u4{4, encoding::unsigned_int}, s4{4, encoding::signed_int},
+      o1{1, encoding::odd_symmetric}, u8{8, encoding::unsigned_int};
+  // (activation format, zero point): an exact zero code, and none (padding corrected per group).
+  const std::pair<format, std::int32_t> acts[] = {{u2, 0}, {u2, -1}, {o2, 0}, {o2, 1},
+                                                  {u4, 3}, {s4, 0},  {o1, 0}, {u8, 200}};
+  for (const auto& [af, a_zero] : acts)
+    for (const format wf : {s2, u4, o1}) {
+      const bool wz = wf.enc == encoding::unsigned_int;
+      // The cases: 3x3 8 -> 4 on 1x3x3x8 without padding; a 1x1 pad-1 layer on 1x1x4.
+      check_conv_groups({{1, 3, 3, 8}, make(8, 4, 3, 1, 0)}, wf, af, a_zero, wz, 8);
+      check_conv_groups({{1, 1, 1, 4}, make(4, 4, 1, 1, 1)}, wf, af, a_zero, wz, 4);
+      // im2col with groups of K across taps (cg = 6, G = 8), several K groups a tap (cg = 64,
+      // G = 32), and several taps a group (cg = 16, G = 64); a last partial group.
+      check_conv_groups({{2, 5, 6, 6}, make(6, 7, 3, 1, 1)}, wf, af, a_zero, wz, 8);
+      check_conv_groups({{1, 6, 5, 64}, make(64, 20, 3, 2, 1)}, wf, af, a_zero, wz, 32);
+      check_conv_groups({{1, 5, 5, 16}, make(16, 9, 3, 1, 2)}, wf, af, a_zero, wz, 64);
+      // The direct 1x1 path (no padding), convolution groups, and depthwise (any G).
+      check_conv_groups({{2, 4, 5, 64}, make(64, 17, 1, 1, 0)}, wf, af, a_zero, wz, 32);
+      check_conv_groups({{1, 6, 6, 12}, make(12, 10, 3, 1, 1, 1, 2)}, wf, af, a_zero, wz, 8);
+      check_conv_groups({{1, 7, 6, 8}, make(8, 8, 3, 1, 1, 1, 8)}, wf, af, a_zero, wz, 4);
+      check_conv_groups({{1, 7, 6, 8}, make(8, 16, 3, 2, 1, 1, 8)}, wf, af, a_zero, wz, 2);
+    }
+}
+
+TEST_CASE("conv2d with per-group scales on every kernel the host runs", "[conv][groups]") {
+  // Each kernel forced by name, on window shapes its in-place paths would take without groups.
+  const std::size_t group = 64;
+  std::vector<const kernels::ukernel_desc*> ks = host_kernels([&](const kernels::ukernel_desc& d) {
+    return group % d.k_step == 0 && group <= d.kc_max && d.w_bits >= 2 && d.a_bits >= 2;
+  });
+  REQUIRE_FALSE(ks.empty());
+  for (const kernels::ukernel_desc* d : ks) {
+    pack_options opt;
+    opt.kernel_name = d->name;
+    const format wf{2, encoding::signed_int}, af{2, encoding::unsigned_int};
+    check_conv_groups({{1, 6, 7, 64}, make(64, 33, 3, 1, 1)}, wf, af, -1, false, group, opt);
+    check_conv_groups({{1, 5, 5, 64}, make(64, 16, 1, 1, 0)}, wf, af, 0, true, group, opt);
+  }
+}
+
+TEST_CASE("conv2d group scales on weights packed without k_group are refused", "[conv][groups]") {
+  const format wf{2, encoding::signed_int}, af{2, encoding::odd_symmetric};
+  std::vector<std::uint8_t> w(16 * 9 * 8, 1), x(3 * 3 * 8, 1);
+  std::vector<float> gs(16 * 9, 1.0f), out(16 * 9, -7.0f);
+  for (const conv_params& p : {make(8, 4, 3, 1, 0), make(8, 16, 3, 1, 1, 1, 8), make(8, 4, 1, 1, 0),
+                               make(8, 4, 3, 1, 1, 1, 2)}) {
+    packed_conv_weights pw;
+    REQUIRE(pack_conv_weights(w.data(), p, wf, af, pw).ok());
+    float_output o;
+    o.data = out.data();
+    o.w_group_scales = gs.data();  // w_scales left null
+    const status s = conv2d(x.data(), {1, 3, 3, 8}, af, pw, o);
+    CHECK(s.code() == errc::wrong_packing);
+    CHECK(std::string(s.argument()) == "out.w_group_scales (weights not packed with k_group)");
+    for (float v : out) REQUIRE(v == -7.0f);
+  }
+}
+
+TEST_CASE("conv2d: oversized shapes; short outputs; grouped invalid codes", "[conv][errors]") {
+  const format f{2, encoding::unsigned_int};
+  std::vector<std::uint8_t> w(8 * 64, 1), x(4 * 4 * 64, 1);
+  packed_conv_weights pw;
+  REQUIRE(pack_conv_weights(w.data(), make(64, 8, 1, 1, 0), f, f, pw).ok());
+  std::vector<std::int32_t> out(4 * 4 * 8 + 1, 7);
+  // N * H * W * C past size_t: refused before anything is read.
+  const std::size_t huge = std::size_t{1} << (sizeof(std::size_t) * 8 - 2);
+  for (const tensor_shape in :
+       {tensor_shape{huge, 1, 1, 64}, tensor_shape{1, huge, 1, 64}, tensor_shape{1, 1, huge, 64},
+        tensor_shape{SIZE_MAX, 1, 1, 64}, tensor_shape{3, SIZE_MAX / 2, 5, 64}}) {
+    const status s = conv2d(x.data(), in, f, pw, int32_output{out.data()});
+    CHECK(s.code() == errc::size_overflow);
+  }
+  // K and the weights' size past size_t.
+  conv_params big = make(64, 8, 1, 1, 0);
+  big.kernel_h = big.kernel_w = std::size_t{1} << 24;
+  packed_conv_weights pb;
+  CHECK(pack_conv_weights(w.data(), big, f, f, pb).code() == errc::size_overflow);
+  // An output one element short: refused, nothing written.
+  int32_output o{out.data()};
+  o.capacity = 4 * 4 * 8 - 1;
+  const status s = conv2d(x.data(), {1, 4, 4, 64}, f, pw, o);
+  CHECK(s.code() == errc::buffer_too_small);
+  CHECK(std::string(s.argument()) == "out.capacity");
+  CHECK(s.value() == 4 * 4 * 8 - 1);
+  for (std::int32_t v : out) REQUIRE(v == 7);
+  o.capacity = 4 * 4 * 8;
+  CHECK(conv2d(x.data(), {1, 4, 4, 64}, f, pw, o).ok());
+  CHECK(out.back() == 7);
+  // Grouped: the error names the first bad code of the whole input by its flat index.
+  conv_params g = make(64, 8, 1, 1, 0, 1, 2);
+  REQUIRE(pack_conv_weights(w.data(), g, f, f, pw).ok());
+  // Group 1's code at 40 (pixel 0) comes before group 0's at 67 (pixel 1).
+  x[40] = 9;
+  x[64 + 3] = 9;
+  const status bad = conv2d(x.data(), {1, 4, 4, 64}, f, pw, int32_output{out.data()});
+  CHECK(bad.code() == errc::invalid_code);
+  CHECK(bad.value() == 40);
+  x[11] = 9;
+  CHECK(conv2d(x.data(), {1, 4, 4, 64}, f, pw, int32_output{out.data()}).value() == 11);
+  x[11] = x[40] = 1;
+  CHECK(conv2d(x.data(), {1, 4, 4, 64}, f, pw, int32_output{out.data()}).value() == 64 + 3);
+}

@@ -86,6 +86,8 @@ class packed_conv_weights {
   const conv_params& params() const noexcept { return params_; }
   format weight_format() const noexcept { return wf_; }
   int activation_bits() const noexcept { return a_bits_; }
+  // K group size when packed for per-group weight scales (pack_options::k_group), else 0.
+  std::size_t k_group() const noexcept { return k_group_; }
   // The GEMM kernel used (or "depthwise_direct").
   const char* kernel_name() const noexcept {
     return params_.depthwise() ? "depthwise_direct" : (groups_ ? groups_[0].kernel_name() : "");
@@ -100,6 +102,8 @@ class packed_conv_weights {
     row_gap_ = std::exchange(o.row_gap_, 0);
     tap_sums_ = std::move(o.tap_sums_);
     depthwise_values_ = std::move(o.depthwise_values_);
+    kgroup_sums_ = std::move(o.kgroup_sums_);
+    k_group_ = std::exchange(o.k_group_, 0);
     params_ = o.params_;
     o.params_ = conv_params{};
     o.params_.groups = 0;  // empty()
@@ -116,6 +120,10 @@ class packed_conv_weights {
   std::size_t row_gap_ = 0;
   detail::aligned_buffer tap_sums_;          // int32 [out_c][taps]: sum over in channels of w
   detail::aligned_buffer depthwise_values_;  // int16 [taps][out_c]: weight values (depthwise)
+  // With k_group (not depthwise): int32 [out_c][segments], the sum of w over each intersection
+  // of a tap's channels with a K group, in K order (padding correction per K group).
+  detail::aligned_buffer kgroup_sums_;
+  std::size_t k_group_ = 0;
   conv_params params_{0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
   format wf_{};
   int a_bits_ = 0;
@@ -147,10 +155,18 @@ struct conv_access {
   static aligned_buffer& depthwise_buffer(packed_conv_weights& w) noexcept {
     return w.depthwise_values_;
   }
-  static void finish(packed_conv_weights& w, const conv_params& p, format wf, int a_bits) noexcept {
+  static const std::int32_t* kgroup_sums(const packed_conv_weights& w) noexcept {
+    return reinterpret_cast<const std::int32_t*>(w.kgroup_sums_.data());
+  }
+  static aligned_buffer& kgroup_sums_buffer(packed_conv_weights& w) noexcept {
+    return w.kgroup_sums_;
+  }
+  static void finish(packed_conv_weights& w, const conv_params& p, format wf, int a_bits,
+                     std::size_t k_group) noexcept {
     w.params_ = p;
     w.wf_ = wf;
     w.a_bits_ = a_bits;
+    w.k_group_ = k_group;
   }
 };
 }  // namespace detail
@@ -176,8 +192,50 @@ inline status validate_conv_params(const conv_params& p) noexcept {
       p.pad_bottom > lim || p.pad_right > lim || p.in_channels > lim || p.out_channels > lim)
     return {errc::invalid_dimension, "params (a size above 2^24)", 0,
             static_cast<std::int64_t>(lim)};
+  // K = kernel_h * kernel_w * in_channels / groups, and the weights' size, within size_t.
+  std::size_t taps = 0, k = 0, bytes = 0;
+  if (!mul_size(p.kernel_h, p.kernel_w, taps) || !mul_size(taps, p.in_per_group(), k) ||
+      !mul_size(k, p.out_channels, bytes) || !mul_size(bytes, sizeof(std::int32_t), bytes))
+    return {errc::size_overflow, "params (kernel_h * kernel_w * in_channels / groups)",
+            static_cast<std::int64_t>(p.kernel_h)};
   return status::success();
 }
+
+// The intersections of taps (cg channels each) with K groups (k_group positions each), numbered
+// in K order: a tap inside one group is one segment, a tap across a group boundary several. The
+// segments before tap t number t + floor(t*cg/G) - floor(t*cg/lcm(cg, G)): one per boundary, of a
+// tap or of a group, in (0, t*cg], counting shared boundaries once.
+struct kgroup_segments {
+  std::size_t taps, cg, k_group;
+
+  std::size_t before(std::size_t t) const noexcept {
+    const std::uint64_t x = std::uint64_t{t} * cg, l = lcm(cg, k_group);
+    return static_cast<std::size_t>(t + x / k_group - x / l);
+  }
+  std::size_t count() const noexcept { return before(taps); }
+  // Segment of tap t in K group g (g one of the groups tap t's channels fall in).
+  std::size_t index(std::size_t t, std::size_t g) const noexcept {
+    return before(t) + g - t * cg / k_group;
+  }
+  // The K groups tap t's channels fall in: [first, last].
+  std::size_t first_group(std::size_t t) const noexcept { return t * cg / k_group; }
+  std::size_t last_group(std::size_t t) const noexcept { return ((t + 1) * cg - 1) / k_group; }
+  // Channels of tap t in group g.
+  std::size_t length(std::size_t t, std::size_t g) const noexcept {
+    const std::size_t lo = t * cg > g * k_group ? t * cg : g * k_group;
+    const std::size_t hi = (t + 1) * cg < (g + 1) * k_group ? (t + 1) * cg : (g + 1) * k_group;
+    return hi - lo;
+  }
+  static std::uint64_t lcm(std::uint64_t a, std::uint64_t b) noexcept {
+    std::uint64_t x = a, y = b;
+    while (y != 0) {
+      const std::uint64_t r = x % y;
+      x = y;
+      y = r;
+    }
+    return a / x * b;
+  }
+};
 
 // The u-code used for padded taps, and the value (minus zero point) it stands for: 0 when the
 // format can represent the zero point exactly.
@@ -239,6 +297,10 @@ struct im2col_source {
   // Bytes after each window row in segmented panels (packed_conv_weights::gapped_): K has
   // kernel_h runs of kernel_w * in_c + row_gap bytes, the gap multiplied by zero weights.
   std::size_t row_gap = 0;
+  // Weights packed in K groups (per-group scales): k_group, and the sums of w over each
+  // tap-and-group segment (packed_conv_weights::kgroup_sums_), for correct_kgroup.
+  std::size_t k_group = 0;
+  const std::int32_t* kgroup_sums = nullptr;
 
   bool in_place() const noexcept { return false; }
   // Steps output pixel (ox, oy) of image b to the next GEMM row; true when a new output row
@@ -785,6 +847,26 @@ struct im2col_source {
     return scratch;
   }
 
+  // correct() for K group kg alone (per-group scales): the padded taps' channels in that group.
+  void correct_kgroup(std::size_t m, std::size_t n0, std::size_t len, std::size_t kg,
+                      std::int32_t* t) const noexcept {
+    if (pad.centered == 0) return;
+    const kgroup_segments segs{p->taps(), p->in_per_group(), k_group};
+    const std::size_t count = segs.count(), ng = p->out_per_group();
+    for_each_tap(m, [&](std::size_t tap, bool inside, std::size_t) {
+      if (inside || kg < segs.first_group(tap) || kg > segs.last_group(tap)) return;
+      const std::size_t s = segs.index(tap, kg);
+      const auto channels = static_cast<std::uint32_t>(segs.length(tap, kg));
+      for (std::size_t j = 0; j < len; ++j) {
+        const std::size_t oc = group * ng + n0 + j;
+        const std::uint32_t wsum = static_cast<std::uint32_t>(kgroup_sums[oc * count + s]) -
+                                   channels * static_cast<std::uint32_t>(zeros->w_zero(oc));
+        t[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(t[j]) -
+                                         static_cast<std::uint32_t>(pad.centered) * wsum);
+      }
+    });
+  }
+
   // Removes padded taps' contribution when the pad code is not an exact zero.
   void correct(std::size_t m, std::size_t n0, std::size_t len, std::int32_t* t) const noexcept {
     if (pad.centered == 0) return;
@@ -816,30 +898,34 @@ struct prescanned_source : matrix_source {
 };
 
 // A stage restricted to the output columns of one group: shifts the data pointer and every
-// per-channel array by the group's first channel, and fixes the row stride to out_c.
+// per-channel array by the group's first channel (per-group scales: kgroups of them a channel),
+// and fixes the row stride to out_c.
 inline zero_points group_zeros(const zero_points& z, std::size_t c0) noexcept {
   zero_points g = z;
   if (g.w_zeros && g.w_zero_count != 1) g.w_zeros += c0;
   return g;
 }
-inline int32_output group_stage(const int32_output& o, std::size_t c0, std::size_t oc) noexcept {
+inline int32_output group_stage(const int32_output& o, std::size_t c0, std::size_t oc,
+                                std::size_t) noexcept {
   int32_output g = o;
   g.ld = o.ld ? o.ld : oc;
   g.data += c0;
   g.zeros = group_zeros(o.zeros, c0);
   return g;
 }
-inline float_output group_stage(const float_output& o, std::size_t c0, std::size_t oc) noexcept {
+inline float_output group_stage(const float_output& o, std::size_t c0, std::size_t oc,
+                                std::size_t kgroups) noexcept {
   float_output g = o;
   g.ld = o.ld ? o.ld : oc;
   g.data += c0;
-  if (g.w_scale_count != 1) g.w_scales += c0;
+  if (g.w_scales && g.w_scale_count != 1) g.w_scales += c0;
+  if (g.w_group_scales) g.w_group_scales += c0 * kgroups;
   if (g.bias) g.bias += c0;
   g.zeros = group_zeros(o.zeros, c0);
   return g;
 }
-inline quantized_output group_stage(const quantized_output& o, std::size_t c0,
-                                    std::size_t oc) noexcept {
+inline quantized_output group_stage(const quantized_output& o, std::size_t c0, std::size_t oc,
+                                    std::size_t) noexcept {
   quantized_output g = o;
   g.ld = o.ld ? o.ld : oc;
   g.data += c0;
@@ -908,7 +994,8 @@ inline std::size_t window_row_gap(const conv_params& p, format wf) noexcept {
 inline status pack_gapped_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p, format wf,
                                        format af, const pack_options& opt,
                                        packed_conv_weights& out) noexcept {
-  const std::size_t gap = window_row_gap(p, wf);
+  // Per-group scales name K positions of the ungapped weights: no gapped copy then.
+  const std::size_t gap = opt.k_group != 0 ? 0 : window_row_gap(p, wf);
   if (gap == 0) return status::success();
   const std::size_t row = p.kernel_w * p.in_channels, k = p.taps() * p.in_channels;
   const std::size_t kg = p.kernel_h * (row + gap);
@@ -967,6 +1054,21 @@ inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p
       for (std::size_t c = 0; c < cg; ++c) s += value_at(all, wf, oc, t * cg + c);
       tap_sums[oc * taps + t] = s;
     }
+  if (!p.depthwise() && opt.k_group != 0) {
+    // Per K group sums of each tap's weights (conv2d's padding correction with group scales).
+    const detail::kgroup_segments segs{taps, cg, opt.k_group};
+    const std::size_t count = segs.count();
+    if (!A::kgroup_sums_buffer(out).allocate(p.out_channels * count * sizeof(std::int32_t) + 64))
+      return {errc::out_of_memory, "conv weights"};
+    auto* ks = reinterpret_cast<std::int32_t*>(A::kgroup_sums_buffer(out).data());
+    for (std::size_t oc = 0; oc < p.out_channels; ++oc) {
+      std::int32_t* row = ks + oc * count;
+      for (std::size_t s = 0; s < count; ++s) row[s] = 0;
+      for (std::size_t t = 0; t < taps; ++t)
+        for (std::size_t c = 0; c < cg; ++c)
+          row[segs.index(t, (t * cg + c) / opt.k_group)] += value_at(all, wf, oc, t * cg + c);
+    }
+  }
   if (p.depthwise()) {
     if (!A::depthwise_buffer(out).allocate(taps * p.out_channels * sizeof(std::int16_t) + 64))
       return {errc::out_of_memory, "conv weights"};
@@ -992,7 +1094,7 @@ inline status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p
       return s;
     }
   }
-  A::finish(out, p, wf, af.bits);
+  A::finish(out, p, wf, af.bits, opt.k_group);
   return status::success();
 }
 
@@ -1030,6 +1132,17 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   const conv_params& p = w.params();
   if (input == nullptr) return {errc::null_pointer, "input"};
   if (in.n == 0 || in.h == 0 || in.w == 0) return {errc::invalid_dimension, "input shape", 0, 1};
+  // Per-group weight scales need weights packed in the same K groups.
+  bool kgrouped = false;
+  if constexpr (std::is_same<Stage, float_output>::value) kgrouped = out.w_group_scales != nullptr;
+  if (kgrouped && w.k_group() == 0)
+    return {errc::wrong_packing, "out.w_group_scales (weights not packed with k_group)"};
+  // Heights and widths with their padding, and every product of sizes below, within size_t.
+  const std::size_t dim_lim = std::size_t{1} << (sizeof(std::size_t) > 4 ? 40 : 24);
+  if (in.h > dim_lim || in.w > dim_lim)
+    return {errc::size_overflow, in.h > dim_lim ? "input.h" : "input.w",
+            static_cast<std::int64_t>(in.h > dim_lim ? in.h : in.w),
+            static_cast<std::int64_t>(dim_lim)};
   if (in.c != p.in_channels)
     return {errc::dimension_mismatch, "input.c", static_cast<std::int64_t>(in.c),
             static_cast<std::int64_t>(p.in_channels)};
@@ -1038,9 +1151,11 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w);
   if (oh == 0 || ow == 0)
     return {errc::invalid_dimension, "output size (kernel larger than padded input)", 0, 1};
-  std::size_t pixels = 0, m = 0;
-  if (!mul_size(in.n, in.h, pixels) || !mul_size(pixels, in.w, pixels) || !mul_size(in.n, oh, m) ||
-      !mul_size(m, ow, m))
+  std::size_t pixels = 0, m = 0, codes_in = 0, sums_in = 0, acc16 = 0;
+  if (!mul_size(in.n, in.h, pixels) || !mul_size(pixels, in.w, pixels) ||
+      !mul_size(pixels, in.c, codes_in) || !mul_size(codes_in, sizeof(std::int16_t), acc16) ||
+      !mul_size(pixels, p.groups, sums_in) || !mul_size(sums_in, sizeof(std::uint32_t), sums_in) ||
+      !mul_size(in.n, oh, m) || !mul_size(m, ow, m))
     return {errc::size_overflow, "input shape", static_cast<std::int64_t>(in.n)};
   LOWBIT_RETURN_IF_ERROR(validate_stage(out, m, p.out_channels));
   const std::size_t taps = p.taps(), cg = p.in_per_group(), ng = p.out_per_group();
@@ -1062,6 +1177,8 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   const std::size_t groups_scanned = p.depthwise() ? 1 : p.groups;
   const std::size_t oc = p.out_channels;
   const std::size_t sums_bytes = round64(groups_scanned * pixels * sizeof(std::uint32_t));
+  // Taps per K group in depthwise (K = taps there), and the K groups.
+  const std::size_t dw_kg = kgrouped ? w.k_group() : taps, dw_groups = (taps + dw_kg - 1) / dw_kg;
   std::size_t rest = 0, image_bytes = 0, image_scratch = 0;
   const bool direct = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                       p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
@@ -1106,16 +1223,23 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   if (p.depthwise()) {
     rest = round64(pixels * in.c * sizeof(std::int16_t)) +  // centered activations
            round64(taps * oc * sizeof(std::int16_t)) +      // w - w_zero
-           round64(oc * sizeof(std::int32_t));              // accumulators
+           round64(dw_groups * oc * sizeof(std::int32_t));  // accumulators per K group
   } else {
     const packed_weights& pw0 = gapped ? *gapped : conv_access::groups(w)[0];
     rest = make_plan(kernels::kernel_for_rows(*pw0.kernel(), m), m, pw0.rows(), pw0.cols(),
-                     pw0.kc(), true, ex ? ex->threads() : 1, false)
+                     pw0.kc(), true, ex ? ex->threads() : 1, kgrouped)
                .total +
            2 * cache_line;
   }
   std::uint8_t* base = nullptr;
-  LOWBIT_RETURN_IF_ERROR(ws.acquire(sums_bytes + image_bytes + image_scratch + rest, base));
+  const std::size_t scratch_parts[] = {sums_bytes, image_bytes, image_scratch, rest};
+  std::size_t scratch_bytes = 0;
+  for (const std::size_t part : scratch_parts) {
+    if (part > std::numeric_limits<std::size_t>::max() - scratch_bytes)
+      return {errc::size_overflow, "workspace (input shape)", static_cast<std::int64_t>(in.n)};
+    scratch_bytes += part;
+  }
+  LOWBIT_RETURN_IF_ERROR(ws.acquire(scratch_bytes, base));
   auto* sums = reinterpret_cast<std::uint32_t*>(base);
   // Validate the whole input first (nothing is written on error) and keep per-pixel sums. The
   // scan uses the GEMM kernel's ISA (depthwise has no kernel: the baseline).
@@ -1140,12 +1264,22 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     whole_ok = !bad;
     if (whole_ok) pixel_sums_few_channels(ut, input, pixels, in.c, sums);
   }
-  if (!whole_ok)  // also finds and names the first invalid code
+  if (!whole_ok) {  // also finds and names the first invalid code
+    // Each group's scan names its first bad code by its index within the group's channels: the
+    // error names the first of the whole input, by its flat index pixel * in_c + channel.
+    status first;
     for (std::size_t g = 0; g < groups_scanned; ++g) {
       const std::size_t width = p.depthwise() ? in.c : cg;
       const matrix_ref view{input + g * cg, pixels, width, in.c, storage::one_per_byte};
-      LOWBIT_RETURN_IF_ERROR(scan_rows(view, af, sums + g * pixels, "input", ops.scan_row));
+      const status s = scan_rows(view, af, sums + g * pixels, "input", ops.scan_row);
+      if (s.ok()) continue;
+      if (s.code() != errc::invalid_code) return s;
+      const auto at = static_cast<std::size_t>(s.value());
+      const auto flat = static_cast<std::int64_t>(at / width * in.c + g * cg + at % width);
+      if (first.ok() || flat < first.value()) first = status{errc::invalid_code, "input", flat};
     }
+    LOWBIT_RETURN_IF_ERROR(first);
+  }
   const pad_code pad = make_pad_code(af, z.a_zero);
   const std::int32_t* tap_sums = conv_access::tap_sums(w);
 
@@ -1172,17 +1306,24 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
         w16[tp * oc + c] = static_cast<std::int16_t>(wv[tp * oc + c] - z.w_zero(c));
     const im2col_source geo{input, in, &p, af, 0, oh, ow, pad, sums, tap_sums, &z};
     for (std::size_t r = 0; r < m; ++r) {
-      for (std::size_t c = 0; c < oc; ++c) acc[c] = 0;
+      for (std::size_t c = 0; c < dw_groups * oc; ++c) acc[c] = 0;
       geo.for_each_tap(r, [&](std::size_t tap, bool inside, std::size_t pixel) {
         if (!inside) return;
         const std::int16_t* wt = w16 + tap * oc;
         const std::int16_t* x = a16 + pixel * in.c;
+        std::int32_t* a = acc + (tap / dw_kg) * oc;  // this tap's K group
         if (mult == 1) {
-          for (std::size_t c = 0; c < oc; ++c) acc[c] += std::int32_t{x[c]} * wt[c];
+          for (std::size_t c = 0; c < oc; ++c) a[c] += std::int32_t{x[c]} * wt[c];
         } else {
-          for (std::size_t c = 0; c < oc; ++c) acc[c] += std::int32_t{x[c / mult]} * wt[c];
+          for (std::size_t c = 0; c < oc; ++c) a[c] += std::int32_t{x[c / mult]} * wt[c];
         }
       });
+      if constexpr (std::is_same<Stage, float_output>::value) {
+        if (kgrouped) {
+          store_row_groups(out, oc, r, 0, oc, acc, dw_groups, oc);
+          continue;
+        }
+      }
       store_row(out, oc, r, 0, oc, acc);
     }
     return status::success();
@@ -1204,7 +1345,10 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   }
   workspace gemm_ws(base + sums_bytes + image_bytes + image_scratch, rest);
   for (std::size_t g = 0; g < p.groups; ++g) {
-    const Stage gs = group_counts(group_stage(out, g * ng, p.out_channels), ng, p.out_channels);
+    const Stage gs =
+        group_counts(group_stage(out, g * ng, p.out_channels,
+                                 kgrouped ? (taps * cg + w.k_group() - 1) / w.k_group() : 0),
+                     ng, p.out_channels);
     const packed_weights& pw = gapped ? *gapped : conv_access::groups(w)[g];
     if (direct) {
       const matrix_ref a{input + g * cg, m, cg, in.c, storage::one_per_byte};
@@ -1228,7 +1372,9 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
                               tap_sums,
                               &z,
                               image,
-                              gapped ? conv_access::row_gap(w) : 0};
+                              gapped ? conv_access::row_gap(w) : 0,
+                              w.k_group(),
+                              conv_access::kgroup_sums(w)};
       LOWBIT_RETURN_IF_ERROR(run_gemm(src, af, pw, gs, gs.zeros, m, gemm_ws, ex));
     }
   }

@@ -45,10 +45,14 @@ struct zero_points {
   }
 };
 
+// Every stage's `capacity` is the number of elements (bytes for quantized_output) the caller can
+// have written at `data`; a call that needs more, (M - 1) * ld + N, fails with
+// errc::buffer_too_small and writes nothing. 0 means the caller vouches for the size unchecked.
 struct int32_output {
   std::int32_t* data = nullptr;
   std::size_t ld = 0;  // elements between rows of C; 0 = N
   zero_points zeros{};
+  std::size_t capacity = 0;
 };
 
 struct float_output {
@@ -66,6 +70,7 @@ struct float_output {
   //   clamp(a_scale * sum_g (w_group_scales[n][g] * float(T_g)) + bias[n])
   // with T_g the exact integer sum over group g, accumulated in float in group order.
   const float* w_group_scales = nullptr;
+  std::size_t capacity = 0;
 };
 
 // A real multiplier as m0 * 2^(shift - 31), m0 in [2^30, 2^31) (or 0).
@@ -84,12 +89,19 @@ inline status make_fixed_multiplier(double real, fixed_multiplier& out) noexcept
   }
   int exp = 0;
   const double q = std::frexp(real, &exp);  // real = q * 2^exp, q in [0.5, 1)
+  if (exp > 30) return {errc::invalid_argument, "multiplier exponent", exp, 30};
   std::int64_t m = static_cast<std::int64_t>(std::llround(q * 2147483648.0));
   if (m == (std::int64_t{1} << 31)) {
-    m /= 2;
-    ++exp;
+    // q rounded up to 1: the next exponent, unless that is past the range, where the largest
+    // multiplier, (2^31 - 1) * 2^-1, is the nearest one to a real in [2^30 - 2^-2, 2^30).
+    if (exp == 30) {
+      m -= 1;
+    } else {
+      m /= 2;
+      ++exp;
+    }
   }
-  if (exp > 30 || exp < -31) return {errc::invalid_argument, "multiplier exponent", exp, 30};
+  if (exp < -31) return {errc::invalid_argument, "multiplier exponent", exp, -31};
   // exp < -31 would shift every int32 to zero anyway: callers get the error instead.
   out = {static_cast<std::int32_t>(m), exp};
   return status::success();
@@ -106,9 +118,39 @@ struct quantized_output {
   std::int32_t clamp_min = std::numeric_limits<std::int32_t>::min();  // in output value space
   std::int32_t clamp_max = std::numeric_limits<std::int32_t>::max();
   zero_points zeros{};
+  std::size_t capacity = 0;
 };
 
 namespace detail {
+
+// a * b rounded once, never fused with a later add into an FMA (which rounds once for both):
+// GCC contracts a*b+c by default in GNU modes (-ffp-contract=fast), Clang within an expression,
+// whenever the target has FMA (-march=native), so float results would depend on the user's
+// flags. The empty asm makes the product an opaque register value the add cannot absorb.
+inline float mul_unfused(float a, float b) noexcept {
+  float p = a * b;
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__SSE__))
+  __asm__("" : "+x"(p));
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  __asm__("" : "+w"(p));
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__arm__) && defined(__ARM_FP)
+  __asm__("" : "+t"(p));
+#elif defined(__GNUC__) || defined(__clang__)
+  __asm__("" : "+m"(p));
+#endif
+  return p;
+}
+
+// The per-group float stage (float_output::w_group_scales): acc + scale_g * float(T_g), one
+// group at a time in group order, then group_finish.
+inline float group_term(float acc, float scale, std::int32_t t) noexcept {
+  return acc + mul_unfused(scale, static_cast<float>(t));
+}
+inline float group_finish(const float_output& o, std::size_t n, float acc) noexcept {
+  float v = mul_unfused(o.a_scale, acc);
+  if (o.bias) v += o.bias[n];
+  return v < o.clamp_min ? o.clamp_min : (v > o.clamp_max ? o.clamp_max : v);
+}
 
 // round(x * m0 * 2^(shift - 31)) with halves away from zero, in one exact rounding (the 64-bit
 // product is exact), saturated to int32.
@@ -146,6 +188,23 @@ inline void clamp_bounds(const quantized_output& q, std::int64_t& lo, std::int64
   }
 }
 
+// The output's row stride and reach, (M - 1) * ld + N elements, against its capacity.
+template <class Stage>
+status validate_extent(const Stage& o, std::size_t m, std::size_t n) noexcept {
+  if (o.ld != 0 && o.ld < n)
+    return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
+            static_cast<std::int64_t>(n)};
+  const std::size_t ld = o.ld ? o.ld : n;
+  const std::size_t rows_before = m ? m - 1 : 0;
+  if (ld != 0 && rows_before > (std::numeric_limits<std::size_t>::max() - n) / ld)
+    return {errc::size_overflow, "out (M - 1) * ld + N", static_cast<std::int64_t>(m)};
+  const std::size_t need = rows_before * ld + n;
+  if (o.capacity != 0 && o.capacity < need)
+    return {errc::buffer_too_small, "out.capacity", static_cast<std::int64_t>(o.capacity),
+            static_cast<std::int64_t>(need)};
+  return status::success();
+}
+
 // Stage interface used by the driver: validate once, then store rows of exact T values.
 inline status validate_zeros(const zero_points& z, std::size_t n) noexcept {
   if (z.w_zeros != nullptr && z.w_zero_count != 1 && z.w_zero_count != n)
@@ -154,19 +213,15 @@ inline status validate_zeros(const zero_points& z, std::size_t n) noexcept {
   return status::success();
 }
 
-inline status validate_stage(const int32_output& o, std::size_t, std::size_t n) noexcept {
+inline status validate_stage(const int32_output& o, std::size_t m, std::size_t n) noexcept {
   if (o.data == nullptr) return {errc::null_pointer, "out.data"};
-  if (o.ld != 0 && o.ld < n)
-    return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
-            static_cast<std::int64_t>(n)};
+  LOWBIT_RETURN_IF_ERROR(validate_extent(o, m, n));
   return validate_zeros(o.zeros, n);
 }
 
-inline status validate_stage(const float_output& o, std::size_t, std::size_t n) noexcept {
+inline status validate_stage(const float_output& o, std::size_t m, std::size_t n) noexcept {
   if (o.data == nullptr) return {errc::null_pointer, "out.data"};
-  if (o.ld != 0 && o.ld < n)
-    return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
-            static_cast<std::int64_t>(n)};
+  LOWBIT_RETURN_IF_ERROR(validate_extent(o, m, n));
   if (o.w_scales == nullptr && o.w_group_scales == nullptr)
     return {errc::null_pointer, "out.w_scales"};
   if (o.w_scale_count != 1 && o.w_scale_count != n)
@@ -176,11 +231,9 @@ inline status validate_stage(const float_output& o, std::size_t, std::size_t n) 
   return validate_zeros(o.zeros, n);
 }
 
-inline status validate_stage(const quantized_output& o, std::size_t, std::size_t n) noexcept {
+inline status validate_stage(const quantized_output& o, std::size_t m, std::size_t n) noexcept {
   if (o.data == nullptr) return {errc::null_pointer, "out.data"};
-  if (o.ld != 0 && o.ld < n)
-    return {errc::leading_dimension_too_small, "out.ld", static_cast<std::int64_t>(o.ld),
-            static_cast<std::int64_t>(n)};
+  LOWBIT_RETURN_IF_ERROR(validate_extent(o, m, n));
   if (!is_valid(o.out_format))
     return {errc::invalid_bits, "out.out_format.bits", o.out_format.bits, max_bits};
   if (o.multipliers == nullptr) return {errc::null_pointer, "out.multipliers"};
@@ -217,10 +270,25 @@ inline void store_row(const float_output& o, std::size_t n_total, std::size_t m,
   for (std::size_t j = 0; j < len; ++j) {
     const std::size_t n = n0 + j;
     const float scale = o.a_scale * o.w_scales[o.w_scale_count == 1 ? 0 : n];
-    float v = static_cast<float>(t[j]) * scale;
+    float v = mul_unfused(static_cast<float>(t[j]), scale);
     if (o.bias) v += o.bias[n];
     v = v < o.clamp_min ? o.clamp_min : (v > o.clamp_max ? o.clamp_max : v);
     dst[j] = v;
+  }
+}
+
+// Stores row m, columns n0 .. n0 + len, of a per-group float stage from the exact per-group
+// results T_g[j] = t[g * group_stride + j], g < groups.
+inline void store_row_groups(const float_output& o, std::size_t n_total, std::size_t m,
+                             std::size_t n0, std::size_t len, const std::int32_t* t,
+                             std::size_t groups, std::size_t group_stride) noexcept {
+  float* dst = o.data + m * (o.ld ? o.ld : n_total) + n0;
+  for (std::size_t j = 0; j < len; ++j) {
+    const float* scales = o.w_group_scales + (n0 + j) * groups;
+    float acc = 0.0f;
+    for (std::size_t g = 0; g < groups; ++g)
+      acc = group_term(acc, scales[g], t[g * group_stride + j]);
+    dst[j] = group_finish(o, n0 + j, acc);
   }
 }
 

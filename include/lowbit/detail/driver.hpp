@@ -86,6 +86,9 @@ struct matrix_source {
   // int32 results may be written straight to the output.
   bool corrects() const noexcept { return false; }
   void correct(std::size_t, std::size_t, std::size_t, std::int32_t*) const noexcept {}
+  // The same for one K group of weights packed in groups (per-group scales).
+  void correct_kgroup(std::size_t, std::size_t, std::size_t, std::size_t,
+                      std::int32_t*) const noexcept {}
   // Validates rows [r0, r0 + nr) and writes their u-code sums to sums[0, nr); without
   // sums_needed, only validates (sums[] may still be used as scratch).
   status scan(std::size_t r0, std::size_t nr, std::uint32_t* sums, const driver_ops& ops,
@@ -459,23 +462,23 @@ struct grouped_block_runner {
           const std::uint32_t* swg = w.group_column_sums(g);
           for (std::size_t i = 0; i < rows; ++i) {
             const std::uint32_t sa = gsum[(it + i) * groups + g];
+            std::int32_t* ti = tile + i * nr;  // T_g of this row, exact
             for (std::size_t j = 0; j < cols; ++j) {
               const std::size_t c = jt + j;
-              const std::uint32_t t = alpha * static_cast<std::uint32_t>(tile[i * nr + j]) +
-                                      rowcoef[c] * sa + c1 * swg[c] +
-                                      static_cast<std::uint32_t>(kg) * ba * beta_w[c] - kpg * c3;
-              facc[i * nr + j] += out.w_group_scales[c * groups + g] *
-                                  static_cast<float>(static_cast<std::int32_t>(t));
+              ti[j] = static_cast<std::int32_t>(
+                  alpha * static_cast<std::uint32_t>(ti[j]) + rowcoef[c] * sa + c1 * swg[c] +
+                  static_cast<std::uint32_t>(kg) * ba * beta_w[c] - kpg * c3);
             }
+            src.correct_kgroup(ic + it + i, jt, cols, g, ti);
+            for (std::size_t j = 0; j < cols; ++j)
+              facc[i * nr + j] =
+                  group_term(facc[i * nr + j], out.w_group_scales[(jt + j) * groups + g], ti[j]);
           }
         }
         for (std::size_t i = 0; i < rows; ++i) {
           float* dst = out.data + (ic + it + i) * ldo + jt;
-          for (std::size_t j = 0; j < cols; ++j) {
-            float v = out.a_scale * facc[i * nr + j];
-            if (out.bias) v += out.bias[jt + j];
-            dst[j] = v < out.clamp_min ? out.clamp_min : (v > out.clamp_max ? out.clamp_max : v);
-          }
+          for (std::size_t j = 0; j < cols; ++j)
+            dst[j] = group_finish(out, jt + j, facc[i * nr + j]);
         }
       }
     }
