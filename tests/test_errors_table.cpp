@@ -166,6 +166,18 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
   o8.zeros = {-255, &wz, 1};
   alignas(64) static std::uint8_t small[128];
   workspace tiny(small, sizeof small);
+  // Outputs one element (byte) short of (M - 1) * ld + N, and strides past size_t.
+  int32_output o_short{c.data()};
+  o_short.capacity = m * n - 1;
+  float_output f_short{cf};
+  f_short.w_scales = &one;
+  f_short.capacity = m * n - 1;
+  quantized_output q_short;
+  q_short.data = cq;
+  q_short.multipliers = &mult;
+  q_short.ld = 2 * n;
+  q_short.capacity = 2 * n * (m - 1) + n - 1;
+  const int32_output o_wide{c.data(), std::size_t{1} << (sizeof(std::size_t) * 8 - 1)};
 
   check_table({
       {"a bits", gemm(am, {0, encoding::unsigned_int}, p, o), errc::invalid_bits, "a_format.bits"},
@@ -204,10 +216,21 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
       {"K limit with zero points", gemm(codes(a8.data(), 1, 40000), u8, p8, o8),
        errc::accumulator_overflow, "K"},
       {"workspace", gemm(am, u2, p, o, tiny), errc::buffer_too_small, "workspace"},
+      {"int32 capacity", gemm(am, u2, p, o_short), errc::buffer_too_small, "out.capacity"},
+      {"float capacity", gemm(am, u2, p, f_short), errc::buffer_too_small, "out.capacity"},
+      {"quantized capacity", gemm(am, u2, p, q_short), errc::buffer_too_small, "out.capacity"},
+      {"(M - 1) * ld overflow", gemm(am, u2, p, o_wide), errc::size_overflow,
+       "out (M - 1) * ld + N"},
       {"invalid code", gemm(codes(bad.data(), m, k), u2, p, o), errc::invalid_code, "a.data"},
   });
   for (std::int32_t v : c) CHECK(v == -7);
   CHECK(c8 == 0);
+  // The short output's error names the capacity given and the size needed; the exact size runs.
+  const status s = gemm(am, u2, p, o_short);
+  CHECK(s.value() == static_cast<std::int64_t>(m * n - 1));
+  CHECK(s.limit() == static_cast<std::int64_t>(m * n));
+  o_short.capacity = m * n;
+  CHECK(gemm(am, u2, p, o_short).ok());
 }
 
 TEST_CASE("errors table: reference_gemm", "[errors][table]") {
@@ -416,8 +439,25 @@ TEST_CASE("errors table: quantization helpers", "[errors][table]") {
        pack_weights_from_float(x, huge, huge, huge, s2, u2, quant_mode::symmetric, pw, scales,
                                zeros),
        errc::size_overflow, "N * K"},
+      {"per channel N * ld",
+       choose_quant_params_per_channel(x, 3, 4, SIZE_MAX / 2, s2, quant_mode::symmetric, qps),
+       errc::size_overflow, "N * ld"},
+      {"quantize per channel N * ld", quantize_per_channel(x, 3, 4, SIZE_MAX / 2, s2, qps, q, 4),
+       errc::size_overflow, "N * ld"},
+      {"quantize per channel N * ld_codes",
+       quantize_per_channel(x, 3, 4, 4, s2, qps, q, SIZE_MAX / 2), errc::size_overflow,
+       "N * ld_codes"},
+      {"quantize per channel codes_out", quantize_per_channel(x, 1, 4, 4, s2, qps, nullptr, 4),
+       errc::null_pointer, "codes_out"},
   });
   CHECK(q[0] == 1);
+  // A bad scale in a later row leaves every row's codes untouched.
+  const float w2[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const quant_params rows2[2] = {{1.0f, 0}, {0.0f, 0}};
+  std::uint8_t q2[8] = {9, 9, 9, 9, 9, 9, 9, 9};
+  CHECK(quantize_per_channel(w2, 2, 4, 4, {4, encoding::signed_int}, rows2, q2, 4).code() ==
+        errc::invalid_argument);
+  for (std::uint8_t v : q2) CHECK(v == 9);
   fixed_multiplier fm;
   check_table({
       {"negative multiplier", make_fixed_multiplier(-0.5, fm), errc::invalid_argument,
@@ -427,7 +467,18 @@ TEST_CASE("errors table: quantization helpers", "[errors][table]") {
        errc::invalid_argument, "multiplier exponent"},
       {"multiplier too small", make_fixed_multiplier(std::ldexp(1.0, -40), fm),
        errc::invalid_argument, "multiplier exponent"},
+      {"multiplier 2^30", make_fixed_multiplier(std::ldexp(1.0, 30), fm), errc::invalid_argument,
+       "multiplier exponent"},
   });
+  // Every value below 2^30 is accepted: one just below rounds to the largest multiplier.
+  REQUIRE(make_fixed_multiplier(std::ldexp(1.0, 30) * (1 - 1e-12), fm).ok());
+  CHECK(fm.m0 == std::numeric_limits<std::int32_t>::max());
+  CHECK(fm.shift == 30);
+  REQUIRE(make_fixed_multiplier(std::ldexp(1.0, 30) - 0.5, fm).ok());
+  CHECK(fm.m0 == std::numeric_limits<std::int32_t>::max());
+  REQUIRE(make_fixed_multiplier(std::ldexp(1.0, 29) * (1 - 1e-12), fm).ok());
+  CHECK(fm.m0 == 1 << 30);
+  CHECK(fm.shift == 30);
 }
 
 TEST_CASE("errors table: workspace", "[errors][table]") {

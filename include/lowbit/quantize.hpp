@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/format.hpp"
@@ -60,6 +61,14 @@ inline std::int32_t nearest_value(format f, float y) noexcept {
   }
   const std::int32_t v = static_cast<std::int32_t>(std::round(y));
   return v < min_value(f) ? min_value(f) : (v > max_value(f) ? max_value(f) : v);
+}
+
+// Rows [0, n) of k elements at stride ld reach (n - 1) * ld + k elements: within size_t?
+inline status check_extent(std::size_t n, std::size_t k, std::size_t ld,
+                           const char* name) noexcept {
+  if (n > 1 && ld != 0 && n - 1 > (std::numeric_limits<std::size_t>::max() - k) / ld)
+    return {errc::size_overflow, name, static_cast<std::int64_t>(n)};
+  return status::success();
 }
 
 inline status check_params(format f, quant_params p) noexcept {
@@ -161,6 +170,7 @@ inline status choose_quant_params_per_channel(const float* w, std::size_t n, std
   if (out == nullptr) return {errc::null_pointer, "params_out"};
   if (n == 0) return {errc::invalid_dimension, "N", 0, 1};
   if (ld < k) return {errc::leading_dimension_too_small, "ld", std::int64_t(ld), std::int64_t(k)};
+  LOWBIT_RETURN_IF_ERROR(detail::check_extent(n, k, ld, "N * ld"));
   for (std::size_t r = 0; r < n; ++r)
     LOWBIT_RETURN_IF_ERROR(choose_quant_params(w + r * ld, k, f, mode, out[r]));
   return status::success();
@@ -174,6 +184,11 @@ inline status quantize_per_channel(const float* w, std::size_t n, std::size_t k,
   if (ld < k) return {errc::leading_dimension_too_small, "ld", std::int64_t(ld), std::int64_t(k)};
   if (ld_codes < k)
     return {errc::leading_dimension_too_small, "ld_codes", std::int64_t(ld_codes), std::int64_t(k)};
+  if (codes_out == nullptr) return {errc::null_pointer, "codes_out"};
+  LOWBIT_RETURN_IF_ERROR(detail::check_extent(n, k, ld, "N * ld"));
+  LOWBIT_RETURN_IF_ERROR(detail::check_extent(n, k, ld_codes, "N * ld_codes"));
+  // Every row's parameters first: a bad one leaves codes_out untouched.
+  for (std::size_t r = 0; r < n; ++r) LOWBIT_RETURN_IF_ERROR(detail::check_params(f, params[r]));
   for (std::size_t r = 0; r < n; ++r)
     LOWBIT_RETURN_IF_ERROR(quantize(w + r * ld, k, f, params[r], codes_out + r * ld_codes));
   return status::success();
@@ -188,9 +203,10 @@ inline status pack_weights_from_float(const float* w, std::size_t n, std::size_t
   detail::packed_weights_access::clear(out);
   if (scales_out == nullptr) return {errc::null_pointer, "scales_out"};
   if (zeros_out == nullptr) return {errc::null_pointer, "zeros_out"};
-  std::size_t total = 0;
-  if (!detail::mul_size(n, k, total)) return {errc::size_overflow, "N * K", std::int64_t(n)};
-  detail::aligned_buffer params(n * sizeof(quant_params)), codes(total);
+  std::size_t total = 0, params_bytes = 0;
+  if (!detail::mul_size(n, k, total) || !detail::mul_size(n, sizeof(quant_params), params_bytes))
+    return {errc::size_overflow, "N * K", std::int64_t(n)};
+  detail::aligned_buffer params(params_bytes), codes(total);
   if ((n && params.empty()) || (total && codes.empty()))
     return {errc::out_of_memory, "quantization scratch", static_cast<std::int64_t>(total)};
   auto* p = reinterpret_cast<quant_params*>(params.data());
