@@ -172,3 +172,50 @@ constexpr const char* cpu_feature_name(cpu_feature f) noexcept {
 }
 
 }  // namespace lowbit
+
+// Target strings for __attribute__((target(...))) on x86, one per level, spelled with the feature
+// names of cpu_feature_name() (which are GCC's and Clang's) and built up as the levels are;
+// target_features() reads one back so the static_asserts below keep each equal to its level.
+// Macros because the attribute takes a string literal only.
+#define LOWBIT_X86_TARGET_SSE4 "ssse3,sse4.1,sse4.2,popcnt"
+#define LOWBIT_X86_TARGET_AVX2 LOWBIT_X86_TARGET_SSE4 ",avx,avx2,fma,bmi2"
+#define LOWBIT_X86_TARGET_AVXVNNI LOWBIT_X86_TARGET_AVX2 ",avxvnni"
+#define LOWBIT_X86_TARGET_AVX512 \
+  LOWBIT_X86_TARGET_AVX2 ",avx512f,avx512bw,avx512vl,avx512dq,avx512cd"
+#define LOWBIT_X86_TARGET_AVX512VNNI LOWBIT_X86_TARGET_AVX512 ",avx512vnni"
+#define LOWBIT_X86_TARGET_AVX512ICL \
+  LOWBIT_X86_TARGET_AVX512VNNI ",avx512vbmi,avx512vbmi2,avx512vpopcntdq,avx512bitalg"
+
+namespace lowbit {
+namespace detail {
+
+// The features a comma-separated target string names; all bits set if a name is unknown.
+constexpr feature_set target_features(const char* s) noexcept {
+  feature_set set = 0;
+  while (*s != '\0') {
+    std::uint32_t n = 0;
+    while (s[n] != '\0' && s[n] != ',') ++n;
+    feature_set found = ~feature_set{0};
+    for (std::uint32_t f = 0; f < static_cast<std::uint32_t>(cpu_feature::count_); ++f) {
+      const char* name = cpu_feature_name(static_cast<cpu_feature>(f));
+      std::uint32_t i = 0;
+      while (i < n && name[i] == s[i]) ++i;
+      if (i == n && name[n] == '\0') found = bit(static_cast<cpu_feature>(f));
+    }
+    set |= found;
+    s += s[n] == ',' ? n + 1 : n;
+  }
+  return set;
+}
+
+static_assert(target_features(LOWBIT_X86_TARGET_SSE4) == isa_features(isa::sse4), "sse4");
+static_assert(target_features(LOWBIT_X86_TARGET_AVX2) == isa_features(isa::avx2), "avx2");
+static_assert(target_features(LOWBIT_X86_TARGET_AVXVNNI) == isa_features(isa::avxvnni), "avxvnni");
+static_assert(target_features(LOWBIT_X86_TARGET_AVX512) == isa_features(isa::avx512), "avx512");
+static_assert(target_features(LOWBIT_X86_TARGET_AVX512VNNI) == isa_features(isa::avx512vnni),
+              "avx512vnni");
+static_assert(target_features(LOWBIT_X86_TARGET_AVX512ICL) == isa_features(isa::avx512icl),
+              "avx512icl");
+
+}  // namespace detail
+}  // namespace lowbit
