@@ -8,6 +8,13 @@
 // pinned, Emerald Rapids; about the mean of the g++ 12 and clang++ 14 builds). This host's
 // hypervisor hides AVX-VNNI from CPUID, so the avxvnni kernel never qualifies here; its figure
 // comes from running it directly (the instruction executes, results bit-exact).
+//
+// The kernel bodies are written once (dot_body_x86-inl.hpp); each level's header supplies only
+// its vector ops and target string (isa.hpp's LOWBIT_X86_TARGET_*), and gets its own copy of the
+// bodies compiled for that target in namespace dot::<level>, whose `features` are read back from
+// the same string. A new level: a header like dot_avx2.hpp (LOWBIT_DOT_NS, LOWBIT_DOT_TARGET, the
+// include, `struct ops` on its vector), included below, and its rows in the list
+// (LOWBIT_DOT_PRE_VNNI, or dot_vnni for a level with dpbusd).
 #pragma once
 
 #if defined(__x86_64__)
@@ -30,53 +37,40 @@ constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab,
                             mpc, 0, K::w_offset);
 }
 
+// The kernels of a level without VNNI: the exact w8a8 one, then dot_maddubs for w8a7, w7a8, w4a4,
+// w8a4, w8a2 and w2a8, with their rates in that order.
 // clang-format off
-#define LOWBIT_DOT_UB(ISA, MR, NV, TILE, W, A, MPC)                                         \
-  dot_desc<dot_maddubs_##ISA<MR, NV, W, A>>("dot_w" #W "a" #A "_" TILE "c4__" #ISA,         \
-                                           ISA##_dot_features, W, A, MR, MPC)
-#define LOWBIT_DOT_16(ISA, MR, NV, TILE, MPC)                                               \
-  dot_desc<dot_madd16_##ISA<MR, NV>>("dot_w8a8_" TILE "c2__" #ISA, ISA##_dot_features, 8, 8, \
-                                     MR, MPC)
+#define LOWBIT_DOT_PRE_VNNI(ISA, MR, NV, TILE, R88, R87, R78, R44, R84, R82, R28)                 \
+  dot_desc<ISA::dot_madd16<ISA::ops, MR, NV>>("dot_w8a8_" TILE "c2__" #ISA, ISA::features, 8, 8, \
+                                              MR, R88),                                          \
+  LOWBIT_DOT_UB(ISA, MR, NV, TILE, 8, 7, R87), LOWBIT_DOT_UB(ISA, MR, NV, TILE, 7, 8, R78),      \
+  LOWBIT_DOT_UB(ISA, MR, NV, TILE, 4, 4, R44), LOWBIT_DOT_UB(ISA, MR, NV, TILE, 8, 4, R84),      \
+  LOWBIT_DOT_UB(ISA, MR, NV, TILE, 8, 2, R82), LOWBIT_DOT_UB(ISA, MR, NV, TILE, 2, 8, R28)
+#define LOWBIT_DOT_UB(ISA, MR, NV, TILE, W, A, MPC)                                               \
+  dot_desc<ISA::dot_maddubs<ISA::ops, MR, NV, W, A>>("dot_w" #W "a" #A "_" TILE "c4__" #ISA,      \
+                                                     ISA::features, W, A, MR, MPC)
 // clang-format on
 
 inline ukernel_list x86_ukernels() noexcept {
   static const ukernel_desc list[] = {
-      with_short_tile(dot_desc<dot_vnni_avx512<8, 2>>("dot_w8a8_8x32c4__avx512vnni",
-                                                      avx512vnni_dot_features, 8, 8, 8, 122.0f),
+      with_short_tile(dot_desc<avx512vnni::dot_vnni_rows<8, 2>>(
+                          "dot_w8a8_8x32c4__avx512vnni", avx512vnni::features, 8, 8, 8, 122.0f),
                       &list[1]),
       // Run instead of the 8-row tile when it pads M less (M = 49, 196); never chosen on its own
       // unless M favours it at packing time (14 accumulators still cover vpdpbusd's latency).
-      dot_desc<dot_vnni_avx512<7, 2>>("dot_w8a8_7x32c4__avx512vnni", avx512vnni_dot_features, 8, 8,
-                                      7, 120.0f),
-      dot_desc<dot_vnni_avxvnni<6, 2>>("dot_w8a8_6x16c4__avxvnni", avxvnni_dot_features, 8, 8, 6,
-                                       62.0f),
-      LOWBIT_DOT_16(avx512, 8, 2, "8x32", 31.0f),
-      LOWBIT_DOT_UB(avx512, 8, 2, "8x32", 8, 7, 42.0f),
-      LOWBIT_DOT_UB(avx512, 8, 2, "8x32", 7, 8, 42.0f),
-      LOWBIT_DOT_UB(avx512, 8, 2, "8x32", 4, 4, 61.0f),
-      LOWBIT_DOT_UB(avx512, 8, 2, "8x32", 8, 4, 54.0f),
-      LOWBIT_DOT_UB(avx512, 8, 2, "8x32", 8, 2, 59.0f),
-      LOWBIT_DOT_UB(avx512, 8, 2, "8x32", 2, 8, 59.0f),
-      LOWBIT_DOT_16(avx2, 4, 2, "4x16", 20.0f),
-      LOWBIT_DOT_UB(avx2, 4, 2, "4x16", 8, 7, 28.0f),
-      LOWBIT_DOT_UB(avx2, 4, 2, "4x16", 7, 8, 28.0f),
-      LOWBIT_DOT_UB(avx2, 4, 2, "4x16", 4, 4, 40.0f),
-      LOWBIT_DOT_UB(avx2, 4, 2, "4x16", 8, 4, 33.0f),
-      LOWBIT_DOT_UB(avx2, 4, 2, "4x16", 8, 2, 41.0f),
-      LOWBIT_DOT_UB(avx2, 4, 2, "4x16", 2, 8, 38.0f),
-      LOWBIT_DOT_16(sse4, 4, 2, "4x8", 9.0f),
-      LOWBIT_DOT_UB(sse4, 4, 2, "4x8", 8, 7, 12.5f),
-      LOWBIT_DOT_UB(sse4, 4, 2, "4x8", 7, 8, 13.0f),
-      LOWBIT_DOT_UB(sse4, 4, 2, "4x8", 4, 4, 18.0f),
-      LOWBIT_DOT_UB(sse4, 4, 2, "4x8", 8, 4, 15.5f),
-      LOWBIT_DOT_UB(sse4, 4, 2, "4x8", 8, 2, 16.5f),
-      LOWBIT_DOT_UB(sse4, 4, 2, "4x8", 2, 8, 16.5f),
+      dot_desc<avx512vnni::dot_vnni_rows<7, 2>>("dot_w8a8_7x32c4__avx512vnni", avx512vnni::features,
+                                                8, 8, 7, 120.0f),
+      dot_desc<avxvnni::dot_vnni<avxvnni::ops, 6, 2>>("dot_w8a8_6x16c4__avxvnni", avxvnni::features,
+                                                      8, 8, 6, 62.0f),
+      LOWBIT_DOT_PRE_VNNI(avx512, 8, 2, "8x32", 31.0f, 42.0f, 42.0f, 61.0f, 54.0f, 59.0f, 59.0f),
+      LOWBIT_DOT_PRE_VNNI(avx2, 4, 2, "4x16", 20.0f, 28.0f, 28.0f, 40.0f, 33.0f, 41.0f, 38.0f),
+      LOWBIT_DOT_PRE_VNNI(sse4, 4, 2, "4x8", 9.0f, 12.5f, 13.0f, 18.0f, 15.5f, 16.5f, 16.5f),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
 
+#undef LOWBIT_DOT_PRE_VNNI
 #undef LOWBIT_DOT_UB
-#undef LOWBIT_DOT_16
 
 }  // namespace dot
 }  // namespace kernels
