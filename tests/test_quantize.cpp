@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "gemm_tester.hpp"
+#include "lowbit/gemm.hpp"  // pack_weights_from_float
 #include "lowbit/quantize.hpp"
 
 using namespace lowbit;

@@ -17,3 +17,17 @@
     !(defined(__ARM_NEON) || defined(__ARM_NEON__))
 #define LOWBIT_PORTABLE 1  // bare-metal Arm without NEON (Cortex-M): the scalar kernel only
 #endif
+
+// Compile-once mode (docs/architecture.md, "Compiling lowbit once"). By default every translation
+// unit compiles what it calls (header-only). With LOWBIT_COMPILED defined in every TU, the public
+// entry points (pack_weights, gemm, conv2d, ...) are only declared, and one TU that also defines
+// LOWBIT_IMPLEMENTATION (lowbit/implementation.hpp, or the CMake target lowbit::compiled)
+// defines them: the kernels are compiled once instead of in every TU that includes lowbit.
+#if defined(LOWBIT_COMPILED)
+#define LOWBIT_API
+#else
+#define LOWBIT_API inline
+#endif
+#if defined(LOWBIT_COMPILED) && !defined(LOWBIT_IMPLEMENTATION)
+#define LOWBIT_DECLARATIONS_ONLY 1
+#endif

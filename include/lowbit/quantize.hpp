@@ -26,9 +26,7 @@
 
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/format.hpp"
-#include "lowbit/gemm.hpp"
 #include "lowbit/output.hpp"
-#include "lowbit/packed_weights.hpp"
 #include "lowbit/status.hpp"
 
 namespace lowbit {
@@ -191,32 +189,6 @@ inline status quantize_per_channel(const float* w, std::size_t n, std::size_t k,
   for (std::size_t r = 0; r < n; ++r) LOWBIT_RETURN_IF_ERROR(detail::check_params(f, params[r]));
   for (std::size_t r = 0; r < n; ++r)
     LOWBIT_RETURN_IF_ERROR(quantize(w + r * ld, k, f, params[r], codes_out + r * ld_codes));
-  return status::success();
-}
-
-// Quantizes float weights (N x K, row stride ld) per output channel and packs them. Writes the
-// chosen scales and zero points (N each) for the output stage.
-inline status pack_weights_from_float(const float* w, std::size_t n, std::size_t k, std::size_t ld,
-                                      format wf, format af, quant_mode mode, packed_weights& out,
-                                      float* scales_out, std::int32_t* zeros_out,
-                                      const pack_options& opt = {}) noexcept {
-  detail::packed_weights_access::clear(out);
-  if (scales_out == nullptr) return {errc::null_pointer, "scales_out"};
-  if (zeros_out == nullptr) return {errc::null_pointer, "zeros_out"};
-  std::size_t total = 0, params_bytes = 0;
-  if (!detail::mul_size(n, k, total) || !detail::mul_size(n, sizeof(quant_params), params_bytes))
-    return {errc::size_overflow, "N * K", std::int64_t(n)};
-  detail::aligned_buffer params(params_bytes), codes(total);
-  if ((n && params.empty()) || (total && codes.empty()))
-    return {errc::out_of_memory, "quantization scratch", static_cast<std::int64_t>(total)};
-  auto* p = reinterpret_cast<quant_params*>(params.data());
-  LOWBIT_RETURN_IF_ERROR(choose_quant_params_per_channel(w, n, k, ld, wf, mode, p));
-  LOWBIT_RETURN_IF_ERROR(quantize_per_channel(w, n, k, ld, wf, p, codes.bytes(), k));
-  LOWBIT_RETURN_IF_ERROR(pack_weights(lowbit::codes(codes.bytes(), n, k), wf, af, out, opt));
-  for (std::size_t r = 0; r < n; ++r) {
-    scales_out[r] = p[r].scale;
-    zeros_out[r] = p[r].zero_point;
-  }
   return status::success();
 }
 

@@ -1,10 +1,15 @@
 // A downstream program: the same file is built through find_package, add_subdirectory and plain
-// vendoring (g++ -I include), and must print "lowbit consumer ok".
+// vendoring (g++ -I include), and must print "lowbit consumer ok". Built with consumer_conv.cpp
+// against lowbit::compiled (LOWBIT_CONSUMER_CONV), it also runs that TU's conv2d.
 #include <lowbit/gemm.hpp>
 #include <lowbit/reference.hpp>
 
 #include <cstdio>
 #include <vector>
+
+#if defined(LOWBIT_CONSUMER_CONV)
+bool consumer_conv_ok();
+#endif
 
 int main() {
   const std::size_t m = 5, n = 7, k = 33;
@@ -30,6 +35,12 @@ int main() {
     std::puts("lowbit consumer: wrong result");
     return 1;
   }
+#if defined(LOWBIT_CONSUMER_CONV)
+  if (!consumer_conv_ok()) {
+    std::puts("lowbit consumer: conv2d in the second TU failed");
+    return 1;
+  }
+#endif
   std::printf("lowbit consumer ok (kernel %s)\n", pw.kernel_name());
   return 0;
 }

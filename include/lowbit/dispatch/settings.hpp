@@ -1,0 +1,128 @@
+// lowbit: the knobs that steer kernel choice (per call: dispatch_options; process-wide:
+// force_isa(), force_algorithm() and the LOWBIT_ISA / LOWBIT_ALGO / LOWBIT_VERBOSE environment),
+// and the host's ISA level. The choice itself is in select.hpp, with the kernels it chooses from.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "lowbit/dispatch/cpu_features.hpp"
+#include "lowbit/isa.hpp"
+#include "lowbit/kernels/ukernel.hpp"
+
+namespace lowbit {
+
+// Per-call dispatch controls (default: whatever the process-wide settings say).
+struct dispatch_options {
+  isa cap = isa::native;                  // cap the features kernels may use
+  algorithm algo = algorithm::automatic;  // force an algorithm family
+  const char* kernel_name = nullptr;      // force one kernel by name (tests, benchmarks)
+  std::size_t m_hint = 0;                 // expected M, when known, for the shape heuristic
+  std::size_t k_group = 0;  // weights quantized in groups of k_group along K (per-group scales,
+                            // float_output::w_group_scales); 0: per channel only
+  // A comes from im2col rows that kernels reading segmented panels (a_segment_table) take in
+  // place, with no packing, while the others copy and pack each row (conv2d sets it).
+  bool a_in_place = false;
+  // Likewise for kernels reading bit-plane rows in place (run_plane_runs) from a bit-plane image
+  // of the input made once per call (conv2d sets it where it makes one).
+  bool a_plane_image = false;
+  // K is K / a_window_row window rows of a_window_row codes each, which kernels whose
+  // pack_a_runs takes them pack where they lie, with no im2col copy (conv2d sets it); 0: not so.
+  std::size_t a_window_row = 0;
+};
+
+namespace detail {
+
+inline bool parse_isa(const char* s, isa& out) noexcept {
+  for (int i = 0; i <= static_cast<int>(isa::native); ++i) {
+    const isa l = static_cast<isa>(i);
+    if (std::strcmp(s, isa_name(l)) == 0) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+inline bool parse_algorithm(const char* s, algorithm& out) noexcept {
+  for (int i = 0; i <= static_cast<int>(algorithm::automatic); ++i) {
+    const algorithm a = static_cast<algorithm>(i);
+    if (std::strcmp(s, algorithm_name(a)) == 0) {
+      out = a;
+      return true;
+    }
+  }
+  return false;
+}
+
+struct process_settings {
+  std::atomic<int> cap{static_cast<int>(isa::native)};
+  std::atomic<int> algo{static_cast<int>(algorithm::automatic)};
+  bool verbose = false;
+
+  process_settings() noexcept { read_environment(); }
+  void read_environment() noexcept;
+};
+
+inline void process_settings::read_environment() noexcept {
+  process_settings& p = *this;
+#if !defined(LOWBIT_NO_GETENV)
+  if (const char* e = std::getenv("LOWBIT_ISA")) {
+    isa l;
+    if (*e && parse_isa(e, l))
+      p.cap.store(static_cast<int>(l));
+    else if (*e)
+      std::fprintf(stderr, "lowbit: LOWBIT_ISA=%s is not an ISA name; ignored\n", e);
+  }
+  if (const char* e = std::getenv("LOWBIT_ALGO")) {
+    algorithm a;
+    if (*e && parse_algorithm(e, a))
+      p.algo.store(static_cast<int>(a));
+    else if (*e)
+      std::fprintf(stderr, "lowbit: LOWBIT_ALGO=%s is not an algorithm name; ignored\n", e);
+  }
+  if (const char* e = std::getenv("LOWBIT_VERBOSE")) p.verbose = *e && *e != '0';
+#endif
+}
+
+inline process_settings& settings() noexcept {
+  static process_settings s;
+  return s;
+}
+
+}  // namespace detail
+
+// Process-wide caps (override LOWBIT_ISA / LOWBIT_ALGO; isa::native / algorithm::automatic
+// remove the cap). Affect weights packed afterwards.
+inline void force_isa(isa level) noexcept { detail::settings().cap.store(static_cast<int>(level)); }
+inline void force_algorithm(algorithm a) noexcept {
+  detail::settings().algo.store(static_cast<int>(a));
+}
+inline isa forced_isa() noexcept { return static_cast<isa>(detail::settings().cap.load()); }
+inline algorithm forced_algorithm() noexcept {
+  return static_cast<algorithm>(detail::settings().algo.load());
+}
+
+// The CPU features kernels may use under these options.
+inline feature_set allowed_features(const dispatch_options& o = {}) noexcept {
+  const isa cap = o.cap != isa::native ? o.cap : forced_isa();
+  return detail::host_features() & isa_features(cap);
+}
+
+// The best ISA level the host reaches (for reports).
+inline isa host_isa() noexcept {
+  const feature_set h = detail::host_features();
+  isa best = isa::scalar;
+  for (int i = 0; i < static_cast<int>(isa::native); ++i) {
+    const isa l = static_cast<isa>(i);
+    const feature_set need = isa_features(l);
+    if ((need & ~h) == 0 && __builtin_popcountll(need) >= __builtin_popcountll(isa_features(best)))
+      best = l;
+  }
+  return best;
+}
+
+}  // namespace lowbit
