@@ -8,6 +8,25 @@ target_compile_options(test_noexcept PRIVATE -fno-exceptions)
 lowbit_warnings(test_noexcept)
 add_test(NAME noexcept:error_paths COMMAND test_noexcept)
 
+# The header's version macros are the project's version.
+file(STRINGS ${PROJECT_SOURCE_DIR}/include/lowbit/version.hpp LOWBIT_VERSION_LINES
+     REGEX "#define LOWBIT_VERSION_(MAJOR|MINOR|PATCH) ")
+string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*PATCH ([0-9]+).*" "\\1.\\2.\\3"
+       LOWBIT_HEADER_VERSION "${LOWBIT_VERSION_LINES}")
+if(NOT LOWBIT_HEADER_VERSION STREQUAL PROJECT_VERSION)
+  message(FATAL_ERROR "lowbit/version.hpp says ${LOWBIT_HEADER_VERSION}, CMakeLists.txt "
+                      "${PROJECT_VERSION}")
+endif()
+
+# Every public header compiles alone, header-only and in compile-once mode.
+if(NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME headers:compile_alone
+           COMMAND ${CMAKE_COMMAND} -DCXX=${CMAKE_CXX_COMPILER} -DINCLUDE=${PROJECT_SOURCE_DIR}/include
+                   -DOUT=${CMAKE_CURRENT_BINARY_DIR}/headers_alone -P
+                   ${CMAKE_CURRENT_SOURCE_DIR}/headers_alone.cmake)
+  set_tests_properties(headers:compile_alone PROPERTIES TIMEOUT 600)
+endif()
+
 # Consumers (not under cross-compilation: they build for the host).
 if(NOT CMAKE_CROSSCOMPILING AND LOWBIT_SANITIZE STREQUAL "")
   foreach(mode find_package add_subdirectory vendored cortex-m7)

@@ -43,7 +43,7 @@ TEST_CASE("NEON activation-sum lookup-table kernels match the naive u-code dot p
         lowbit::kernels::neon::lut_ukernels().size);
 }
 
-TEST_CASE("NEON kernel list holds every family's kernels", "[ukernel][neon]") {
+TEST_CASE("the registry holds every NEON family's kernels", "[ukernel][neon]") {
   std::size_t n = lowbit::kernels::neon::dot_ukernels().size +
                   lowbit::kernels::neon::bitplane_ukernels().size +
                   lowbit::kernels::neon::lut_ukernels().size;
@@ -52,7 +52,11 @@ TEST_CASE("NEON kernel list holds every family's kernels", "[ukernel][neon]") {
   n += lowbit::kernels::neon::dotprod_ukernels().size;
   n += lowbit::kernels::neon::i8mm_ukernels().size;
 #endif
-  CHECK(lowbit::kernels::neon::ukernels().size == n);
+  std::size_t registered = 0;
+  lowbit::detail::for_each_ukernel([&](const lowbit::kernels::ukernel_desc& d) {
+    registered += std::strncmp(d.name, "scalar_", 7) != 0;
+  });
+  CHECK(registered == n);
 }
 
 #if defined(__aarch64__)

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "lowbit/dispatch/cpu_features.hpp"
 #include "lowbit/kernels/ukernel.hpp"

@@ -42,8 +42,8 @@ inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcep
     kernels::gemv::x86_ukernels(),
 #endif
 #if defined(LOWBIT_ARM_KERNELS)
-    // Arm family lists (one line each).
-    kernels::neon::ukernels(),
+    // Arm family lists (kernels/neon/neon_kernels.hpp).
+    LOWBIT_NEON_FAMILIES,
 #endif
     kernels::scalar::ukernels(),
   };

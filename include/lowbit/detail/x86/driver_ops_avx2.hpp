@@ -1,5 +1,5 @@
-// lowbit internal: the driver's pre-pass and epilogue on AVX2. Included by driver_ops.hpp only;
-// see there.
+// lowbit internal: the driver's pre-pass and epilogue on AVX2. Chosen by driver_ops.hpp; see
+// there.
 #pragma once
 
 #include <immintrin.h>
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lowbit/detail/driver_ops_generic.hpp"
 #include "lowbit/detail/row_scan.hpp"
 
 #define LOWBIT_TARGET_DRIVER_AVX2 __attribute__((target("popcnt,avx2,fma,bmi2")))

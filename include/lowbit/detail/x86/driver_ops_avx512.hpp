@@ -1,5 +1,5 @@
-// lowbit internal: the driver's pre-pass and epilogue on AVX-512 (F, BW). Included by
-// driver_ops.hpp only; see there.
+// lowbit internal: the driver's pre-pass and epilogue on AVX-512 (F, BW). Chosen by
+// driver_ops.hpp; see there.
 #pragma once
 
 #include <immintrin.h>
@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lowbit/detail/driver_ops_generic.hpp"
 #include "lowbit/detail/row_scan.hpp"
 
 #define LOWBIT_TARGET_DRIVER512 \

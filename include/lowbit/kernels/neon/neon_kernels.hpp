@@ -6,6 +6,8 @@
 // baseline build runs on any Armv8.0 core and still uses UDOT / UMMLA where the CPU reports them.
 #pragma once
 
+// Only where NEON is the build's baseline (the registry's condition); elsewhere this is empty.
+#if defined(__aarch64__) || (defined(__arm__) && (defined(__ARM_NEON) || defined(__ARM_NEON__)))
 #include "lowbit/kernels/neon/bitplane_neon.hpp"
 #include "lowbit/kernels/neon/dot_neon.hpp"
 #include "lowbit/kernels/neon/dot_neondot.hpp"
@@ -13,42 +15,15 @@
 #include "lowbit/kernels/neon/lut_neon.hpp"
 #include "lowbit/kernels/neon/lut_neon_tbl4.hpp"
 
-#include <cstddef>
-
-#include "lowbit/kernels/ukernel.hpp"
-
-namespace lowbit {
-namespace kernels {
-namespace neon {
-
-// Every family's list in one, in the order dispatch prefers on a tie (ISA extensions first).
-inline ukernel_list ukernels() noexcept {
-  struct table {
-    ukernel_desc d[64];
-    std::size_t n;
-  };
-  static const table all = [] {
-    table t{};
-    const ukernel_list families[] = {
+// The families' lists in the order dispatch prefers on a tie (ISA extensions first), for the
+// registry's table of families (dispatch/registry.hpp).
 #if defined(__aarch64__)
-      i8mm_ukernels(),
-      dotprod_ukernels(),
+#define LOWBIT_NEON_FAMILIES                                             \
+  kernels::neon::i8mm_ukernels(), kernels::neon::dotprod_ukernels(),     \
+      kernels::neon::lut_ukernels(), kernels::neon::lut_tbl4_ukernels(), \
+      kernels::neon::bitplane_ukernels(), kernels::neon::dot_ukernels()
+#else
+#define LOWBIT_NEON_FAMILIES \
+  kernels::neon::lut_ukernels(), kernels::neon::bitplane_ukernels(), kernels::neon::dot_ukernels()
 #endif
-      lut_ukernels(),
-#if defined(__aarch64__)
-      lut_tbl4_ukernels(),
 #endif
-      bitplane_ukernels(),
-      dot_ukernels(),
-    };
-    for (const ukernel_list& l : families)
-      for (const ukernel_desc& d : l)
-        if (t.n < sizeof(t.d) / sizeof(t.d[0])) t.d[t.n++] = d;
-    return t;
-  }();
-  return {all.d, all.n};
-}
-
-}  // namespace neon
-}  // namespace kernels
-}  // namespace lowbit

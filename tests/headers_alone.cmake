@@ -1,0 +1,31 @@
+# Every public header compiles alone (its own TU, nothing before it), in both modes: header-only
+# and compile-once declarations (LOWBIT_COMPILED). Run by ctest as
+#   cmake -DCXX=<compiler> -DINCLUDE=<include dir> -DOUT=<dir> -P headers_alone.cmake
+file(GLOB headers RELATIVE ${INCLUDE} ${INCLUDE}/lowbit/*.hpp ${INCLUDE}/lowbit/dispatch/*.hpp)
+file(MAKE_DIRECTORY ${OUT})
+set(failed "")
+foreach(h ${headers})
+  string(MAKE_C_IDENTIFIER ${h} id)
+  file(WRITE ${OUT}/${id}.cpp "#include <${h}>\n")
+  foreach(mode header_only compiled)
+    set(defs "")
+    if(mode STREQUAL "compiled")
+      set(defs -DLOWBIT_COMPILED)
+      if(h STREQUAL "lowbit/implementation.hpp")
+        set(defs -DLOWBIT_COMPILED -DLOWBIT_IMPLEMENTATION)
+      endif()
+    endif()
+    execute_process(COMMAND ${CXX} -std=c++17 -fsyntax-only -Wall -Wextra -Werror ${defs}
+                            -I ${INCLUDE} ${OUT}/${id}.cpp
+                    RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      message("${h} (${mode}) does not compile alone:\n${err}")
+      list(APPEND failed "${h} (${mode})")
+    endif()
+  endforeach()
+endforeach()
+list(LENGTH headers count)
+if(failed)
+  message(FATAL_ERROR "headers that do not compile alone: ${failed}")
+endif()
+message("${count} public headers compile alone, header-only and compile-once")
