@@ -28,6 +28,7 @@ int main() {
   std::vector<float> w_scales(32, 0.02f), bias(32, -0.1f), y(28 * 28 * 32);
   lowbit::float_output stage;
   stage.data = y.data();
+  stage.capacity = y.size();
   stage.a_scale = 0.25f;
   stage.w_scales = w_scales.data();
   stage.w_scale_count = w_scales.size();

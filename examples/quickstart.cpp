@@ -22,6 +22,7 @@ int main() {
   std::vector<float> w_scales(N, 0.05f), bias(N, 0.1f), out(M * N);
   lowbit::float_output stage;
   stage.data = out.data();
+  stage.capacity = out.size();  // a short buffer is an error, never an overflow
   stage.a_scale = 0.5f;
   stage.w_scales = w_scales.data();
   stage.w_scale_count = N;
