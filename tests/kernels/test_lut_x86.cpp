@@ -101,8 +101,8 @@ TEST_CASE("the vector activation-sum packer writes the scalar packer's panel",
 
 TEST_CASE("the vector packer of the vpermb tables writes the scalar packer's panel",
           "[ukernel][lut][x86]") {
-  if ((lowbit::detail::host_features() & lowbit::kernels::lut::avx512vbmi_lut_features) !=
-      lowbit::kernels::lut::avx512vbmi_lut_features) {
+  if ((lowbit::detail::host_features() & lowbit::kernels::lut::avx512vbmi::features) !=
+      lowbit::kernels::lut::avx512vbmi::features) {
     WARN("skipping: the host lacks AVX-512 VBMI");
     return;
   }

@@ -23,8 +23,9 @@
 #include <cstdint>
 
 #include "lowbit/kernels/lut/actsum_common.hpp"
+#include "lowbit/kernels/lut/lut_targets_x86.hpp"
 
-#define LOWBIT_TARGET_ACTSUM_PACK __attribute__((target("sse4.1,ssse3")))
+#define LOWBIT_TARGET_ACTSUM_PACK __attribute__((target(LOWBIT_LUT_TARGET_SSE41)))
 
 namespace lowbit {
 namespace kernels {

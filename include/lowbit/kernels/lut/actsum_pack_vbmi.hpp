@@ -30,11 +30,9 @@
 #include <cstdint>
 
 #include "lowbit/kernels/lut/actsum_common.hpp"
+#include "lowbit/kernels/lut/lut_targets_x86.hpp"
 
-#define LOWBIT_TARGET_ACTSUM_PACK_VBMI                                              \
-  __attribute__((                                                                   \
-      target("avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vbmi,avx2,avx,fma," \
-             "bmi2,popcnt,sse4.2,sse4.1,ssse3")))
+#define LOWBIT_TARGET_ACTSUM_PACK_VBMI __attribute__((target(LOWBIT_LUT_TARGET_AVX512VBMI)))
 
 namespace lowbit {
 namespace kernels {

@@ -13,14 +13,12 @@
 
 #if defined(__x86_64__)
 
-#include "lowbit/kernels/lut/lut_actsum_avx2.hpp"
-#include "lowbit/kernels/lut/lut_actsum_avx512bw.hpp"
-#include "lowbit/kernels/lut/lut_actsum_avx512vbmi.hpp"
-#include "lowbit/kernels/lut/lut_actsum_sse41.hpp"
-#include "lowbit/kernels/lut/lut_product_avx2.hpp"
-#include "lowbit/kernels/lut/lut_product_avx512bw.hpp"
-#include "lowbit/kernels/lut/lut_product_avx512vbmi.hpp"
-#include "lowbit/kernels/lut/lut_product_sse41.hpp"
+#include <type_traits>
+
+#include "lowbit/kernels/lut/lut_avx2.hpp"
+#include "lowbit/kernels/lut/lut_avx512bw.hpp"
+#include "lowbit/kernels/lut/lut_avx512vbmi.hpp"
+#include "lowbit/kernels/lut/lut_sse41.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
 namespace lowbit {
@@ -106,106 +104,71 @@ using v_w4a4 = actsum_cell<4, 4, 3, 2, 2, 2>;
 }  // namespace cells
 
 // clang-format off
-#define LOWBIT_LUT_AS(NAME, F, W, A, MPC, ...) \
-  lut_desc<__VA_ARGS__>(NAME, algorithm::lut_actsum, F, W, A, MPC)
-#define LOWBIT_LUT_PR(NAME, F, W, A, MPC, ...) \
-  lut_desc<__VA_ARGS__>(NAME, algorithm::lut_product, F, W, A, MPC)
-// One-chunk vpermb cells of k-groups of G, name and cell spelled from W, A and G: LOWBIT_LUT_VB
-// the cell, LOWBIT_LUT_VBS its signed-weight sibling (actsum_cell::make_bank_signed: the same
-// panels, weights at offset 2^(W-1), no row sums), LOWBIT_LUT_VBW the cell pointing at its
-// sibling, list[SIBLING].
-#define LOWBIT_LUT_VB(W, A, G, MPC)                                                        \
-  LOWBIT_LUT_AS("lut_actsum_w" #W "a" #A "_8x64c" #G "__avx512vbmi", avx512vbmi_lut_features, \
-                W, A, MPC, actsum_avx512vbmi<v_w##W##a##A, 8>)
-#define LOWBIT_LUT_VBS(W, A, G, MPC)                                                        \
-  LOWBIT_LUT_AS("lut_actsum_w" #W "sa" #A "_8x64c" #G "__avx512vbmi", avx512vbmi_lut_features, \
-                W, A, MPC, actsum_avx512vbmi<v_w##W##a##A, 8, true>)
-#define LOWBIT_LUT_VBW(W, A, G, MPC, SIBLING) \
-  with_signed_w(LOWBIT_LUT_VB(W, A, G, MPC), &list[SIBLING])
+// An activation-sum kernel of level ISA (namespace lut::ISA: its kernel template KERNEL, ops and
+// features), cell CELLS_wWaA, name spelled from W, A, the tile and the k-group G.
+#define LOWBIT_LUT_AS(ISA, KERNEL, CELLS, MR, TILE, W, A, G, MPC)                                \
+  lut_desc<ISA::KERNEL<ISA::ops, CELLS##_w##W##a##A, MR>>(                                      \
+      "lut_actsum_w" #W "a" #A "_" TILE "c" #G "__" #ISA, algorithm::lut_actsum, ISA::features,  \
+      W, A, MPC)
+// A level's four 16-entry (pshufb) cells, w1a1, w1a2 (k-quads), w2a1, w2a2 (k-pairs), at these
+// rates.
+#define LOWBIT_LUT_AS16(ISA, KERNEL, MR, TILE, R11, R12, R21, R22)                               \
+  LOWBIT_LUT_AS(ISA, KERNEL, p, MR, TILE, 1, 1, 4, R11),                                         \
+  LOWBIT_LUT_AS(ISA, KERNEL, p, MR, TILE, 1, 2, 4, R12),                                         \
+  LOWBIT_LUT_AS(ISA, KERNEL, p, MR, TILE, 2, 1, 2, R21),                                         \
+  LOWBIT_LUT_AS(ISA, KERNEL, p, MR, TILE, 2, 2, 2, R22)
+// A vpermb cell of k-groups of G (tile 8 x 64, or 8 x 32 with two weight digits).
+#define LOWBIT_LUT_VB(W, A, TILE, G, MPC)                                                        \
+  LOWBIT_LUT_AS(avx512vbmi, actsum_nv1, v, 8, TILE, W, A, G, MPC)
+// A one-chunk vpermb cell pointing at its signed-weight sibling list[SIBLING], and the sibling
+// (actsum_cell::make_bank_signed: the same panels, weights at offset 2^(W-1), no row sums).
+#define LOWBIT_LUT_VBW(W, A, G, MPC, SIBLING)                                                    \
+  with_signed_w(LOWBIT_LUT_VB(W, A, "8x64", G, MPC), &list[SIBLING])
+#define LOWBIT_LUT_VBS(W, A, G, MPC)                                                             \
+  lut_desc<avx512vbmi::actsum_nv1<avx512vbmi::ops, v_w##W##a##A, 8, true>>(                      \
+      "lut_actsum_w" #W "sa" #A "_8x64c" #G "__avx512vbmi", algorithm::lut_actsum,               \
+      avx512vbmi::features, W, A, MPC)
+// A product-table kernel (DeepGEMM) of level ISA, MR x 4 outputs.
+#define LOWBIT_LUT_PR(ISA, MR, TILE, W, A, MPC)                                                  \
+  lut_desc<ISA::product<ISA::ops, product_cell<W, A>, MR>>(                                     \
+      "lut_product_w" #W "a" #A "_" TILE "__" #ISA, algorithm::lut_product, ISA::features, W, A, \
+      MPC)
+// A level's three 16-entry product cells, w2a2, w1a3, w3a1, at these rates.
+#define LOWBIT_LUT_PR16(ISA, MR, TILE, R22, R13, R31)                                            \
+  LOWBIT_LUT_PR(ISA, MR, TILE, 2, 2, R22), LOWBIT_LUT_PR(ISA, MR, TILE, 1, 3, R13),              \
+  LOWBIT_LUT_PR(ISA, MR, TILE, 3, 1, R31)
 // clang-format on
 
 inline ukernel_list x86_ukernels() noexcept {
   using namespace cells;
   static const ukernel_desc list[] = {
       // AVX-512 VBMI, vpermb
-      LOWBIT_LUT_AS("lut_actsum_w1a1_8x64c6__avx512vbmi", avx512vbmi_lut_features, 1, 1, 248.0f,
-                    actsum_avx512vbmi<v_w1a1, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w1a2_8x64c6__avx512vbmi", avx512vbmi_lut_features, 1, 2, 160.0f,
-                    actsum_avx512vbmi<v_w1a2, 8>),
+      LOWBIT_LUT_VB(1, 1, "8x64", 6, 248.0f),
+      LOWBIT_LUT_VB(1, 2, "8x64", 6, 160.0f),
       LOWBIT_LUT_VBW(2, 1, 3, 133.0f, 38),
       LOWBIT_LUT_VBW(2, 2, 3, 127.0f, 39),
-      LOWBIT_LUT_AS("lut_actsum_w2a3_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 3, 73.0f,
-                    actsum_avx512vbmi<v_w2a3, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w2a4_8x64c3__avx512vbmi", avx512vbmi_lut_features, 2, 4, 64.0f,
-                    actsum_avx512vbmi<v_w2a4, 8>),
+      LOWBIT_LUT_VB(2, 3, "8x64", 3, 73.0f),
+      LOWBIT_LUT_VB(2, 4, "8x64", 3, 64.0f),
       LOWBIT_LUT_VBW(3, 2, 2, 82.0f, 40),
       LOWBIT_LUT_VBW(3, 3, 2, 62.0f, 41),
       LOWBIT_LUT_VBW(3, 4, 2, 57.0f, 42),
-      LOWBIT_LUT_AS("lut_actsum_w4a2_8x32c3__avx512vbmi", avx512vbmi_lut_features, 4, 2, 71.0f,
-                    actsum_avx512vbmi<v_w4a2, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w4a3_8x32c3__avx512vbmi", avx512vbmi_lut_features, 4, 3, 45.0f,
-                    actsum_avx512vbmi<v_w4a3, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w4a4_8x32c3__avx512vbmi", avx512vbmi_lut_features, 4, 4, 41.0f,
-                    actsum_avx512vbmi<v_w4a4, 8>),
-      // AVX-512BW, vpshufb zmm
-      LOWBIT_LUT_AS("lut_actsum_w1a1_8x64c4__avx512bw", avx512bw_lut_features, 1, 1, 198.0f,
-                    actsum_avx512bw<p_w1a1, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w1a2_8x64c4__avx512bw", avx512bw_lut_features, 1, 2, 186.0f,
-                    actsum_avx512bw<p_w1a2, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w2a1_8x64c2__avx512bw", avx512bw_lut_features, 2, 1, 94.0f,
-                    actsum_avx512bw<p_w2a1, 8>),
-      LOWBIT_LUT_AS("lut_actsum_w2a2_8x64c2__avx512bw", avx512bw_lut_features, 2, 2, 88.0f,
-                    actsum_avx512bw<p_w2a2, 8>),
-      // AVX2, vpshufb ymm
-      LOWBIT_LUT_AS("lut_actsum_w1a1_4x64c4__avx2", avx2_lut_features, 1, 1, 130.0f,
-                    actsum_avx2<p_w1a1, 4>),
-      LOWBIT_LUT_AS("lut_actsum_w1a2_4x64c4__avx2", avx2_lut_features, 1, 2, 124.0f,
-                    actsum_avx2<p_w1a2, 4>),
-      LOWBIT_LUT_AS("lut_actsum_w2a1_4x64c2__avx2", avx2_lut_features, 2, 1, 66.0f,
-                    actsum_avx2<p_w2a1, 4>),
-      LOWBIT_LUT_AS("lut_actsum_w2a2_4x64c2__avx2", avx2_lut_features, 2, 2, 57.0f,
-                    actsum_avx2<p_w2a2, 4>),
-      // SSSE3 + SSE4.1, pshufb xmm
-      LOWBIT_LUT_AS("lut_actsum_w1a1_4x32c4__sse41", sse41_lut_features, 1, 1, 75.0f,
-                    actsum_sse41<p_w1a1, 4>),
-      LOWBIT_LUT_AS("lut_actsum_w1a2_4x32c4__sse41", sse41_lut_features, 1, 2, 72.0f,
-                    actsum_sse41<p_w1a2, 4>),
-      LOWBIT_LUT_AS("lut_actsum_w2a1_4x32c2__sse41", sse41_lut_features, 2, 1, 37.0f,
-                    actsum_sse41<p_w2a1, 4>),
-      LOWBIT_LUT_AS("lut_actsum_w2a2_4x32c2__sse41", sse41_lut_features, 2, 2, 37.0f,
-                    actsum_sse41<p_w2a2, 4>),
-      // Product tables (DeepGEMM), AVX-512 VBMI: vpermb, vpermi2b
-      LOWBIT_LUT_PR("lut_product_w3a3_4x4c64__avx512vbmi", avx512vbmi_lutp_features, 3, 3, 31.0f,
-                    product_avx512vbmi<product_cell<3, 3>>),
-      LOWBIT_LUT_PR("lut_product_w2a4_4x4c64__avx512vbmi", avx512vbmi_lutp_features, 2, 4, 31.0f,
-                    product_avx512vbmi<product_cell<2, 4>>),
-      LOWBIT_LUT_PR("lut_product_w4a2_4x4c64__avx512vbmi", avx512vbmi_lutp_features, 4, 2, 30.0f,
-                    product_avx512vbmi<product_cell<4, 2>>),
-      LOWBIT_LUT_PR("lut_product_w3a4_4x4c64__avx512vbmi", avx512vbmi_lutp_features, 3, 4, 18.5f,
-                    product_avx512vbmi<product_cell<3, 4>>),
-      LOWBIT_LUT_PR("lut_product_w4a3_4x4c64__avx512vbmi", avx512vbmi_lutp_features, 4, 3, 18.1f,
-                    product_avx512vbmi<product_cell<4, 3>>),
-      // Product tables (DeepGEMM), AVX-512BW: vpshufb zmm
-      LOWBIT_LUT_PR("lut_product_w2a2_4x4c64__avx512bw", avx512bw_lutp_features, 2, 2, 33.0f,
-                    product_avx512bw<product_cell<2, 2>>),
-      LOWBIT_LUT_PR("lut_product_w1a3_4x4c64__avx512bw", avx512bw_lutp_features, 1, 3, 32.0f,
-                    product_avx512bw<product_cell<1, 3>>),
-      LOWBIT_LUT_PR("lut_product_w3a1_4x4c64__avx512bw", avx512bw_lutp_features, 3, 1, 32.0f,
-                    product_avx512bw<product_cell<3, 1>>),
-      // Product tables (DeepGEMM), AVX2: vpshufb ymm
-      LOWBIT_LUT_PR("lut_product_w2a2_2x4c32__avx2", avx2_lutp_features, 2, 2, 22.0f,
-                    product_avx2<product_cell<2, 2>>),
-      LOWBIT_LUT_PR("lut_product_w1a3_2x4c32__avx2", avx2_lutp_features, 1, 3, 18.6f,
-                    product_avx2<product_cell<1, 3>>),
-      LOWBIT_LUT_PR("lut_product_w3a1_2x4c32__avx2", avx2_lutp_features, 3, 1, 21.0f,
-                    product_avx2<product_cell<3, 1>>),
-      // Product tables (DeepGEMM), SSSE3 + SSE4.1: pshufb xmm
-      LOWBIT_LUT_PR("lut_product_w2a2_2x4c16__sse41", sse41_lutp_features, 2, 2, 12.8f,
-                    product_sse41<product_cell<2, 2>>),
-      LOWBIT_LUT_PR("lut_product_w1a3_2x4c16__sse41", sse41_lutp_features, 1, 3, 13.8f,
-                    product_sse41<product_cell<1, 3>>),
-      LOWBIT_LUT_PR("lut_product_w3a1_2x4c16__sse41", sse41_lutp_features, 3, 1, 14.4f,
-                    product_sse41<product_cell<3, 1>>),
+      LOWBIT_LUT_VB(4, 2, "8x32", 3, 71.0f),
+      LOWBIT_LUT_VB(4, 3, "8x32", 3, 45.0f),
+      LOWBIT_LUT_VB(4, 4, "8x32", 3, 41.0f),
+      // AVX-512BW, vpshufb zmm; AVX2, vpshufb ymm; SSSE3 + SSE4.1, pshufb xmm
+      LOWBIT_LUT_AS16(avx512bw, actsum_nv1, 8, "8x64", 198.0f, 186.0f, 94.0f, 88.0f),
+      LOWBIT_LUT_AS16(avx2, actsum_nv2, 4, "4x64", 130.0f, 124.0f, 66.0f, 57.0f),
+      LOWBIT_LUT_AS16(sse41, actsum_nv2, 4, "4x32", 75.0f, 72.0f, 37.0f, 37.0f),
+      // Product tables (DeepGEMM), AVX-512 VBMI: vpermb, vpermi2b (w3a4, w4a3)
+      LOWBIT_LUT_PR(avx512vbmi, 4, "4x4c64", 3, 3, 31.0f),
+      LOWBIT_LUT_PR(avx512vbmi, 4, "4x4c64", 2, 4, 31.0f),
+      LOWBIT_LUT_PR(avx512vbmi, 4, "4x4c64", 4, 2, 30.0f),
+      LOWBIT_LUT_PR(avx512vbmi, 4, "4x4c64", 3, 4, 18.5f),
+      LOWBIT_LUT_PR(avx512vbmi, 4, "4x4c64", 4, 3, 18.1f),
+      // Product tables (DeepGEMM), AVX-512BW, AVX2, SSSE3 + SSE4.1: (v)pshufb
+      LOWBIT_LUT_PR16(avx512bw, 4, "4x4c64", 33.0f, 32.0f, 32.0f),
+      LOWBIT_LUT_PR16(avx2, 2, "2x4c32", 22.0f, 18.6f, 21.0f),
+      LOWBIT_LUT_PR16(sse41, 2, "2x4c16", 12.8f, 13.8f, 14.4f),
       // The signed-weight siblings of the one-chunk vpermb cells, at the indices the lines
       // above name.
       LOWBIT_LUT_VBS(2, 1, 3, 133.0f),
@@ -218,10 +181,12 @@ inline ukernel_list x86_ukernels() noexcept {
 }
 
 #undef LOWBIT_LUT_AS
-#undef LOWBIT_LUT_PR
+#undef LOWBIT_LUT_AS16
 #undef LOWBIT_LUT_VB
-#undef LOWBIT_LUT_VBS
 #undef LOWBIT_LUT_VBW
+#undef LOWBIT_LUT_VBS
+#undef LOWBIT_LUT_PR
+#undef LOWBIT_LUT_PR16
 
 }  // namespace lut
 }  // namespace kernels

@@ -1,0 +1,90 @@
+// lowbit: lookup-table kernels on AVX2 (vpshufb ymm, 16-entry tables): the vector ops of
+// lut_body_x86-inl.hpp on ymm, and the kernels it then defines in namespace lut::avx2
+// (actsum_nv2, product; registered in lut_x86.hpp).
+//
+// A 16-byte table is broadcast to both lanes straight from memory (vbroadcasti128 is a pure load).
+// - actsum_nv2, tile 4 x 64: 8 byte accumulators + 2 index vectors + table + temporary = 12 ymm.
+//   Ceiling (lookup + add on three ports, two lookups per cycle): 48 bytes per cycle times the
+//   MACs per byte, 192 (w1) and 96 (w2), less 3/F ops per lookup for widening.
+// - product, tile 2 x 4 (the setting of DeepGEMM's paper): 8 byte accumulators + 2 A vectors + W
+//   + table + index and lookup temporaries: 14 of the 16 ymm. Per lookup vpor + vpshufb + vpaddb
+//   on three ports: ceiling 32 MAC/cycle.
+#pragma once
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#define LOWBIT_LUT_NS avx2
+#define LOWBIT_LUT_TARGET LOWBIT_LUT_TARGET_AVX2
+#include "lowbit/kernels/lut/lut_body_x86-inl.hpp"
+
+namespace lowbit {
+namespace kernels {
+namespace lut {
+namespace avx2 {
+
+struct ops {
+  using vec = __m256i;
+  static constexpr int table_bytes = 16;
+  LOWBIT_LUT_OP static vec table(const std::uint8_t* p) noexcept {
+    return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  LOWBIT_LUT_OP static vec lookup(vec t, vec idx) noexcept { return _mm256_shuffle_epi8(t, idx); }
+  LOWBIT_LUT_OP static vec zero() noexcept { return _mm256_setzero_si256(); }
+  LOWBIT_LUT_OP static vec load(const void* p) noexcept {
+    return _mm256_load_si256(static_cast<const vec*>(p));
+  }
+  LOWBIT_LUT_OP static void store(void* p, vec v) noexcept {
+    _mm256_store_si256(static_cast<vec*>(p), v);
+  }
+  LOWBIT_LUT_OP static vec loadu(const void* p) noexcept {
+    return _mm256_loadu_si256(static_cast<const vec*>(p));
+  }
+  LOWBIT_LUT_OP static void storeu(void* p, vec v) noexcept {
+    _mm256_storeu_si256(static_cast<vec*>(p), v);
+  }
+  LOWBIT_LUT_OP static vec or_(vec a, vec b) noexcept { return _mm256_or_si256(a, b); }
+  LOWBIT_LUT_OP static vec add16(vec a, vec b) noexcept { return _mm256_add_epi16(a, b); }
+  LOWBIT_LUT_OP static vec sub16(vec a, vec b) noexcept { return _mm256_sub_epi16(a, b); }
+  LOWBIT_LUT_OP static vec add32(vec a, vec b) noexcept { return _mm256_add_epi32(a, b); }
+  LOWBIT_LUT_OP static vec add64(vec a, vec b) noexcept { return _mm256_add_epi64(a, b); }
+  LOWBIT_LUT_OP static void acc8(vec& a, vec r) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+    __asm__("vpaddb {%1, %0, %0|%0, %0, %1}" : "+x"(a) : "x"(r));
+#else
+    a = _mm256_add_epi8(a, r);
+#endif
+  }
+  LOWBIT_LUT_OP static vec hi8(vec v) noexcept { return _mm256_srli_epi16(v, 8); }
+  LOWBIT_LUT_OP static vec shl8(vec v) noexcept { return _mm256_slli_epi16(v, 8); }
+  LOWBIT_LUT_OP static vec set16(short x) noexcept { return _mm256_set1_epi16(x); }
+  LOWBIT_LUT_OP static vec maddubs(vec a, vec b) noexcept { return _mm256_maddubs_epi16(a, b); }
+  LOWBIT_LUT_OP static vec sad(vec v) noexcept {
+    return _mm256_sad_epu8(v, _mm256_setzero_si256());
+  }
+  LOWBIT_LUT_OP static vec widen16(vec h, int half) noexcept {
+    return _mm256_cvtepu16_epi32(half ? _mm256_extracti128_si256(h, 1) : _mm256_castsi256_si128(h));
+  }
+  // 64-bit lanes of s0..s3 -> 32-bit lanes (only the low halves matter) -> one 128-bit lane of
+  // the four sums.
+  LOWBIT_LUT_OP static __m128i sum4(vec s0, vec s1, vec s2, vec s3) noexcept {
+    const vec t01 = _mm256_blend_epi32(s0, _mm256_slli_epi64(s1, 32), 0xAA);
+    const vec t23 = _mm256_blend_epi32(s2, _mm256_slli_epi64(s3, 32), 0xAA);
+    const vec u =
+        _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23));
+    return _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+  }
+};
+
+}  // namespace avx2
+}  // namespace lut
+}  // namespace kernels
+}  // namespace lowbit
+
+#undef LOWBIT_LUT_NS
+#undef LOWBIT_LUT_TARGET
+#undef LOWBIT_LUT_OP
+#undef LOWBIT_LUT_ENTRY
+
+#endif  // __x86_64__
