@@ -13,7 +13,9 @@
 
 #if defined(__x86_64__)
 
+#include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include "lowbit/kernels/lut/lut_avx2.hpp"
 #include "lowbit/kernels/lut/lut_avx512bw.hpp"
@@ -103,13 +105,53 @@ using v_w4a3 = actsum_cell<4, 3, 3, 2, 2, 2>;
 using v_w4a4 = actsum_cell<4, 4, 3, 2, 2, 2>;
 }  // namespace cells
 
+// A registration line: a descriptor, and the name of its signed-weight sibling (nullptr: none),
+// registered in the same list (x86_ukernels points the descriptor at it).
+struct lut_entry {
+  ukernel_desc desc;
+  const char* signed_w = nullptr;
+};
+
+constexpr bool lut_same_name(const char* a, const char* b) noexcept {
+  while (*a != '\0' && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+
+// The index of the entry named `name` (N if none).
+template <std::size_t N>
+constexpr std::size_t lut_index(const lut_entry (&e)[N], const char* name) noexcept {
+  std::size_t i = 0;
+  while (i < N && !lut_same_name(e[i].desc.name, name)) ++i;
+  return i;
+}
+
+template <std::size_t N>
+constexpr bool lut_siblings_registered(const lut_entry (&e)[N]) noexcept {
+  for (const lut_entry& x : e)
+    if (x.signed_w != nullptr && lut_index(e, x.signed_w) == N) return false;
+  return true;
+}
+
+template <std::size_t N>
+struct lut_list {
+  ukernel_desc d[N];
+};
+
+// The descriptors of e, each pointing at its signed-weight sibling in `list` (the list made).
+template <std::size_t N, std::size_t... I>
+constexpr lut_list<N> lut_link(const lut_entry (&e)[N], const ukernel_desc* list,
+                               std::index_sequence<I...>) noexcept {
+  return {{with_signed_w(
+      e[I].desc, e[I].signed_w != nullptr ? list + lut_index(e, e[I].signed_w) : nullptr)...}};
+}
+
 // clang-format off
 // An activation-sum kernel of level ISA (namespace lut::ISA: its kernel template KERNEL, ops and
 // features), cell CELLS_wWaA, name spelled from W, A, the tile and the k-group G.
 #define LOWBIT_LUT_AS(ISA, KERNEL, CELLS, MR, TILE, W, A, G, MPC)                                \
-  lut_desc<ISA::KERNEL<ISA::ops, CELLS##_w##W##a##A, MR>>(                                      \
+  lut_entry{lut_desc<ISA::KERNEL<ISA::ops, CELLS##_w##W##a##A, MR>>(                            \
       "lut_actsum_w" #W "a" #A "_" TILE "c" #G "__" #ISA, algorithm::lut_actsum, ISA::features,  \
-      W, A, MPC)
+      W, A, MPC)}
 // A level's four 16-entry (pshufb) cells, w1a1, w1a2 (k-quads), w2a1, w2a2 (k-pairs), at these
 // rates.
 #define LOWBIT_LUT_AS16(ISA, KERNEL, MR, TILE, R11, R12, R21, R22)                               \
@@ -120,19 +162,19 @@ using v_w4a4 = actsum_cell<4, 4, 3, 2, 2, 2>;
 // A vpermb cell of k-groups of G (tile 8 x 64, or 8 x 32 with two weight digits).
 #define LOWBIT_LUT_VB(W, A, TILE, G, MPC)                                                        \
   LOWBIT_LUT_AS(avx512vbmi, actsum_nv1, v, 8, TILE, W, A, G, MPC)
-// A one-chunk vpermb cell pointing at its signed-weight sibling list[SIBLING], and the sibling
-// (actsum_cell::make_bank_signed: the same panels, weights at offset 2^(W-1), no row sums).
-#define LOWBIT_LUT_VBW(W, A, G, MPC, SIBLING)                                                    \
-  with_signed_w(LOWBIT_LUT_VB(W, A, "8x64", G, MPC), &list[SIBLING])
+// A one-chunk vpermb cell with its signed-weight sibling (actsum_cell::make_bank_signed: the
+// same panels, weights at offset 2^(W-1), no row sums), which LOWBIT_LUT_VBS registers.
+#define LOWBIT_LUT_VBS_NAME(W, A, G) "lut_actsum_w" #W "sa" #A "_8x64c" #G "__avx512vbmi"
+#define LOWBIT_LUT_VBW(W, A, G, MPC)                                                             \
+  lut_entry{LOWBIT_LUT_VB(W, A, "8x64", G, MPC).desc, LOWBIT_LUT_VBS_NAME(W, A, G)}
 #define LOWBIT_LUT_VBS(W, A, G, MPC)                                                             \
-  lut_desc<avx512vbmi::actsum_nv1<avx512vbmi::ops, v_w##W##a##A, 8, true>>(                      \
-      "lut_actsum_w" #W "sa" #A "_8x64c" #G "__avx512vbmi", algorithm::lut_actsum,               \
-      avx512vbmi::features, W, A, MPC)
+  lut_entry{lut_desc<avx512vbmi::actsum_nv1<avx512vbmi::ops, v_w##W##a##A, 8, true>>(            \
+      LOWBIT_LUT_VBS_NAME(W, A, G), algorithm::lut_actsum, avx512vbmi::features, W, A, MPC)}
 // A product-table kernel (DeepGEMM) of level ISA, MR x 4 outputs.
 #define LOWBIT_LUT_PR(ISA, MR, TILE, W, A, MPC)                                                  \
-  lut_desc<ISA::product<ISA::ops, product_cell<W, A>, MR>>(                                     \
+  lut_entry{lut_desc<ISA::product<ISA::ops, product_cell<W, A>, MR>>(                           \
       "lut_product_w" #W "a" #A "_" TILE "__" #ISA, algorithm::lut_product, ISA::features, W, A, \
-      MPC)
+      MPC)}
 // A level's three 16-entry product cells, w2a2, w1a3, w3a1, at these rates.
 #define LOWBIT_LUT_PR16(ISA, MR, TILE, R22, R13, R31)                                            \
   LOWBIT_LUT_PR(ISA, MR, TILE, 2, 2, R22), LOWBIT_LUT_PR(ISA, MR, TILE, 1, 3, R13),              \
@@ -141,17 +183,17 @@ using v_w4a4 = actsum_cell<4, 4, 3, 2, 2, 2>;
 
 inline ukernel_list x86_ukernels() noexcept {
   using namespace cells;
-  static const ukernel_desc list[] = {
+  static constexpr lut_entry entries[] = {
       // AVX-512 VBMI, vpermb
       LOWBIT_LUT_VB(1, 1, "8x64", 6, 248.0f),
       LOWBIT_LUT_VB(1, 2, "8x64", 6, 160.0f),
-      LOWBIT_LUT_VBW(2, 1, 3, 133.0f, 38),
-      LOWBIT_LUT_VBW(2, 2, 3, 127.0f, 39),
+      LOWBIT_LUT_VBW(2, 1, 3, 133.0f),
+      LOWBIT_LUT_VBW(2, 2, 3, 127.0f),
       LOWBIT_LUT_VB(2, 3, "8x64", 3, 73.0f),
       LOWBIT_LUT_VB(2, 4, "8x64", 3, 64.0f),
-      LOWBIT_LUT_VBW(3, 2, 2, 82.0f, 40),
-      LOWBIT_LUT_VBW(3, 3, 2, 62.0f, 41),
-      LOWBIT_LUT_VBW(3, 4, 2, 57.0f, 42),
+      LOWBIT_LUT_VBW(3, 2, 2, 82.0f),
+      LOWBIT_LUT_VBW(3, 3, 2, 62.0f),
+      LOWBIT_LUT_VBW(3, 4, 2, 57.0f),
       LOWBIT_LUT_VB(4, 2, "8x32", 3, 71.0f),
       LOWBIT_LUT_VB(4, 3, "8x32", 3, 45.0f),
       LOWBIT_LUT_VB(4, 4, "8x32", 3, 41.0f),
@@ -169,20 +211,23 @@ inline ukernel_list x86_ukernels() noexcept {
       LOWBIT_LUT_PR16(avx512bw, 4, "4x4c64", 33.0f, 32.0f, 32.0f),
       LOWBIT_LUT_PR16(avx2, 2, "2x4c32", 22.0f, 18.6f, 21.0f),
       LOWBIT_LUT_PR16(sse41, 2, "2x4c16", 12.8f, 13.8f, 14.4f),
-      // The signed-weight siblings of the one-chunk vpermb cells, at the indices the lines
-      // above name.
+      // The signed-weight siblings named above.
       LOWBIT_LUT_VBS(2, 1, 3, 133.0f),
       LOWBIT_LUT_VBS(2, 2, 3, 127.0f),
       LOWBIT_LUT_VBS(3, 2, 2, 82.0f),
       LOWBIT_LUT_VBS(3, 3, 2, 62.0f),
       LOWBIT_LUT_VBS(3, 4, 2, 57.0f),
   };
-  return {list, sizeof(list) / sizeof(list[0])};
+  constexpr std::size_t n = sizeof(entries) / sizeof(entries[0]);
+  static_assert(lut_siblings_registered(entries), "every signed-weight sibling is registered");
+  static const lut_list<n> list = lut_link(entries, list.d, std::make_index_sequence<n>{});
+  return {list.d, n};
 }
 
 #undef LOWBIT_LUT_AS
 #undef LOWBIT_LUT_AS16
 #undef LOWBIT_LUT_VB
+#undef LOWBIT_LUT_VBS_NAME
 #undef LOWBIT_LUT_VBW
 #undef LOWBIT_LUT_VBS
 #undef LOWBIT_LUT_PR
