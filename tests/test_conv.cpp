@@ -591,7 +591,7 @@ TEST_CASE("conv2d: oversized shapes; short outputs; grouped invalid codes", "[co
     CHECK(s.code() == errc::size_overflow);
   }
   // K and the weights' size past size_t.
-  conv_params big = make(64, 8, 1, 1, 0);
+  conv_params big = make(std::size_t{1} << 24, 8, 1, 1, 0);
   big.kernel_h = big.kernel_w = std::size_t{1} << 24;
   packed_conv_weights pb;
   CHECK(pack_conv_weights(w.data(), big, f, f, pb).code() == errc::size_overflow);

@@ -281,6 +281,9 @@ TEST_CASE("errors table: validate_codes", "[errors][table]") {
       {"a.stride", validate_codes(codes(a.data(), 4, 16, 2), u2), errc::leading_dimension_too_small,
        "a.stride"},
       {"a code", validate_codes(codes(bad.data(), 4, 16), u2), errc::invalid_code, "a.data"},
+      {"M * stride overflow",
+       validate_codes(codes(a.data(), std::size_t{1} << 30, 16, SIZE_MAX / 8), u2),
+       errc::size_overflow, "M"},
   });
   CHECK(validate_codes(codes(bad.data(), 4, 16), u2).value() == 37);
   CHECK(validate_codes(codes(a.data(), 4, 16), u2).ok());
@@ -526,6 +529,10 @@ TEST_CASE("regression: gemm_workspace_size covers per-group scales", "[errors][r
   f.w_scales = &one;
   f.w_group_scales = gs.data();
   std::vector<std::uint8_t> buf(gemm_workspace_size(p, m));
+  // M past what gemm accepts (2^31 - 1) or near SIZE_MAX: no workspace can serve it.
+  CHECK(gemm_workspace_size(p, SIZE_MAX) == SIZE_MAX);
+  CHECK(gemm_workspace_size(p, std::size_t{1} << 31) == SIZE_MAX);
+  CHECK(gemm_workspace_size(p, 1, true, SIZE_MAX) == SIZE_MAX);
   workspace ws(buf.data(), buf.size());
   REQUIRE(gemm(codes(a.data(), m, k), u2, p, f, ws).ok());
   // Small integers times 0.5: the float result is exact.

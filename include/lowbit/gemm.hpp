@@ -61,7 +61,8 @@ LOWBIT_API status pack_weights_from_float(const float* w, std::size_t n, std::si
 
 // Scratch bytes a gemm call with M rows of activations needs (for a caller-owned workspace),
 // on `threads` threads. Weights packed with k_group count the per-group row sums that a
-// float_output with w_group_scales needs (more than other stages use).
+// float_output with w_group_scales needs (more than other stages use). SIZE_MAX for an M
+// above gemm's limit (2^31 - 1) or more than 4096 threads; 0 for empty weights or M = 0.
 LOWBIT_API std::size_t gemm_workspace_size(const packed_weights& w, std::size_t m,
                                            bool activations_need_conversion = true,
                                            std::size_t threads = 1) noexcept;

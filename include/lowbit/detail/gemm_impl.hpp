@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "lowbit/detail/codes.hpp"
@@ -185,6 +186,9 @@ LOWBIT_API std::size_t gemm_workspace_size(const packed_weights& w, std::size_t 
                                            bool activations_need_conversion,
                                            std::size_t threads) noexcept {
   if (w.empty() || m == 0) return 0;
+  // Past gemm's M limit, or more threads than could ever have scratch: no workspace serves it.
+  if (m > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) || threads > 4096)
+    return std::numeric_limits<std::size_t>::max();
   return detail::make_plan(kernels::kernel_for_rows(*w.kernel(), m), m, w.rows(), w.cols(), w.kc(),
                            activations_need_conversion, threads, w.k_group() != 0)
              .total +
