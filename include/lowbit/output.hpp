@@ -264,17 +264,42 @@ inline void store_row(const int32_output& o, std::size_t n_total, std::size_t m,
   for (std::size_t j = 0; j < len; ++j) dst[j] = t[j];
 }
 
-inline void store_row(const float_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
-                      std::size_t len, const std::int32_t* t) noexcept {
-  float* dst = o.data + m * (o.ld ? o.ld : n_total) + n0;
+// The float stage's per-row arguments for a run of columns starting at the run's first: column
+// j's scale is a_scale * w_scales[j] (w_scales[0] for all when not per_channel).
+struct float_params {
+  const float* w_scales;
+  const float* bias;  // bias[j], or nullptr
+  bool per_channel;
+  float a_scale, lo, hi;
+};
+
+inline float_params float_params_at(const float_output& o, std::size_t n0) noexcept {
+  const bool per_channel = o.w_scale_count != 1;
+  return {per_channel ? o.w_scales + n0 : o.w_scales,
+          o.bias ? o.bias + n0 : nullptr,
+          per_channel,
+          o.a_scale,
+          o.clamp_min,
+          o.clamp_max};
+}
+
+// dst[j] = clamp(float(t[j]) * (a_scale * w_scale[j]) + bias[j], lo, hi) for j < len: two
+// products rounded one at a time, one add, then the clamp (a NaN stays NaN). Every ISA's row
+// (driver_ops) computes exactly this.
+inline void float_row_generic(const std::int32_t* t, std::size_t len, const float_params& q,
+                              float* dst) noexcept {
   for (std::size_t j = 0; j < len; ++j) {
-    const std::size_t n = n0 + j;
-    const float scale = o.a_scale * o.w_scales[o.w_scale_count == 1 ? 0 : n];
+    const float scale = q.a_scale * q.w_scales[q.per_channel ? j : 0];
     float v = mul_unfused(static_cast<float>(t[j]), scale);
-    if (o.bias) v += o.bias[n];
-    v = v < o.clamp_min ? o.clamp_min : (v > o.clamp_max ? o.clamp_max : v);
+    if (q.bias) v += q.bias[j];
+    v = v < q.lo ? q.lo : (v > q.hi ? q.hi : v);
     dst[j] = v;
   }
+}
+
+inline void store_row(const float_output& o, std::size_t n_total, std::size_t m, std::size_t n0,
+                      std::size_t len, const std::int32_t* t) noexcept {
+  float_row_generic(t, len, float_params_at(o, n0), o.data + m * (o.ld ? o.ld : n_total) + n0);
 }
 
 // Stores row m, columns n0 .. n0 + len, of a per-group float stage from the exact per-group

@@ -638,6 +638,9 @@ struct gemm_block_runner {
       if constexpr (std::is_same<Stage, quantized_output>::value)
         ops.requant_row(trow + i * nr, cols, requant_params_at(requant, jt),
                         out.data + row * (out.ld ? out.ld : n) + jt);
+      else if constexpr (std::is_same<Stage, float_output>::value)
+        ops.float_row(trow + i * nr, cols, float_params_at(out, jt),
+                      out.data + row * (out.ld ? out.ld : n) + jt);
       else
         store_row(out, n, row, jt, cols, trow + i * nr);
     }

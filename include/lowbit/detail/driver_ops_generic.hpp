@@ -43,6 +43,10 @@ using exact_tile_fn = void (*)(const std::int32_t* s, std::size_t lds, std::size
 using requant_row_fn = void (*)(const std::int32_t* t, std::size_t n, const requant_params& q,
                                 std::uint8_t* dst) noexcept;
 
+// One row of the float stage (output.hpp, float_row_generic).
+using float_row_fn = void (*)(const std::int32_t* t, std::size_t n, const float_params& q,
+                              float* dst) noexcept;
+
 struct driver_ops {
   const char* isa;
   scan_row_fn scan_row;
@@ -50,6 +54,7 @@ struct driver_ops {
   requant_row_fn requant_row;
   any_high_fn any_high;
   exact_tile_fn exact_tile;
+  float_row_fn float_row;
 };
 
 inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
@@ -71,7 +76,8 @@ inline void exact_tile_generic(const std::int32_t* s, std::size_t lds, std::size
 
 inline const driver_ops& baseline_driver_ops() noexcept {
   static const driver_ops ops{"baseline",           &scan_row_bytes, &exact_row_generic,
-                              &requant_row_generic, &any_high_bytes, &exact_tile_generic};
+                              &requant_row_generic, &any_high_bytes, &exact_tile_generic,
+                              &float_row_generic};
   return ops;
 }
 

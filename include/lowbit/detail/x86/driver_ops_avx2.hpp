@@ -145,9 +145,36 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void exact_tile_avx2(const std::int32_t* s, std
     exact_row_avx2(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
 }
 
+// float_row_generic, 8 columns per step (the tail through it). The empty asm keeps each product
+// a rounded value the add cannot fuse into an FMA, as in the scalar row.
+LOWBIT_TARGET_DRIVER_AVX2 inline void float_row_avx2(const std::int32_t* t, std::size_t n,
+                                                     const float_params& q, float* dst) noexcept {
+  const __m256 a_scale = _mm256_set1_ps(q.a_scale), lo = _mm256_set1_ps(q.lo),
+               hi = _mm256_set1_ps(q.hi);
+  const __m256 one_scale = _mm256_mul_ps(a_scale, _mm256_set1_ps(q.w_scales[0]));
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 scale =
+        q.per_channel ? _mm256_mul_ps(a_scale, _mm256_loadu_ps(q.w_scales + j)) : one_scale;
+    __m256 v = _mm256_mul_ps(
+        _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + j))), scale);
+    __asm__("" : "+x"(v));
+    if (q.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(q.bias + j));
+    // max(lo, v) and min(hi, v) return v when it is NaN, as the scalar comparisons do.
+    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
+    _mm256_storeu_ps(dst + j, v);
+  }
+  if (j < n) {
+    float_params r = q;
+    if (r.per_channel) r.w_scales += j;
+    if (r.bias) r.bias += j;
+    float_row_generic(t + j, n - j, r, dst + j);
+  }
+}
+
 inline const driver_ops& avx2_driver_ops() noexcept {
-  static const driver_ops ops{"avx2",         &scan_row_avx2,  &exact_row_avx2, &requant_row_avx2,
-                              &any_high_avx2, &exact_tile_avx2};
+  static const driver_ops ops{"avx2",         &scan_row_avx2,   &exact_row_avx2, &requant_row_avx2,
+                              &any_high_avx2, &exact_tile_avx2, &float_row_avx2};
   return ops;
 }
 
