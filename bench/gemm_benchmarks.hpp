@@ -5,6 +5,8 @@
 // "<shape name> <kernel name>". GOPS = 2*M*N*K per second. Respects LOWBIT_ISA / LOWBIT_ALGO,
 // LOWBIT_BENCH_THREADS=n runs lowbit on its own pool of n threads, and LOWBIT_BENCH_KERNEL=name
 // forces one kernel by name (cells it does not serve are skipped with the error).
+// lowbit_stage/... runs the user's path on the ResNet-18 shapes: default packing, int32 against
+// the fused float and requantized stages (bench_stage).
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -64,6 +66,91 @@ void bench_gemm(benchmark::State& state, cell c, const char* shape, long m, long
       benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The user's path: default packing (no m_hint) and a fused output stage, against the int32
+// kernel path on the same packing. stage 0: int32_output; 1: float_output with per-channel
+// scales, bias and ReLU; 2: quantized_output to u8 with per-channel multipliers, bias and ReLU.
+// Names lowbit_stage/w<W>a<A>/<int32|f32|u8>/<M>x<N>x<K>.
+void bench_stage(benchmark::State& state, cell c, int stage, const char* shape, long m, long n,
+                 long k) {
+  const lowbit::format wf{
+      c.w, c.w == 1 ? lowbit::encoding::odd_symmetric : lowbit::encoding::signed_int};
+  const lowbit::format af{c.a, lowbit::encoding::unsigned_int};
+  const auto um = static_cast<std::size_t>(m), un = static_cast<std::size_t>(n),
+             uk = static_cast<std::size_t>(k);
+  std::mt19937 rng(1);
+  std::vector<std::uint8_t> a(um * uk), w(un * uk);
+  for (auto& x : a) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(af));
+  for (auto& x : w) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(wf));
+  lowbit::packed_weights pw;
+  lowbit::status s = lowbit::pack_weights(lowbit::codes(w.data(), un, uk), wf, af, pw);
+  std::vector<float> scales(un), bias(un);
+  std::vector<std::int32_t> ibias(un);
+  std::vector<lowbit::fixed_multiplier> mult(un);
+  for (std::size_t j = 0; j < un; ++j) {
+    scales[j] = 0.001f * static_cast<float>(1 + rng() % 100);
+    bias[j] = 0.01f * static_cast<float>(static_cast<int>(rng() % 200) - 100);
+    ibias[j] = static_cast<std::int32_t>(rng() % 200) - 100;
+    if (s.ok()) s = lowbit::make_fixed_multiplier(1e-3 * (1 + rng() % 100), mult[j]);
+  }
+  std::vector<std::int32_t> out32(um * un);
+  std::vector<float> outf(um * un);
+  std::vector<std::uint8_t> out8(um * un);
+  lowbit::int32_output o32{out32.data()};
+  lowbit::float_output of;
+  of.data = outf.data();
+  of.capacity = outf.size();
+  of.a_scale = 0.05f;
+  of.w_scales = scales.data();
+  of.w_scale_count = un;
+  of.bias = bias.data();
+  of.clamp_min = 0.0f;
+  lowbit::quantized_output oq;
+  oq.data = out8.data();
+  oq.capacity = out8.size();
+  oq.multipliers = mult.data();
+  oq.multiplier_count = un;
+  oq.bias = ibias.data();
+  oq.clamp_min = 0;
+  lowbit::workspace ws;
+  const auto am = lowbit::codes(a.data(), um, uk);
+  auto run = [&] {
+    return stage == 0
+               ? lowbit::gemm(am, af, pw, o32, ws)
+               : (stage == 1 ? lowbit::gemm(am, af, pw, of, ws) : lowbit::gemm(am, af, pw, oq, ws));
+  };
+  if (s.ok()) s = run();
+  if (!s.ok()) {
+    state.SkipWithError(s.message().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    s = run();
+    benchmark::DoNotOptimize(out32.data());
+    benchmark::DoNotOptimize(outf.data());
+    benchmark::DoNotOptimize(out8.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(shape) + " " + pw.kernel_name(um));
+  state.counters["GOPS"] =
+      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class Shapes>
+void register_stages(const Shapes& shapes) {
+  static const char* const names[] = {"int32", "f32", "u8"};
+  for (const auto& sh : shapes)
+    for (const cell c : {cell{1, 1}, cell{2, 2}, cell{4, 4}, cell{8, 8}})
+      for (int stage = 0; stage < 3; ++stage) {
+        const std::string name = "lowbit_stage/w" + std::to_string(c.w) + "a" +
+                                 std::to_string(c.a) + "/" + names[stage] + "/" +
+                                 std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" +
+                                 std::to_string(sh.K);
+        benchmark::RegisterBenchmark(name.c_str(), bench_stage, c, stage, sh.name, sh.M, sh.N, sh.K)
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+      }
+}
+
 // Network layers repeat shapes: each M x N x K is registered once (the first layer's name).
 std::set<std::string>& registered_shapes() {
   static std::set<std::string> s;
@@ -105,6 +192,7 @@ inline int register_lowbit_gemm_benchmarks() {
   if (const char* t = std::getenv("LOWBIT_BENCH_THREADS"))
     lowbit::set_num_threads(static_cast<std::size_t>(std::atoi(t)));
   register_all(s::kResnet18, true);
+  register_stages(s::kResnet18);
   register_all(s::kSquare);
   register_all(s::kGemv);
   // ResNet-50, VGG-16 and MobileNetV2 convolutions as im2col GEMMs (scripts/bench --networks).

@@ -2,7 +2,7 @@
 //
 // The 16-entry kernels of lut_neon.hpp index a table with 4 weight bits; AArch64's TBL also
 // takes a table of four registers (vqtbl4q_u8: 64 bytes, indices 0-63), so an index can hold 6
-// weight bits, as the x86 vpermb kernels (lut_actsum_avx512vbmi.hpp) do:
+// weight bits, as the x86 vpermb kernels (lut_avx512vbmi.hpp (actsum_nv1)) do:
 //
 //   w1: the bits of 6 one-bit weights, T[x] = sum_{t<6} bit_t(x) * a[k + t];
 //   w2: 3 two-bit weights (x = w0 | w1 << 2 | w2 << 4), T[x] = sum_{t<3} w_t(x) * a[k + t].
