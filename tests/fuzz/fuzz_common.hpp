@@ -1,6 +1,6 @@
-// Shared by lowbit's libFuzzer targets: an input reader, format/code generators, bit packing and
-// an independent requantization model. Everything a target does is derived from the input bytes
-// so every crash reproduces from its file alone.
+// Shared by lowbit's libFuzzer targets: an input reader, format/code generators, bit packing, an
+// independent requantization model and the state empty packed weights must show. Everything a
+// target does is derived from the input bytes so every crash reproduces from its file alone.
 #pragma once
 
 #include <cstddef>
@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "lowbit/format.hpp"
+#include "lowbit/gemm.hpp"
 #include "lowbit/matrix.hpp"
 #include "lowbit/output.hpp"
+#include "lowbit/packed_weights.hpp"
 #include "lowbit/status.hpp"
 
 // Huge requested sizes must come back as errc::out_of_memory, not abort inside ASan's allocator.
@@ -72,6 +74,17 @@ inline void expect_code(const lowbit::status& s, lowbit::errc want, const char* 
                  static_cast<int>(want));
     __builtin_trap();
   }
+}
+
+// Empty packed weights (default-constructed, moved-from or a failed pack) look default-constructed
+// through every accessor, and gemm_workspace_size is 0 for them.
+inline void expect_empty(const lowbit::packed_weights& p, const char* what) {
+  expect(p.empty() && p.kernel() == nullptr && *p.kernel_name() == 0 && *p.kernel_name(5) == 0 &&
+             p.kernel_algorithm() == lowbit::algorithm::automatic &&
+             p.weight_format() == lowbit::format{} && p.activation_bits() == 0 && p.rows() == 0 &&
+             p.cols() == 0 && p.size_bytes() == 0 && p.kc() == 0 && p.k_blocks() == 0 &&
+             p.k_group() == 0 && lowbit::gemm_workspace_size(p, 5) == 0,
+         what);
 }
 
 // Any valid format: 1..8 bits, every encoding (ternary only at 2 bits).

@@ -1,12 +1,14 @@
 // libFuzzer target: pack_weights + gemm over random formats, shapes, storages, strides, codes, zero
 // points, output stages, forced kernels / ISA caps / algorithms, K groups, workspaces and
-// executors. The exact int32 result must equal reference_gemm (shifted by the zero points), the
-// float and quantized stages must equal the documented arithmetic applied to it, and every
-// invalid input must give the documented error and leave the output untouched (an invalid
-// activation code: its own row untouched; other row blocks may be written, docs/errors.md).
+// executors, and empty (default-constructed or moved-from) weights. The exact int32 result must
+// equal reference_gemm (shifted by the zero points), the float and quantized stages must equal the
+// documented arithmetic applied to it, and every invalid input must give the documented error and
+// leave the output untouched (an invalid activation code: its own row untouched; other row blocks
+// may be written, docs/errors.md).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "fuzz_common.hpp"
@@ -268,13 +270,54 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   workspace& ws = ws_mode == 0 ? detail::thread_workspace() : (ws_mode == 1 ? owned : external);
   want_if(a_invalid, errc::invalid_code);
 
-  status gs;
-  if (kind == stage_kind::i32)
-    gs = gemm(a.ref, af_call, pw, o32, ws, ex);
-  else if (kind == stage_kind::f32)
-    gs = gemm(a.ref, af_call, pw, of, ws, ex);
-  else
-    gs = gemm(a.ref, af_call, pw, oq, ws, ex);
+  auto run = [&](const packed_weights& weights) {
+    if (kind == stage_kind::i32) return gemm(a.ref, af_call, weights, o32, ws, ex);
+    if (kind == stage_kind::f32) return gemm(a.ref, af_call, weights, of, ws, ex);
+    return gemm(a.ref, af_call, weights, oq, ws, ex);
+  };
+
+  // Empty weights, default-constructed or moved-from, are refused whatever else is wrong (the
+  // activation format, always valid here, is the only earlier check) and nothing is written.
+  // Weights moved away and back serve the call below exactly as packed.
+  switch (r.range(0, 5)) {
+    case 0: {
+      const packed_weights none;
+      fuzz::expect_empty(none, "default-constructed weights are not empty");
+      fuzz::expect_code(run(none), errc::wrong_packing, "gemm on default-constructed weights");
+      break;
+    }
+    case 1: {
+      packed_weights held(std::move(pw));
+      fuzz::expect_empty(pw, "move-constructed-from weights are not empty");
+      fuzz::expect_code(run(pw), errc::wrong_packing, "gemm on moved-from weights");
+      pw = std::move(held);
+      fuzz::expect_empty(held, "move-assigned-from weights are not empty");
+      break;
+    }
+    case 2: {
+      // Move assignment over weights of another shape and kernel, then back by construction.
+      const std::uint8_t one[3] = {1, 1, 1};
+      packed_weights other;
+      fuzz::expect(pack_weights(codes(one, 1, 3), {8, encoding::unsigned_int},
+                                {8, encoding::unsigned_int}, other)
+                       .ok(),
+                   "pack_weights 1 x 3");
+      other = std::move(pw);
+      fuzz::expect_empty(pw, "move-assigned-from weights are not empty");
+      fuzz::expect_code(run(pw), errc::wrong_packing, "gemm on moved-from weights");
+      packed_weights back(std::move(other));
+      fuzz::expect_empty(other, "move-constructed-from weights are not empty");
+      pw = std::move(back);
+      break;
+    }
+    default:
+      break;
+  }
+  fuzz::expect(untouched(out), "gemm on empty weights wrote its output");
+  fuzz::expect(pw.kernel() == expected_kernel && pw.rows() == n && pw.cols() == k,
+               "weights moved back lost their layout");
+
+  const status gs = run(pw);
   fuzz::expect_code(gs, want, "gemm status");
   if (want == errc::invalid_code) {
     // Activations are validated per row block: other blocks' rows may hold results, but never
