@@ -25,5 +25,6 @@ bool consumer_conv_ok() {
                                    lowbit::quant_mode::symmetric, q)
            .ok())
     return false;
-  return out[0] == 4 * 8 && out[6] == 9 * 8;  // a corner pixel sees 4 taps, an inner one 9
+  // Pixel (0, 0) sees 4 taps of 8 ones, pixel (1, 1) all 9.
+  return out[0] == 4 * 8 && out[(1 * 5 + 1) * 4] == 9 * 8;
 }
