@@ -340,13 +340,17 @@ struct run_checked_of<K, std::enable_if_t<K::a_checked>> {
 };
 
 // A packer's pack_checked (ukernel_desc::pack_a_checked) when it has one, else nullptr.
+// `present` says so by type: comparing a function's address with nullptr is not a constant
+// expression under ASan/UBSan.
 template <class P, class = void>
 struct pack_checked_of {
   static constexpr pack_checked_fn value = nullptr;
+  static constexpr bool present = false;
 };
 template <class P>
 struct pack_checked_of<P, std::void_t<decltype(&P::pack_checked)>> {
   static constexpr pack_checked_fn value = &P::pack_checked;
+  static constexpr bool present = true;
 };
 template <class K>
 using pack_a_checked_of = pack_checked_of<typename K::pack_a_t>;

@@ -50,9 +50,9 @@ constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f,
   // AVX2 w2a2 GEMMs (docs/performance.md). The scalar ones turn each k-group into a table offset
   // one code at a time: about 2.2 for the k-triple (vpermb) packers, measured (perf) on a
   // 3136 x 64 x 576 GEMM, and 1.5 for k-pairs/k-quads; product-table packers interleave, ~0.5.
-  constexpr pack_checked_fn checked = pack_checked_of<typename K::pack>::value;
+  constexpr bool checked = pack_checked_of<typename K::pack>::present;
   const float pack_cycles = algo != algorithm::lut_actsum ? 0.5f
-                            : checked != nullptr          ? 0.15f
+                            : checked                     ? 0.15f
                             : K::k_step % 3 == 0          ? 2.2f
                                                           : 1.5f;
   ukernel_desc d{name,
@@ -74,7 +74,7 @@ constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f,
                  &K::run,
                  0.0f,
                  pack_cycles};
-  d.pack_a_checked = checked;
+  d.pack_a_checked = pack_checked_of<typename K::pack>::value;
   if constexpr (has_pack_runs<typename K::pack>::value) {  // conv2d's window rows (pack_a_runs)
     d.pack_a_runs = &K::pack::pack_runs;
     d = with_runs_limits<typename K::pack>(d);
