@@ -1029,7 +1029,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   if (kgrouped && w.k_group() == 0)
     return {errc::wrong_packing, "out.w_group_scales (weights not packed with k_group)"};
   // Heights and widths with their padding, and every product of sizes below, within size_t.
-  const std::size_t dim_lim = std::size_t{1} << (sizeof(std::size_t) > 4 ? 40 : 24);
+  const std::size_t dim_lim = std::numeric_limits<std::size_t>::max() / 2;  // + pads (< 2^25)
   if (in.h > dim_lim || in.w > dim_lim)
     return {errc::size_overflow, in.h > dim_lim ? "input.h" : "input.w",
             static_cast<std::int64_t>(in.h > dim_lim ? in.h : in.w),
