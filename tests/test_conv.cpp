@@ -18,13 +18,34 @@ struct conv_case {
   conv_params p;
 };
 
+// f(k, (a - a_zero)(w - w_zero[oc])) for each window position k (OHWI order) of output pixel
+// (b, oy, ox) and channel oc that lies inside the input: padded taps are zero and skipped.
+template <class F>
+void window_products(const matrix_ref& xm, const tensor_shape& in, format af, std::int32_t a_zero,
+                     const matrix_ref& wm, format wf, const std::vector<std::int32_t>& w_zero,
+                     const conv_params& p, std::size_t b, std::size_t oy, std::size_t ox,
+                     std::size_t oc, F&& f) {
+  const std::size_t cg = p.in_per_group(), g = oc / p.out_per_group();
+  for (std::size_t ky = 0; ky < p.kernel_h; ++ky)
+    for (std::size_t kx = 0; kx < p.kernel_w; ++kx) {
+      const long iy = long(oy * p.stride_h + ky * p.dilation_h) - long(p.pad_top);
+      const long ix = long(ox * p.stride_w + kx * p.dilation_w) - long(p.pad_left);
+      if (iy < 0 || ix < 0 || iy >= long(in.h) || ix >= long(in.w)) continue;
+      const std::size_t pixel = (b * in.h + std::size_t(iy)) * in.w + std::size_t(ix);
+      for (std::size_t c = 0; c < cg; ++c) {
+        const std::size_t k = (ky * p.kernel_w + kx) * cg + c;
+        f(k, std::int64_t{value_at(xm, af, pixel, g * cg + c) - a_zero} *
+                 (value_at(wm, wf, oc, k) - w_zero[oc]));
+      }
+    }
+}
+
 // The definition: sum over the window of (a - a_zero)(w - w_zero[oc]); outside taps are zero.
 std::vector<std::int32_t> reference_conv(const std::vector<std::uint8_t>& x, const tensor_shape& in,
                                          format af, std::int32_t a_zero,
                                          const std::vector<std::uint8_t>& w, const conv_params& p,
                                          format wf, const std::vector<std::int32_t>& w_zero) {
-  const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w), cg = p.in_per_group(),
-                    ng = p.out_per_group();
+  const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w), cg = p.in_per_group();
   std::vector<std::int32_t> out(in.n * oh * ow * p.out_channels, 0);
   const matrix_ref xm = codes(x.data(), in.n * in.h * in.w, in.c);
   const matrix_ref wm = codes(w.data(), p.out_channels, p.taps() * cg);
@@ -32,20 +53,9 @@ std::vector<std::int32_t> reference_conv(const std::vector<std::uint8_t>& x, con
     for (std::size_t oy = 0; oy < oh; ++oy)
       for (std::size_t ox = 0; ox < ow; ++ox)
         for (std::size_t oc = 0; oc < p.out_channels; ++oc) {
-          const std::size_t g = oc / ng;
           std::int64_t s = 0;
-          for (std::size_t ky = 0; ky < p.kernel_h; ++ky)
-            for (std::size_t kx = 0; kx < p.kernel_w; ++kx)
-              for (std::size_t c = 0; c < cg; ++c) {
-                const long iy = long(oy * p.stride_h + ky * p.dilation_h) - long(p.pad_top);
-                const long ix = long(ox * p.stride_w + kx * p.dilation_w) - long(p.pad_left);
-                if (iy < 0 || ix < 0 || iy >= long(in.h) || ix >= long(in.w)) continue;
-                const std::size_t pixel = (b * in.h + std::size_t(iy)) * in.w + std::size_t(ix);
-                const std::int64_t a = value_at(xm, af, pixel, g * cg + c) - a_zero;
-                const std::int64_t v =
-                    value_at(wm, wf, oc, (ky * p.kernel_w + kx) * cg + c) - w_zero[oc];
-                s += a * v;
-              }
+          window_products(xm, in, af, a_zero, wm, wf, w_zero, p, b, oy, ox, oc,
+                          [&](std::size_t, std::int64_t v) { s += v; });
           out[((b * oh + oy) * ow + ox) * p.out_channels + oc] = static_cast<std::int32_t>(s);
         }
   return out;
@@ -420,8 +430,8 @@ std::vector<float> reference_conv_groups(const std::vector<std::uint8_t>& x, con
                                          format wf, const std::vector<std::int32_t>& w_zero,
                                          std::size_t group, const std::vector<float>& scales,
                                          float a_scale, const std::vector<float>& bias) {
-  const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w), cg = p.in_per_group(),
-                    ng = p.out_per_group(), k = p.taps() * cg, groups = (k + group - 1) / group;
+  const std::size_t oh = p.out_h(in.h), ow = p.out_w(in.w), k = p.taps() * p.in_per_group(),
+                    groups = (k + group - 1) / group;
   std::vector<float> out(in.n * oh * ow * p.out_channels);
   const matrix_ref xm = codes(x.data(), in.n * in.h * in.w, in.c);
   const matrix_ref wm = codes(w.data(), p.out_channels, k);
@@ -430,19 +440,9 @@ std::vector<float> reference_conv_groups(const std::vector<std::uint8_t>& x, con
     for (std::size_t oy = 0; oy < oh; ++oy)
       for (std::size_t ox = 0; ox < ow; ++ox)
         for (std::size_t oc = 0; oc < p.out_channels; ++oc) {
-          const std::size_t cgrp = oc / ng;
           for (auto& v : t) v = 0;
-          for (std::size_t ky = 0; ky < p.kernel_h; ++ky)
-            for (std::size_t kx = 0; kx < p.kernel_w; ++kx)
-              for (std::size_t c = 0; c < cg; ++c) {
-                const long iy = long(oy * p.stride_h + ky * p.dilation_h) - long(p.pad_top);
-                const long ix = long(ox * p.stride_w + kx * p.dilation_w) - long(p.pad_left);
-                if (iy < 0 || ix < 0 || iy >= long(in.h) || ix >= long(in.w)) continue;
-                const std::size_t pixel = (b * in.h + std::size_t(iy)) * in.w + std::size_t(ix);
-                const std::size_t kk = (ky * p.kernel_w + kx) * cg + c;
-                t[kk / group] += std::int64_t{value_at(xm, af, pixel, cgrp * cg + c) - a_zero} *
-                                 (value_at(wm, wf, oc, kk) - w_zero[oc]);
-              }
+          window_products(xm, in, af, a_zero, wm, wf, w_zero, p, b, oy, ox, oc,
+                          [&](std::size_t kk, std::int64_t v) { t[kk / group] += v; });
           float acc = 0.0f;
           for (std::size_t g = 0; g < groups; ++g) {
             volatile float prod = scales[oc * groups + g] * static_cast<float>(t[g]);
