@@ -1,13 +1,21 @@
 # Every public header compiles alone (its own TU, nothing before it), in both modes: header-only
-# and compile-once declarations (LOWBIT_COMPILED). Run by ctest as
+# and compile-once declarations (LOWBIT_COMPILED); the convolution folder's headers (internal,
+# definitions) header-only. Run by ctest as
 #   cmake -DCXX=<compiler> -DINCLUDE=<include dir> -DOUT=<dir> -P headers_alone.cmake
 file(GLOB headers RELATIVE ${INCLUDE} ${INCLUDE}/lowbit/*.hpp ${INCLUDE}/lowbit/dispatch/*.hpp)
+file(GLOB conv_headers RELATIVE ${INCLUDE} ${INCLUDE}/lowbit/conv/*.hpp)
+list(APPEND headers ${conv_headers})
 file(MAKE_DIRECTORY ${OUT})
 set(failed "")
 foreach(h ${headers})
   string(MAKE_C_IDENTIFIER ${h} id)
   file(WRITE ${OUT}/${id}.cpp "#include <${h}>\n")
-  foreach(mode header_only compiled)
+  set(modes header_only compiled)
+  list(FIND conv_headers ${h} internal)
+  if(internal GREATER -1)
+    set(modes header_only)
+  endif()
+  foreach(mode ${modes})
     set(defs "")
     if(mode STREQUAL "compiled")
       set(defs -DLOWBIT_COMPILED)
@@ -28,4 +36,4 @@ list(LENGTH headers count)
 if(failed)
   message(FATAL_ERROR "headers that do not compile alone: ${failed}")
 endif()
-message("${count} public headers compile alone, header-only and compile-once")
+message("${count} headers compile alone (public ones header-only and compile-once)")

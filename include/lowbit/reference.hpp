@@ -18,12 +18,7 @@ namespace lowbit {
 
 // The value of code k of row r of a validated matrix.
 inline std::int32_t value_at(const matrix_ref& m, format f, std::size_t r, std::size_t k) noexcept {
-  const auto* row =
-      static_cast<const std::uint8_t*>(m.data) + r * detail::effective_stride(m, f.bits);
-  const std::uint32_t code = m.store == storage::one_per_byte
-                                 ? (row[k] & code_mask(f))
-                                 : detail::read_bitpacked(row, k, f.bits);
-  return code_value(f, code);
+  return detail::code_value_at(m, f, r, k);
 }
 
 // A: M x K activations, W: N x K weights, C: M x N int32 with row stride ldc (elements).

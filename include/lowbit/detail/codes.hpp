@@ -141,6 +141,15 @@ inline void to_u_codes(const matrix_ref& m, format f, const u_table& t, std::siz
   }
 }
 
+// The value of code k of row r of a validated matrix.
+inline std::int32_t code_value_at(const matrix_ref& m, format f, std::size_t r,
+                                  std::size_t k) noexcept {
+  const auto* row = static_cast<const std::uint8_t*>(m.data) + r * effective_stride(m, f.bits);
+  const std::uint32_t code =
+      m.store == storage::one_per_byte ? (row[k] & code_mask(f)) : read_bitpacked(row, k, f.bits);
+  return code_value(f, code);
+}
+
 // a * b in size_t, or false on overflow.
 inline bool mul_size(std::size_t a, std::size_t b, std::size_t& out) noexcept {
   if (a != 0 && b > std::numeric_limits<std::size_t>::max() / a) return false;
