@@ -51,8 +51,31 @@ LOWBIT_API status validate_codes(const matrix_ref& a, format f) noexcept;
 LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed_weights& out,
                                const pack_options& opt = {}) noexcept;
 
+// How pack_weights_from_float quantizes.
+struct from_float_options {
+  quant_mode mode = quant_mode::symmetric;
+  quant_calibration calibration = quant_calibration::automatic;  // quantize.hpp
+  // The caller's per-channel parameters (N each) instead of calibrating: scale > 0 and finite;
+  // zero_points may stay nullptr (all 0). mode and calibration are then unused.
+  const float* scales = nullptr;
+  const std::int32_t* zero_points = nullptr;
+  // When set, receives the N x K codes that were packed, one per byte as quantize() writes them,
+  // row stride codes_ld (0: K). Written only on success.
+  std::uint8_t* codes_out = nullptr;
+  std::size_t codes_ld = 0;
+};
+
 // Quantizes float weights (N x K, row stride ld) per output channel (quantize.hpp) and packs
-// them. Writes the chosen scales and zero points (N each) for the output stage.
+// them. Writes the scales and zero points used (N each) for the output stage; here scales_out
+// and zeros_out may be nullptr.
+LOWBIT_API status pack_weights_from_float(const float* w, std::size_t n, std::size_t k,
+                                          std::size_t ld, format wf, format af,
+                                          const from_float_options& options, packed_weights& out,
+                                          float* scales_out, std::int32_t* zeros_out,
+                                          const pack_options& opt = {}) noexcept;
+
+// The same with parameters chosen by quant_calibration::automatic in `mode`; scales_out and
+// zeros_out are required.
 LOWBIT_API status pack_weights_from_float(const float* w, std::size_t n, std::size_t k,
                                           std::size_t ld, format wf, format af, quant_mode mode,
                                           packed_weights& out, float* scales_out,

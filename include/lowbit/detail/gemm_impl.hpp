@@ -211,8 +211,55 @@ LOWBIT_API status gemm(const matrix_ref& a, format af, const packed_weights& w,
   return detail::gemm_impl(a, af, w, out, ws, ex);
 }
 
-// Quantizes float weights (N x K, row stride ld) per output channel and packs them. Writes the
-// chosen scales and zero points (N each) for the output stage.
+// Quantizes float weights (N x K, row stride ld) per output channel and packs them, with the
+// caller's parameters or calibrated ones. Writes the parameters used (N each) and, if asked, the
+// codes; only on success.
+LOWBIT_API status pack_weights_from_float(const float* w, std::size_t n, std::size_t k,
+                                          std::size_t ld, format wf, format af,
+                                          const from_float_options& options, packed_weights& out,
+                                          float* scales_out, std::int32_t* zeros_out,
+                                          const pack_options& opt) noexcept {
+  detail::packed_weights_access::clear(out);
+  const std::size_t codes_ld = options.codes_ld ? options.codes_ld : k;
+  if (options.codes_out != nullptr) {
+    if (codes_ld < k)
+      return {errc::leading_dimension_too_small, "options.codes_ld", std::int64_t(codes_ld),
+              std::int64_t(k)};
+    LOWBIT_RETURN_IF_ERROR(detail::check_extent(n, k, codes_ld, "N * options.codes_ld"));
+  }
+  if (options.scales != nullptr) {
+    LOWBIT_RETURN_IF_ERROR(detail::validate_format(wf, "w_format.bits", "w_format.enc"));
+    for (std::size_t r = 0; r < n; ++r)
+      if (!(options.scales[r] > 0.0f) || !std::isfinite(options.scales[r]))
+        return {errc::invalid_argument, "options.scales", std::int64_t(r)};
+  }
+  std::size_t total = 0, params_bytes = 0;
+  if (!detail::mul_size(n, k, total) || !detail::mul_size(n, sizeof(quant_params), params_bytes))
+    return {errc::size_overflow, "N * K", std::int64_t(n)};
+  detail::aligned_buffer params(params_bytes), codes(total);
+  if ((n && params.empty()) || (total && codes.empty()))
+    return {errc::out_of_memory, "quantization scratch", static_cast<std::int64_t>(total)};
+  auto* p = reinterpret_cast<quant_params*>(params.data());
+  if (options.scales != nullptr) {
+    for (std::size_t r = 0; r < n; ++r)
+      p[r] = {options.scales[r], options.zero_points ? options.zero_points[r] : 0};
+  } else {
+    LOWBIT_RETURN_IF_ERROR(
+        choose_quant_params_per_channel(w, n, k, ld, wf, options.mode, options.calibration, p));
+  }
+  LOWBIT_RETURN_IF_ERROR(quantize_per_channel(w, n, k, ld, wf, p, codes.bytes(), k));
+  LOWBIT_RETURN_IF_ERROR(pack_weights(lowbit::codes(codes.bytes(), n, k), wf, af, out, opt));
+  for (std::size_t r = 0; r < n; ++r) {
+    if (scales_out != nullptr) scales_out[r] = p[r].scale;
+    if (zeros_out != nullptr) zeros_out[r] = p[r].zero_point;
+    if (options.codes_out != nullptr && k != 0)
+      std::memcpy(options.codes_out + r * codes_ld, codes.bytes() + r * k, k);
+  }
+  return status::success();
+}
+
+// The same with parameters chosen by quant_calibration::automatic; scales_out and zeros_out
+// are required.
 LOWBIT_API status pack_weights_from_float(const float* w, std::size_t n, std::size_t k,
                                           std::size_t ld, format wf, format af, quant_mode mode,
                                           packed_weights& out, float* scales_out,
@@ -221,21 +268,9 @@ LOWBIT_API status pack_weights_from_float(const float* w, std::size_t n, std::si
   detail::packed_weights_access::clear(out);
   if (scales_out == nullptr) return {errc::null_pointer, "scales_out"};
   if (zeros_out == nullptr) return {errc::null_pointer, "zeros_out"};
-  std::size_t total = 0, params_bytes = 0;
-  if (!detail::mul_size(n, k, total) || !detail::mul_size(n, sizeof(quant_params), params_bytes))
-    return {errc::size_overflow, "N * K", std::int64_t(n)};
-  detail::aligned_buffer params(params_bytes), codes(total);
-  if ((n && params.empty()) || (total && codes.empty()))
-    return {errc::out_of_memory, "quantization scratch", static_cast<std::int64_t>(total)};
-  auto* p = reinterpret_cast<quant_params*>(params.data());
-  LOWBIT_RETURN_IF_ERROR(choose_quant_params_per_channel(w, n, k, ld, wf, mode, p));
-  LOWBIT_RETURN_IF_ERROR(quantize_per_channel(w, n, k, ld, wf, p, codes.bytes(), k));
-  LOWBIT_RETURN_IF_ERROR(pack_weights(lowbit::codes(codes.bytes(), n, k), wf, af, out, opt));
-  for (std::size_t r = 0; r < n; ++r) {
-    scales_out[r] = p[r].scale;
-    zeros_out[r] = p[r].zero_point;
-  }
-  return status::success();
+  from_float_options options;
+  options.mode = mode;
+  return pack_weights_from_float(w, n, k, ld, wf, af, options, out, scales_out, zeros_out, opt);
 }
 
 }  // namespace lowbit
