@@ -5,9 +5,9 @@
 // kernels, saturation-free vpmaddubsw ones for w8a7 / w7a8, and low-bit ones that add int16 pair
 // sums before widening (w4a4, w8a4, w8a2, w2a8). Dispatch takes the qualifying kernel with the
 // highest macs_per_cycle, measured by bench/ukernels/bench_dot_x86.cpp (N = 256, K = 2048,
-// pinned, Emerald Rapids; about the mean of the g++ 12 and clang++ 14 builds). This host's
-// hypervisor hides AVX-VNNI from CPUID, so the avxvnni kernel never qualifies here; its figure
-// comes from running it directly (the instruction executes, results bit-exact).
+// pinned, Emerald Rapids; about the mean of the g++ 12 and clang++ 14 builds). The avxvnni
+// kernel qualifies only where CPUID reports AVX-VNNI (some hypervisors hide it); its figure comes
+// from running it directly on such a host (the instruction executes, results bit-exact).
 //
 // The kernel bodies are written once (dot_body_x86-inl.hpp); each level's header supplies only
 // its vector ops and target string (isa.hpp's LOWBIT_X86_TARGET_*), and gets its own copy of the
