@@ -11,8 +11,7 @@
 
 #include <immintrin.h>
 
-#include <cstdint>
-#include <cstring>
+#include "lowbit/detail/x86/vec.hpp"
 
 #define LOWBIT_DOT_NS sse4
 #define LOWBIT_DOT_TARGET LOWBIT_X86_TARGET_SSE4
@@ -23,30 +22,7 @@ namespace kernels {
 namespace dot {
 namespace sse4 {
 
-struct ops {
-  using vec = __m128i;
-  static constexpr int lanes = 4;
-  LOWBIT_DOT_OP static vec zero() noexcept { return _mm_setzero_si128(); }
-  LOWBIT_DOT_OP static vec load(const std::uint8_t* p) noexcept {
-    return _mm_load_si128(reinterpret_cast<const vec*>(p));
-  }
-  LOWBIT_DOT_OP static vec loadu(const std::int32_t* p) noexcept {
-    return _mm_loadu_si128(reinterpret_cast<const vec*>(p));
-  }
-  LOWBIT_DOT_OP static void storeu(std::int32_t* p, vec v) noexcept {
-    _mm_storeu_si128(reinterpret_cast<vec*>(p), v);
-  }
-  LOWBIT_DOT_OP static vec bcast4(const std::uint8_t* p) noexcept {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm_set1_epi32(v);
-  }
-  LOWBIT_DOT_OP static vec ones16() noexcept { return _mm_set1_epi16(1); }
-  LOWBIT_DOT_OP static vec add16(vec a, vec b) noexcept { return _mm_add_epi16(a, b); }
-  LOWBIT_DOT_OP static vec add32(vec a, vec b) noexcept { return _mm_add_epi32(a, b); }
-  LOWBIT_DOT_OP static vec maddubs(vec a, vec b) noexcept { return _mm_maddubs_epi16(a, b); }
-  LOWBIT_DOT_OP static vec madd16(vec a, vec b) noexcept { return _mm_madd_epi16(a, b); }
-};
+struct ops : detail::x86::vec_sse4 {};
 
 }  // namespace sse4
 }  // namespace dot

@@ -15,6 +15,8 @@
 
 #include <immintrin.h>
 
+#include "lowbit/detail/x86/vec.hpp"
+
 #define LOWBIT_LUT_NS avx2
 #define LOWBIT_LUT_TARGET LOWBIT_LUT_TARGET_AVX2
 #include "lowbit/kernels/lut/lut_body_x86-inl.hpp"
@@ -24,44 +26,18 @@ namespace kernels {
 namespace lut {
 namespace avx2 {
 
-struct ops {
-  using vec = __m256i;
+struct ops : detail::x86::vec_avx2 {
   static constexpr int table_bytes = 16;
   LOWBIT_LUT_OP static vec table(const std::uint8_t* p) noexcept {
     return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
   }
   LOWBIT_LUT_OP static vec lookup(vec t, vec idx) noexcept { return _mm256_shuffle_epi8(t, idx); }
-  LOWBIT_LUT_OP static vec zero() noexcept { return _mm256_setzero_si256(); }
-  LOWBIT_LUT_OP static vec load(const void* p) noexcept {
-    return _mm256_load_si256(static_cast<const vec*>(p));
-  }
-  LOWBIT_LUT_OP static void store(void* p, vec v) noexcept {
-    _mm256_store_si256(static_cast<vec*>(p), v);
-  }
-  LOWBIT_LUT_OP static vec loadu(const void* p) noexcept {
-    return _mm256_loadu_si256(static_cast<const vec*>(p));
-  }
-  LOWBIT_LUT_OP static void storeu(void* p, vec v) noexcept {
-    _mm256_storeu_si256(static_cast<vec*>(p), v);
-  }
-  LOWBIT_LUT_OP static vec or_(vec a, vec b) noexcept { return _mm256_or_si256(a, b); }
-  LOWBIT_LUT_OP static vec add16(vec a, vec b) noexcept { return _mm256_add_epi16(a, b); }
-  LOWBIT_LUT_OP static vec sub16(vec a, vec b) noexcept { return _mm256_sub_epi16(a, b); }
-  LOWBIT_LUT_OP static vec add32(vec a, vec b) noexcept { return _mm256_add_epi32(a, b); }
-  LOWBIT_LUT_OP static vec add64(vec a, vec b) noexcept { return _mm256_add_epi64(a, b); }
   LOWBIT_LUT_OP static void acc8(vec& a, vec r) noexcept {
 #if defined(__GNUC__) && !defined(__clang__)
     __asm__("vpaddb {%1, %0, %0|%0, %0, %1}" : "+x"(a) : "x"(r));
 #else
     a = _mm256_add_epi8(a, r);
 #endif
-  }
-  LOWBIT_LUT_OP static vec hi8(vec v) noexcept { return _mm256_srli_epi16(v, 8); }
-  LOWBIT_LUT_OP static vec shl8(vec v) noexcept { return _mm256_slli_epi16(v, 8); }
-  LOWBIT_LUT_OP static vec set16(short x) noexcept { return _mm256_set1_epi16(x); }
-  LOWBIT_LUT_OP static vec maddubs(vec a, vec b) noexcept { return _mm256_maddubs_epi16(a, b); }
-  LOWBIT_LUT_OP static vec sad(vec v) noexcept {
-    return _mm256_sad_epu8(v, _mm256_setzero_si256());
   }
   LOWBIT_LUT_OP static vec widen16(vec h, int half) noexcept {
     return _mm256_cvtepu16_epi32(half ? _mm256_extracti128_si256(h, 1) : _mm256_castsi256_si128(h));

@@ -21,6 +21,8 @@
 
 #include <immintrin.h>
 
+#include "lowbit/detail/x86/vec.hpp"
+
 #define LOWBIT_LUT_NS avx512bw
 #define LOWBIT_LUT_TARGET LOWBIT_LUT_TARGET_AVX512BW
 #include "lowbit/kernels/lut/lut_body_x86-inl.hpp"
@@ -37,37 +39,19 @@ namespace kernels {
 namespace lut {
 namespace avx512bw {
 
-struct ops {
-  using vec = __m512i;
+struct ops : detail::x86::vec_avx512 {
   static constexpr int table_bytes = 16;
   LOWBIT_LUT_OP static vec table(const std::uint8_t* p) noexcept {
     return _mm512_mask_broadcast_i32x4(zero(), 0xFFFF,
                                        _mm_load_si128(reinterpret_cast<const __m128i*>(p)));
   }
   LOWBIT_LUT_OP static vec lookup(vec t, vec idx) noexcept { return _mm512_shuffle_epi8(t, idx); }
-  LOWBIT_LUT_OP static vec zero() noexcept { return _mm512_setzero_si512(); }
-  LOWBIT_LUT_OP static vec load(const void* p) noexcept { return _mm512_load_si512(p); }
-  LOWBIT_LUT_OP static void store(void* p, vec v) noexcept { _mm512_store_si512(p, v); }
-  LOWBIT_LUT_OP static vec loadu(const void* p) noexcept { return _mm512_loadu_si512(p); }
-  LOWBIT_LUT_OP static void storeu(void* p, vec v) noexcept { _mm512_storeu_si512(p, v); }
-  LOWBIT_LUT_OP static vec or_(vec a, vec b) noexcept { return _mm512_or_si512(a, b); }
-  LOWBIT_LUT_OP static vec add8(vec a, vec b) noexcept { return _mm512_add_epi8(a, b); }
-  LOWBIT_LUT_OP static vec sub16(vec a, vec b) noexcept { return _mm512_sub_epi16(a, b); }
-  LOWBIT_LUT_OP static vec add32(vec a, vec b) noexcept { return _mm512_add_epi32(a, b); }
-  LOWBIT_LUT_OP static vec sub32(vec a, vec b) noexcept { return _mm512_sub_epi32(a, b); }
-  LOWBIT_LUT_OP static vec add64(vec a, vec b) noexcept { return _mm512_add_epi64(a, b); }
   LOWBIT_LUT_OP static void acc8(vec& a, vec r) noexcept {
     LOWBIT_LUT_ACC512("vpaddb", a, r, _mm512_add_epi8);
   }
   LOWBIT_LUT_OP static void acc16(vec& a, vec r) noexcept {
     LOWBIT_LUT_ACC512("vpaddw", a, r, _mm512_add_epi16);
   }
-  LOWBIT_LUT_OP static vec hi8(vec v) noexcept { return _mm512_srli_epi16(v, 8); }
-  LOWBIT_LUT_OP static vec shl8(vec v) noexcept { return _mm512_slli_epi16(v, 8); }
-  LOWBIT_LUT_OP static vec set16(short x) noexcept { return _mm512_set1_epi16(x); }
-  LOWBIT_LUT_OP static vec set32(int x) noexcept { return _mm512_set1_epi32(x); }
-  LOWBIT_LUT_OP static vec maddubs(vec a, vec b) noexcept { return _mm512_maddubs_epi16(a, b); }
-  LOWBIT_LUT_OP static vec sad(vec v) noexcept { return _mm512_sad_epu8(v, zero()); }
   // (GCC 12 implements even the 256-bit cast as an extract with an undefined operand.)
   LOWBIT_LUT_OP static vec widen16(vec h, int half) noexcept {
     const __m256i s16 = half ? _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, h, 1)

@@ -15,6 +15,8 @@
 
 #include <immintrin.h>
 
+#include "lowbit/detail/x86/vec.hpp"
+
 #define LOWBIT_LUT_NS sse41
 #define LOWBIT_LUT_TARGET LOWBIT_LUT_TARGET_SSE41
 #include "lowbit/kernels/lut/lut_body_x86-inl.hpp"
@@ -24,29 +26,10 @@ namespace kernels {
 namespace lut {
 namespace sse41 {
 
-struct ops {
-  using vec = __m128i;
+struct ops : detail::x86::vec_sse4 {
   static constexpr int table_bytes = 16;
   LOWBIT_LUT_OP static vec table(const std::uint8_t* p) noexcept { return load(p); }
   LOWBIT_LUT_OP static vec lookup(vec t, vec idx) noexcept { return _mm_shuffle_epi8(t, idx); }
-  LOWBIT_LUT_OP static vec zero() noexcept { return _mm_setzero_si128(); }
-  LOWBIT_LUT_OP static vec load(const void* p) noexcept {
-    return _mm_load_si128(static_cast<const vec*>(p));
-  }
-  LOWBIT_LUT_OP static void store(void* p, vec v) noexcept {
-    _mm_store_si128(static_cast<vec*>(p), v);
-  }
-  LOWBIT_LUT_OP static vec loadu(const void* p) noexcept {
-    return _mm_loadu_si128(static_cast<const vec*>(p));
-  }
-  LOWBIT_LUT_OP static void storeu(void* p, vec v) noexcept {
-    _mm_storeu_si128(static_cast<vec*>(p), v);
-  }
-  LOWBIT_LUT_OP static vec or_(vec a, vec b) noexcept { return _mm_or_si128(a, b); }
-  LOWBIT_LUT_OP static vec add16(vec a, vec b) noexcept { return _mm_add_epi16(a, b); }
-  LOWBIT_LUT_OP static vec sub16(vec a, vec b) noexcept { return _mm_sub_epi16(a, b); }
-  LOWBIT_LUT_OP static vec add32(vec a, vec b) noexcept { return _mm_add_epi32(a, b); }
-  LOWBIT_LUT_OP static vec add64(vec a, vec b) noexcept { return _mm_add_epi64(a, b); }
   LOWBIT_LUT_OP static void acc8(vec& a, vec r) noexcept {
 #if defined(__GNUC__) && !defined(__clang__)
     __asm__("paddb {%1, %0|%0, %1}" : "+x"(a) : "x"(r));
@@ -54,11 +37,6 @@ struct ops {
     a = _mm_add_epi8(a, r);
 #endif
   }
-  LOWBIT_LUT_OP static vec hi8(vec v) noexcept { return _mm_srli_epi16(v, 8); }
-  LOWBIT_LUT_OP static vec shl8(vec v) noexcept { return _mm_slli_epi16(v, 8); }
-  LOWBIT_LUT_OP static vec set16(short x) noexcept { return _mm_set1_epi16(x); }
-  LOWBIT_LUT_OP static vec maddubs(vec a, vec b) noexcept { return _mm_maddubs_epi16(a, b); }
-  LOWBIT_LUT_OP static vec sad(vec v) noexcept { return _mm_sad_epu8(v, _mm_setzero_si128()); }
   LOWBIT_LUT_OP static vec widen16(vec h, int half) noexcept {
     return _mm_cvtepu16_epi32(half ? _mm_srli_si128(h, 8) : h);
   }
