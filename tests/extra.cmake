@@ -65,6 +65,7 @@ if(NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AN
   endif()
 endif()
 include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake)  # libFuzzer targets (LOWBIT_BUILD_FUZZERS)
+include(${CMAKE_CURRENT_SOURCE_DIR}/executors/executors.cmake)  # optional executors, per engine
 
 # Static dispatch: a -march build that detects nothing at run time picks kernels from the
 # compile-time feature set only (here x86-64-v3, i.e. AVX2; the suite's GEMM tests run on it).
