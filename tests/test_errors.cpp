@@ -1,9 +1,13 @@
 // Every documented error: the right code, the argument named, and nothing written to the output.
+#include <cstdio>
+#include <string>
 #include <vector>
 
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include "lowbit/conv.hpp"
+#include "lowbit/dispatch/select.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/quantize.hpp"
 #include "lowbit/reference.hpp"
@@ -155,7 +159,7 @@ TEST_CASE("zero points that could overflow the accumulator are refused", "[error
   std::int32_t c = 0;
   std::int32_t wz = 127;  // |w - 127| up to 255
   int32_output o{&c};
-  o.zeros = {-255, &wz, 1};  // |a + 255| up to 510
+  o.zeros = {0, &wz, 1};  // |a| up to 255: 255 * 255 * 40000 > 2^31
   const status s = gemm(codes(a.data(), 1, k), u8, p, o);
   CHECK(s.code() == errc::accumulator_overflow);
   CHECK(s.argument() == std::string("K"));
@@ -165,7 +169,7 @@ TEST_CASE("status messages name the argument and the limit", "[errors]") {
   const status s{errc::invalid_bits, "w_format.bits", 9, 8};
   char buf[128];
   s.describe(buf, sizeof buf);
-  CHECK(std::string(buf) == "lowbit: invalid bit width: w_format.bits = 9 (limit 8)");
+  CHECK(std::string(buf) == "lowbit: invalid bit width: w_format.bits = 9 (expected 1..8)");
   CHECK_THROWS_AS(check(s), lowbit::error);
   try {
     check(s);
@@ -174,6 +178,163 @@ TEST_CASE("status messages name the argument and the limit", "[errors]") {
     CHECK(std::string(e.what()) == buf);
   }
   CHECK_NOTHROW(check(status::success()));
+}
+
+namespace {
+std::string message(const status& s) {
+  char buf[320];
+  s.describe(buf, sizeof buf);
+  return buf;
+}
+
+// Runs f with stderr (file descriptor 2) going to a temporary file; returns what it wrote.
+template <class F>
+std::string capture_stderr(F&& f) {
+  std::fflush(stderr);
+  std::FILE* tmp = std::tmpfile();
+  REQUIRE(tmp != nullptr);
+  const int saved = dup(2);
+  dup2(fileno(tmp), 2);
+  f();
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::rewind(tmp);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, tmp)) out += buf;
+  std::fclose(tmp);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("error messages print the value given and the value expected", "[errors]") {
+  std::vector<std::uint8_t> w(4 * 16, 1), a(3 * 16, 1);
+  packed_weights p = packed(4, 16);
+  std::vector<std::int32_t> c(3 * 4, -7);
+  // A kernel name: the name given, not the algorithm enum.
+  pack_options name;
+  name.kernel_name = "no_such_kernel";
+  packed_weights q;
+  const std::string m1 = message(pack_weights(codes(w.data(), 4, 16), s2, u2, q, name));
+  CHECK(m1.find("options.kernel_name = \"no_such_kernel\" (expected ") != std::string::npos);
+  // A real: the value the caller set, and the bound it broke.
+  const float one = 1.0f;
+  float_output f{reinterpret_cast<float*>(c.data())};
+  f.w_scales = &one;
+  f.clamp_min = 1.0f;
+  f.clamp_max = 0.5f;
+  CHECK(message(gemm(codes(a.data(), 3, 16), u2, p, f)) ==
+        "lowbit: invalid argument: out.clamp_min = 1 (expected at most out.clamp_max = 0.5)");
+  fixed_multiplier fm;
+  CHECK(message(make_fixed_multiplier(-0.5, fm)) ==
+        "lowbit: invalid argument: multiplier = -0.5 (expected a finite real, at least 0)");
+  // An invalid code: the message says the number is its index.
+  std::vector<std::uint8_t> bad = a;
+  bad[40] = 0xF0;
+  CHECK(message(gemm(codes(bad.data(), 3, 16), u2, p, int32_output{c.data()})) ==
+        "lowbit: invalid code: a.data: the code at flat index 40 (row * cols + col) (expected "
+        "only codes of the format)");
+  // A mismatch: the value expected, not a limit.
+  CHECK(message(gemm(codes(a.data(), 3, 15), u2, p, int32_output{c.data()})) ==
+        "lowbit: dimension mismatch: K = 15 (expected 16)");
+  // Bounds: at most / at least, from the side the value broke.
+  CHECK(message(status{errc::accumulator_overflow, "K", 33026, 33025}) ==
+        "lowbit: accumulator could overflow: K = 33026 (expected at most 33025)");
+  CHECK(message(status{errc::buffer_too_small, "out.capacity", 11, 12}) ==
+        "lowbit: buffer too small: out.capacity = 11 (expected at least 12)");
+  CHECK(message(status{errc::invalid_dimension, "M", 0, 2147483647}) ==
+        "lowbit: invalid dimension: M = 0 (expected 1..2147483647)");
+  // A zero point: the range the format accepts.
+  int32_output z{c.data()};
+  z.zeros.a_zero = 1000;
+  const status zs = gemm(codes(a.data(), 3, 16), u2, p, z);
+  CHECK(message(zs) == "lowbit: invalid argument: zeros.a_zero = 1000 (expected -507..510)");
+  CHECK(zs.value() == 1000);
+  CHECK(zs.limit() == 510);
+  for (std::int32_t v : c) CHECK(v == -7);
+}
+
+TEST_CASE("zero points: the accepted range per format, at both ends", "[errors][output]") {
+  const format u8{8, encoding::unsigned_int}, s8{8, encoding::signed_int};
+  const format pm1{1, encoding::odd_symmetric}, t2{2, encoding::ternary};
+  CHECK(detail::zero_point_min(u8) == -255);
+  CHECK(detail::zero_point_max(u8) == 510);
+  CHECK(detail::zero_point_min(s8) == -383);
+  CHECK(detail::zero_point_max(s8) == 382);
+  CHECK(detail::zero_point_min(u2) == -507);
+  CHECK(detail::zero_point_max(u2) == 510);
+  CHECK(detail::zero_point_min(pm1) == -509);
+  CHECK(detail::zero_point_max(pm1) == 509);
+  CHECK(detail::zero_point_min(t2) == -509);
+  // The ends themselves are accepted, exactly (the int32 stage against the definition).
+  std::vector<std::uint8_t> w(2 * 16), a(3 * 16);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::uint8_t>(i % 4);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::uint8_t>((i * 7) % 4);
+  packed_weights p;
+  REQUIRE(pack_weights(codes(w.data(), 2, 16), s2, u2, p).ok());
+  for (std::int32_t za : {-507, 510, -508, 511})
+    for (std::int32_t zw : {-509, 508}) {
+      std::vector<std::int32_t> c(3 * 2, -7);
+      int32_output o{c.data()};
+      o.zeros = {za, &zw, 1};
+      const status s = gemm(codes(a.data(), 3, 16), u2, p, o);
+      INFO("a_zero " << za << " w_zero " << zw << ": " << message(s));
+      if (za < -507 || za > 510) {
+        CHECK(s.code() == errc::invalid_argument);
+        for (std::int32_t v : c) CHECK(v == -7);
+        continue;
+      }
+      REQUIRE(s.ok());
+      for (std::size_t i = 0; i < 3; ++i)
+        for (std::size_t j = 0; j < 2; ++j) {
+          std::int64_t t = 0;
+          for (std::size_t x = 0; x < 16; ++x)
+            t += (std::int64_t{code_value(u2, a[i * 16 + x])} - za) *
+                 (std::int64_t{code_value(s2, w[j * 16 + x])} - zw);
+          CHECK(c[i * 2 + j] == t);
+        }
+    }
+}
+
+TEST_CASE("a requested ISA level the CPU cannot run warns once and uses the host's best",
+          "[errors][dispatch]") {
+  dispatch_options native;
+  for (int i = 0; i < static_cast<int>(isa::native); ++i) {
+    const isa level = static_cast<isa>(i);
+    const feature_set missing = isa_features(level) & ~detail::host_features();
+    if (missing == 0) continue;
+    dispatch_options capped;
+    capped.cap = level;
+    INFO("level " << isa_name(level));
+    const std::string first = capture_stderr([&] {
+      CHECK(allowed_features(capped) == detail::host_features());
+      CHECK(select_ukernel(2, 2, 256, 1152, capped) == select_ukernel(2, 2, 256, 1152, native));
+    });
+    CHECK(first.find(std::string("lowbit: ISA level ") + isa_name(level)) != std::string::npos);
+    CHECK(first.find(std::string("using ") + isa_name(host_isa())) != std::string::npos);
+    // Once per level.
+    const std::string again =
+        capture_stderr([&] { CHECK(select_ukernel(8, 8, 256, 1152, capped) != nullptr); });
+    CHECK(again.empty());
+  }
+}
+
+TEST_CASE("LOWBIT_VERBOSE logs the kernel kernel_name() reports", "[errors][dispatch]") {
+  // Signed 2-bit weights: pack_weights may switch to a signed-weight sibling after choosing; the
+  // log names the kernel packed.
+  std::vector<std::uint8_t> w(64 * 256, 1);
+  const bool was = detail::settings().verbose;
+  detail::settings().verbose = true;
+  packed_weights p;
+  const std::string log =
+      capture_stderr([&] { REQUIRE(pack_weights(codes(w.data(), 64, 256), s2, u2, p).ok()); });
+  detail::settings().verbose = was;
+  INFO(log);
+  CHECK(log.find(std::string("-> ") + p.kernel_name() + " ") != std::string::npos);
+  const kernels::ukernel_desc* d = query_kernel(s2, u2, 64, 256);
+  REQUIRE(d != nullptr);
+  CHECK(std::string(d->name) == p.kernel_name());
 }
 
 TEST_CASE("quantization helpers validate too", "[errors]") {

@@ -156,6 +156,15 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
   q_below.clamp_max = -1;
   q_odd.out_format = {2, encoding::odd_symmetric};  // values -3, -1, 1, 3
   q_odd.clamp_min = q_odd.clamp_max = 2;
+  // Zero points outside [max_value - 510, min_value + 510] of their format (output.hpp).
+  quantized_output q_zero;
+  q_zero.data = cq;
+  q_zero.multipliers = &mult;
+  q_zero.out_zero = -256;  // u8 output: zero points -255..510
+  int32_output za{c.data()}, zw{c.data()};
+  za.zeros.a_zero = 1000;                             // u2 activations: zero points -507..510
+  const std::int32_t far_zeros[4] = {0, 0, -510, 0};  // s2 weights: zero points -509..508
+  zw.zeros = {0, far_zeros, 4};
   // Zero points that push |a - za| * |w - zw| * K past 2^31 - 1.
   std::vector<std::uint8_t> w8(40000, 1), a8(40000, 1);
   packed_weights p8;
@@ -163,7 +172,7 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
   const std::int32_t wz = 127;
   std::int32_t c8 = 0;
   int32_output o8{&c8};
-  o8.zeros = {-255, &wz, 1};
+  o8.zeros = {0, &wz, 1};  // |a| up to 255, |w - 127| up to 255: K limit 33025
   alignas(64) static std::uint8_t small[128];
   workspace tiny(small, sizeof small);
   // Outputs one element (byte) short of (M - 1) * ld + N, and strides past size_t.
@@ -208,11 +217,18 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
       {"multipliers", gemm(am, u2, p, q_null), errc::null_pointer, "out.multipliers"},
       {"multiplier_count", gemm(am, u2, p, q_count), errc::dimension_mismatch,
        "out.multiplier_count"},
-      {"multiplier shift", gemm(am, u2, p, q_shift), errc::invalid_argument, "out.multipliers"},
+      {"multiplier shift", gemm(am, u2, p, q_shift), errc::invalid_argument,
+       "out.multipliers[].shift"},
+      {"out_zero outside the format's zero points", gemm(am, u2, p, q_zero), errc::invalid_argument,
+       "out.out_zero"},
       {"quantized clamp order", gemm(am, u2, p, q_order), errc::invalid_argument, "out.clamp_min"},
       {"clamp above the format", gemm(am, u2, p, q_above), errc::invalid_argument, "out.clamp_min"},
       {"clamp below the format", gemm(am, u2, p, q_below), errc::invalid_argument, "out.clamp_max"},
       {"clamp with no odd value", gemm(am, u2, p, q_odd), errc::invalid_argument, "out.clamp_min"},
+      {"a_zero outside the format's zero points", gemm(am, u2, p, za), errc::invalid_argument,
+       "zeros.a_zero"},
+      {"a w_zeros entry outside the format's zero points", gemm(am, u2, p, zw),
+       errc::invalid_argument, "zeros.w_zeros"},
       {"K limit with zero points", gemm(codes(a8.data(), 1, 40000), u8, p8, o8),
        errc::accumulator_overflow, "K"},
       {"workspace", gemm(am, u2, p, o, tiny), errc::buffer_too_small, "workspace"},

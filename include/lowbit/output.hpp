@@ -82,7 +82,8 @@ struct fixed_multiplier {
 // The fixed-point form of a positive real multiplier (round to nearest).
 inline status make_fixed_multiplier(double real, fixed_multiplier& out) noexcept {
   if (!(real >= 0.0) || !std::isfinite(real))
-    return {errc::invalid_argument, "multiplier", static_cast<std::int64_t>(real)};
+    return status::bad_real(errc::invalid_argument, "multiplier", real,
+                            "a finite real, at least 0");
   if (real == 0.0) {
     out = {0, 0};
     return status::success();
@@ -205,6 +206,38 @@ status validate_extent(const Stage& o, std::size_t m, std::size_t n) noexcept {
   return status::success();
 }
 
+// The zero points a format accepts: those within 510 (twice the span of an 8-bit format) of
+// every value of the format, [max_value - 510, min_value + 510]. That admits the format's range
+// and, beyond it, ranges of reals that exclude zero (2-bit codes for [1, 4]: zero point -1);
+// it refuses zero points of another format or codes taken for values (1000 for 2-bit data), and
+// keeps |value - zero| <= 510, so zero points never take the accumulator limit below
+// 2^31 / 510^2 = 8256 (limits.hpp) and centered values fit int16 (docs/errors.md).
+constexpr std::int32_t max_centered_value = 510;
+constexpr std::int32_t zero_point_min(format f) noexcept {
+  return max_value(f) - max_centered_value;
+}
+constexpr std::int32_t zero_point_max(format f) noexcept {
+  return min_value(f) + max_centered_value;
+}
+
+inline status validate_zero_point(std::int32_t z, format f, const char* name) noexcept {
+  if (z < zero_point_min(f) || z > zero_point_max(f))
+    return status::out_of_range(errc::invalid_argument, name, z, zero_point_min(f),
+                                zero_point_max(f));
+  return status::success();
+}
+
+// The activation and weight zero points against the formats (after validate_stage, which checks
+// w_zero_count).
+inline status validate_zero_points(const zero_points& z, format af, format wf,
+                                   std::size_t n) noexcept {
+  LOWBIT_RETURN_IF_ERROR(validate_zero_point(z.a_zero, af, "zeros.a_zero"));
+  if (z.w_zeros != nullptr)
+    for (std::size_t j = 0; j < (z.w_zero_count == 1 ? 1 : n); ++j)
+      LOWBIT_RETURN_IF_ERROR(validate_zero_point(z.w_zeros[j], wf, "zeros.w_zeros"));
+  return status::success();
+}
+
 // Stage interface used by the driver: validate once, then store rows of exact T values.
 inline status validate_zeros(const zero_points& z, std::size_t n) noexcept {
   if (z.w_zeros != nullptr && z.w_zero_count != 1 && z.w_zero_count != n)
@@ -227,7 +260,9 @@ inline status validate_stage(const float_output& o, std::size_t m, std::size_t n
   if (o.w_scale_count != 1 && o.w_scale_count != n)
     return {errc::dimension_mismatch, "out.w_scale_count",
             static_cast<std::int64_t>(o.w_scale_count), static_cast<std::int64_t>(n)};
-  if (!(o.clamp_min <= o.clamp_max)) return {errc::invalid_argument, "out.clamp_min"};
+  if (!(o.clamp_min <= o.clamp_max))
+    return status::bad_real(errc::invalid_argument, "out.clamp_min", o.clamp_min,
+                            "at most out.clamp_max =", true, o.clamp_max);
   return validate_zeros(o.zeros, n);
 }
 
@@ -243,17 +278,29 @@ inline status validate_stage(const quantized_output& o, std::size_t m, std::size
   // make_fixed_multiplier's range: the rounding shift 31 - shift must lie in 1..62.
   for (std::size_t j = 0; j < o.multiplier_count; ++j)
     if (o.multipliers[j].shift > 30 || o.multipliers[j].shift < -31)
-      return {errc::invalid_argument, "out.multipliers", static_cast<std::int64_t>(j), 30};
-  if (o.clamp_min > o.clamp_max) return {errc::invalid_argument, "out.clamp_min", o.clamp_min};
+      return status::out_of_range(errc::invalid_argument, "out.multipliers[].shift",
+                                  o.multipliers[j].shift, -31, 30);
+  if (o.clamp_min > o.clamp_max)
+    return status::out_of_range(errc::invalid_argument, "out.clamp_min", o.clamp_min,
+                                std::numeric_limits<std::int32_t>::min(), o.clamp_max);
   // The clamp range must hold a value of the output format (odd values for odd-symmetric),
   // else requantization would clamp to a value with no code and emit a byte outside the format.
   std::int64_t lo = 0, hi = 0;
   clamp_bounds(o, lo, hi);
-  if (lo > hi)
-    return o.clamp_max < min_value(o.out_format) ? status{errc::invalid_argument, "out.clamp_max",
-                                                          o.clamp_max, min_value(o.out_format)}
-                                                 : status{errc::invalid_argument, "out.clamp_min",
-                                                          o.clamp_min, max_value(o.out_format)};
+  if (lo > hi) {
+    const std::int32_t vmin = min_value(o.out_format), vmax = max_value(o.out_format);
+    if (o.clamp_max < vmin)
+      return status::out_of_range(errc::invalid_argument, "out.clamp_max", o.clamp_max, vmin,
+                                  std::numeric_limits<std::int32_t>::max());
+    if (o.clamp_min > vmax)
+      return status::out_of_range(errc::invalid_argument, "out.clamp_min", o.clamp_min,
+                                  std::numeric_limits<std::int32_t>::min(), vmax);
+    return status::expecting(errc::invalid_argument, "out.clamp_min", o.clamp_min,
+                             "[out.clamp_min, out.clamp_max] to hold a value of out_format (an "
+                             "odd one for odd-symmetric formats)",
+                             vmax);
+  }
+  LOWBIT_RETURN_IF_ERROR(validate_zero_point(o.out_zero, o.out_format, "out.out_zero"));
   return validate_zeros(o.zeros, n);
 }
 

@@ -81,9 +81,51 @@ constexpr const char* errc_name(errc e) noexcept {
 class [[nodiscard]] status {
  public:
   constexpr status() noexcept = default;
+  // An integer argument `value` that broke `limit` (0: none). The message words the limit by
+  // the error: the value expected (dimension_mismatch), a bound (at most / at least, from which
+  // side value lies) or a range (invalid_dimension: 1..limit; invalid_bits: 1..8).
   constexpr status(errc code, const char* argument, std::int64_t value = 0,
                    std::int64_t limit = 0) noexcept
       : code_(code), argument_(argument), value_(value), limit_(limit) {}
+
+  // value outside [lo, hi]; limit() is the end it broke.
+  static constexpr status out_of_range(errc code, const char* argument, std::int64_t value,
+                                       std::int64_t lo, std::int64_t hi) noexcept {
+    status s(code, argument, value, value < lo ? lo : hi);
+    s.form_ = form::range;
+    s.lo_ = lo;
+    s.hi_ = hi;
+    return s;
+  }
+  // A value that is a name the caller gave (kept as the caller's pointer: valid while the
+  // caller's string is), and what was expected, in words.
+  static constexpr status bad_name(errc code, const char* argument, const char* given,
+                                   const char* expected, std::int64_t value = 0) noexcept {
+    status s(code, argument, value);
+    s.form_ = form::name;
+    s.text_ = given;
+    s.expected_ = expected;
+    return s;
+  }
+  // A real value (value() holds it truncated toward zero, saturated), what was expected in
+  // words and, when `has_limit`, the real bound it broke, printed after the words.
+  static status bad_real(errc code, const char* argument, double given, const char* expected,
+                         bool has_limit = false, double limit = 0.0) noexcept {
+    status s(code, argument, saturate(given));
+    s.form_ = has_limit ? form::real_limit : form::real;
+    s.real_ = given;
+    s.real_limit_ = limit;
+    s.expected_ = expected;
+    return s;
+  }
+  // An integer value and what was expected, in words.
+  static constexpr status expecting(errc code, const char* argument, std::int64_t value,
+                                    const char* expected, std::int64_t limit = 0) noexcept {
+    status s(code, argument, value, limit);
+    s.form_ = form::words;
+    s.expected_ = expected;
+    return s;
+  }
 
   static constexpr status success() noexcept { return status{}; }
 
@@ -94,32 +136,123 @@ class [[nodiscard]] status {
   constexpr const char* argument() const noexcept { return argument_ ? argument_ : ""; }
   constexpr std::int64_t value() const noexcept { return value_; }
   constexpr std::int64_t limit() const noexcept { return limit_; }
+  // The name the caller gave (bad_name), else nullptr.
+  constexpr const char* given_name() const noexcept {
+    return form_ == form::name ? text_ : nullptr;
+  }
+  // The real value the caller gave (bad_real), else value().
+  constexpr double real_value() const noexcept {
+    return form_ == form::real || form_ == form::real_limit ? real_ : static_cast<double>(value_);
+  }
 
-  // Writes "lowbit: <error>: <argument> = <value> (limit <limit>)" into buf; returns the length
-  // the full message needs (as snprintf does).
+  // Writes "lowbit: <error>: <argument> = <value given> (expected <what>)" into buf; returns the
+  // length the full message needs (as snprintf does).
   int describe(char* buf, std::size_t size) const noexcept {
     if (ok()) return std::snprintf(buf, size, "lowbit: ok");
-    if (limit_ != 0 || code_ == errc::invalid_dimension)
-      return std::snprintf(buf, size, "lowbit: %s: %s = %lld (limit %lld)", errc_name(code_),
-                           argument(), static_cast<long long>(value_),
-                           static_cast<long long>(limit_));
-    return std::snprintf(buf, size, "lowbit: %s: %s = %lld", errc_name(code_), argument(),
-                         static_cast<long long>(value_));
+    const char* err = errc_name(code_);
+    const char* arg = argument();
+    const long long v = static_cast<long long>(value_), l = static_cast<long long>(limit_);
+    switch (form_) {
+      case form::range:
+        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %lld..%lld)", err, arg, v,
+                             static_cast<long long>(lo_), static_cast<long long>(hi_));
+      case form::name:
+        if (text_ == nullptr)
+          return std::snprintf(buf, size, "lowbit: %s: %s = null (expected %s)", err, arg,
+                               expected_ ? expected_ : "a name");
+        return std::snprintf(buf, size, "lowbit: %s: %s = \"%s\" (expected %s)", err, arg, text_,
+                             expected_ ? expected_ : "another name");
+      case form::real:
+        return std::snprintf(buf, size, "lowbit: %s: %s = %.9g (expected %s)", err, arg, real_,
+                             expected_ ? expected_ : "another value");
+      case form::real_limit:
+        return std::snprintf(buf, size, "lowbit: %s: %s = %.9g (expected %s %.9g)", err, arg, real_,
+                             expected_ ? expected_ : "", real_limit_);
+      case form::words:
+        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %s)", err, arg, v,
+                             expected_ ? expected_ : "another value");
+      case form::plain:
+        break;
+    }
+    switch (code_) {
+      case errc::null_pointer:
+        return std::snprintf(buf, size, "lowbit: %s: %s = null (expected a valid pointer)", err,
+                             arg);
+      case errc::invalid_code:
+        return std::snprintf(buf, size,
+                             "lowbit: %s: %s: the code at flat index %lld (row * cols + col) "
+                             "(expected only codes of the format)",
+                             err, arg, v);
+      case errc::invalid_encoding:
+        return std::snprintf(
+            buf, size,
+            "lowbit: %s: %s = %lld (expected 0..3: unsigned_int, signed_int, odd_symmetric, "
+            "ternary)",
+            err, arg, v);
+      case errc::invalid_bits:
+        if (limit_ == 8)
+          return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected 1..8)", err, arg, v);
+        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %lld)", err, arg, v, l);
+      case errc::dimension_mismatch:
+        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %lld)", err, arg, v, l);
+      case errc::invalid_dimension:
+        if (limit_ <= 1)
+          return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected at least 1)", err, arg,
+                               v);
+        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected 1..%lld)", err, arg, v, l);
+      case errc::size_overflow:
+        return std::snprintf(buf, size,
+                             "lowbit: %s: %s = %lld (expected sizes whose product fits size_t)",
+                             err, arg, v);
+      case errc::out_of_memory:
+        return std::snprintf(buf, size,
+                             "lowbit: %s: %s = %lld bytes (expected the allocation to succeed)",
+                             err, arg, v);
+      default:
+        break;
+    }
+    if (limit_ != 0)
+      return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %s %lld)", err, arg, v,
+                           value_ > limit_ ? "at most" : "at least", l);
+    if (code_ == errc::wrong_packing)
+      return std::snprintf(buf, size,
+                           "lowbit: %s: %s (expected weights packed, and not moved from, for "
+                           "this call's formats on this host)",
+                           err, arg);
+    return std::snprintf(
+        buf, size, "lowbit: %s: %s = %lld (expected a value docs/errors.md allows)", err, arg, v);
   }
 
 #if defined(LOWBIT_EXCEPTIONS)
   std::string message() const {
     char buf[256];
-    describe(buf, sizeof buf);
-    return buf;
+    const int n = describe(buf, sizeof buf);
+    if (n < static_cast<int>(sizeof buf)) return buf;
+    std::string s(static_cast<std::size_t>(n) + 1, '\0');
+    describe(&s[0], s.size());
+    s.resize(static_cast<std::size_t>(n));
+    return s;
   }
 #endif
 
  private:
+  enum class form : std::uint8_t { plain, range, name, real, real_limit, words };
+  static constexpr std::int64_t saturate(double x) noexcept {
+    return !(x == x)      ? 0
+           : x >= 9.2e18  ? INT64_MAX
+           : x <= -9.2e18 ? INT64_MIN
+                          : static_cast<std::int64_t>(x);
+  }
+
   errc code_ = errc::ok;
+  form form_ = form::plain;
   const char* argument_ = nullptr;
   std::int64_t value_ = 0;
   std::int64_t limit_ = 0;
+  std::int64_t lo_ = 0, hi_ = 0;
+  const char* text_ = nullptr;
+  const char* expected_ = nullptr;
+  double real_ = 0.0, real_limit_ = 0.0;
 };
 
 #if defined(LOWBIT_EXCEPTIONS)
@@ -141,7 +274,7 @@ using error_handler = void (*)(const status&);
 
 namespace detail {
 [[noreturn]] inline void default_error_handler(const status& s) noexcept {
-  char buf[256];
+  char buf[320];
   s.describe(buf, sizeof buf);
   std::fputs(buf, stderr);
   std::fputs("\n", stderr);

@@ -82,9 +82,19 @@ LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed
 
   const kernels::ukernel_desc* d =
       detail::kernel_for_weights(select_ukernel(wf.bits, af.bits, w.rows, w.cols, opt), wf, opt);
-  if (d == nullptr)
-    return {errc::unsupported_isa, opt.kernel_name ? "options.kernel_name" : "options.algo",
-            static_cast<std::int64_t>(opt.algo)};
+  if (d == nullptr && opt.kernel_name != nullptr)
+    return status::bad_name(errc::unsupported_isa, "options.kernel_name", opt.kernel_name,
+                            "a kernel this host runs under the ISA cap, as wide as the formats, "
+                            "whose K step divides k_group (lowbit_info --all lists them)",
+                            static_cast<std::int64_t>(opt.algo));
+  if (d == nullptr) {
+    const algorithm a = opt.algo != algorithm::automatic ? opt.algo : forced_algorithm();
+    return status::bad_name(errc::unsupported_isa, "options.algo", algorithm_name(a),
+                            "an algorithm with a kernel for these widths under the ISA cap whose "
+                            "K step divides k_group (lowbit_info --all lists them)",
+                            static_cast<std::int64_t>(opt.algo));
+  }
+  detail::log_kernel_choice(*d, wf.bits, encoding_name(wf.enc), af.bits, w.rows, w.cols);
   const std::size_t n = w.rows, k = w.cols;
   const std::size_t kc_cap = d->kc_max / d->k_step * d->k_step;
   const std::size_t k_rounded = kernels::round_up(k, d->k_step);
@@ -169,6 +179,7 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
     if (out.w_group_scales != nullptr && w.k_group() == 0)
       return {errc::wrong_packing, "out.w_group_scales (weights not packed with k_group)"};
   }
+  LOWBIT_RETURN_IF_ERROR(validate_zero_points(out.zeros, af, w.weight_format(), w.rows()));
   const std::int64_t kmax =
       max_k(af, w.weight_format(), out.zeros.a_zero, max_abs_w_centered(w, out.zeros));
   if (static_cast<std::int64_t>(a.cols) > kmax)

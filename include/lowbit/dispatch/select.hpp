@@ -11,7 +11,9 @@
 // pack_options::m_hint is set, also capped by the rate at which its weight bytes can be read
 // (small M is memory-bound: bit-dense kernels declare bytes_per_weight and win there). Rates are
 // the host core's where it has a profile (core_profile.hpp, LOWBIT_CORE).
-// LOWBIT_VERBOSE=1 logs every choice to stderr.
+// LOWBIT_VERBOSE=1 logs every packing's kernel to stderr (pack_weights: the kernel that runs,
+// the name kernel_name() reports). A requested ISA level the CPU cannot run warns once and
+// dispatch uses the host's best (settings.hpp).
 #pragma once
 
 #include <atomic>
@@ -92,12 +94,37 @@ inline void for_each_ukernel(F&& f) noexcept {
 
 }  // namespace detail
 
+namespace detail {
+// A requested SIMD level in a build that compiled only the portable kernels (LOWBIT_PORTABLE,
+// or an architecture with no SIMD family): warns once, as for a level the CPU lacks.
+inline void warn_if_build_lacks_simd(const dispatch_options& o) noexcept {
+#if !defined(LOWBIT_NO_GETENV)
+  const isa cap = o.cap != isa::native ? o.cap : forced_isa();
+  if (cap == isa::native || cap == isa::scalar) return;
+  static const bool simd = [] {
+    bool any = false;
+    for_each_ukernel([&](const kernels::ukernel_desc& d) { any = any || d.features != 0; });
+    return any;
+  }();
+  static std::atomic<bool> warned{false};
+  if (!simd && !warned.exchange(true))
+    std::fprintf(stderr,
+                 "lowbit: ISA level %s requested but this build has only the portable scalar "
+                 "kernels (LOWBIT_PORTABLE or no SIMD family for this architecture)\n",
+                 isa_name(cap));
+#else
+  (void)o;
+#endif
+}
+}  // namespace detail
+
 // The kernel dispatch would use for weights of w_bits and activations of a_bits with N x K
 // weights, or nullptr when none qualifies under the options.
 inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::size_t n,
                                                    std::size_t k,
                                                    const dispatch_options& o = {}) noexcept {
   const feature_set allowed = allowed_features(o);
+  detail::warn_if_build_lacks_simd(o);
   const algorithm algo = o.algo != algorithm::automatic ? o.algo : forced_algorithm();
   const kernels::ukernel_desc* best = nullptr;
   double best_score = -1.0;
@@ -122,10 +149,24 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
       best_score = score;
     }
   });
-  if (best != nullptr && detail::settings().verbose)
-    std::fprintf(stderr, "lowbit: w%da%d N=%zu K=%zu -> %s (core profile %s)\n", w_bits, a_bits, n,
-                 k, best->name, detail::host_core_profile().name);
   return best;
 }
+
+namespace detail {
+// LOWBIT_VERBOSE=1: logs the kernel pack_weights packed for (after the signed-weight switch,
+// so the name is kernel_name()'s), and the short-tile sibling calls run when it pads their M
+// less (kernel_name(M)).
+inline void log_kernel_choice(const kernels::ukernel_desc& d, int w_bits, const char* w_encoding,
+                              int a_bits, std::size_t n, std::size_t k) noexcept {
+  if (!settings().verbose) return;
+  std::fprintf(stderr, "lowbit: w%da%d (%s weights) N=%zu K=%zu -> %s (core profile %s)", w_bits,
+               a_bits, w_encoding, n, k, d.name, host_core_profile().name);
+  if (d.short_tile != nullptr)
+    std::fprintf(stderr, "; calls whose M pads fewer rows in %u-row tiles than in %u run %s",
+                 static_cast<unsigned>(d.short_tile->mr), static_cast<unsigned>(d.mr),
+                 d.short_tile->name);
+  std::fprintf(stderr, "\n");
+}
+}  // namespace detail
 
 }  // namespace lowbit

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -72,19 +73,29 @@ inline void process_settings::read_environment() noexcept {
 #if !defined(LOWBIT_NO_GETENV)
   if (const char* e = std::getenv("LOWBIT_ISA")) {
     isa l;
-    if (*e && parse_isa(e, l))
+    if (*e && parse_isa(e, l)) {
       p.cap.store(static_cast<int>(l));
-    else if (*e)
-      std::fprintf(stderr, "lowbit: LOWBIT_ISA=%s is not an ISA name; ignored\n", e);
+    } else if (*e) {
+      std::fprintf(stderr, "lowbit: LOWBIT_ISA=%s is not an ISA level; ignored (valid:", e);
+      for (int i = 0; i <= static_cast<int>(isa::native); ++i)
+        std::fprintf(stderr, " %s", isa_name(static_cast<isa>(i)));
+      std::fprintf(stderr, ")\n");
+    }
   }
   if (const char* e = std::getenv("LOWBIT_ALGO")) {
     algorithm a;
-    if (*e && parse_algorithm(e, a))
+    if (*e && parse_algorithm(e, a)) {
       p.algo.store(static_cast<int>(a));
-    else if (*e)
-      std::fprintf(stderr, "lowbit: LOWBIT_ALGO=%s is not an algorithm name; ignored\n", e);
+    } else if (*e) {
+      std::fprintf(stderr, "lowbit: LOWBIT_ALGO=%s is not an algorithm; ignored (valid:", e);
+      for (int i = 0; i <= static_cast<int>(algorithm::automatic); ++i)
+        std::fprintf(stderr, " %s", algorithm_name(static_cast<algorithm>(i)));
+      std::fprintf(stderr, ")\n");
+    }
   }
   if (const char* e = std::getenv("LOWBIT_VERBOSE")) p.verbose = *e && *e != '0';
+#else
+  (void)p;
 #endif
 }
 
@@ -106,12 +117,6 @@ inline algorithm forced_algorithm() noexcept {
   return static_cast<algorithm>(detail::settings().algo.load());
 }
 
-// The CPU features kernels may use under these options.
-inline feature_set allowed_features(const dispatch_options& o = {}) noexcept {
-  const isa cap = o.cap != isa::native ? o.cap : forced_isa();
-  return detail::host_features() & isa_features(cap);
-}
-
 // The best ISA level the host reaches (for reports).
 inline isa host_isa() noexcept {
   const feature_set h = detail::host_features();
@@ -123,6 +128,42 @@ inline isa host_isa() noexcept {
       best = l;
   }
   return best;
+}
+
+namespace detail {
+// Warns once per level (stderr, as LOWBIT_VERBOSE logs; not without LOWBIT_NO_GETENV, the
+// configuration of builds with no stdio) that a requested ISA level cannot run here.
+inline void warn_isa_unavailable(isa cap, feature_set missing) noexcept {
+#if !defined(LOWBIT_NO_GETENV)
+  static std::atomic<std::uint32_t> warned{0};
+  const std::uint32_t b = std::uint32_t{1} << static_cast<unsigned>(cap);
+  if ((warned.fetch_or(b) & b) != 0) return;
+  std::fprintf(stderr,
+               "lowbit: ISA level %s requested (LOWBIT_ISA, force_isa or options.cap) "
+               "but this CPU lacks",
+               isa_name(cap));
+  for (unsigned f = 0; f < static_cast<unsigned>(cpu_feature::count_); ++f)
+    if (missing & bit(static_cast<cpu_feature>(f)))
+      std::fprintf(stderr, " %s", cpu_feature_name(static_cast<cpu_feature>(f)));
+  std::fprintf(stderr, "; using %s, the best it runs\n", isa_name(host_isa()));
+#else
+  (void)cap;
+  (void)missing;
+#endif
+}
+}  // namespace detail
+
+// The CPU features kernels may use under these options: the host's, capped by the requested ISA
+// level. A level the host cannot run in full (neon on x86, avx512 on an AVX2 CPU) is not a cap
+// but a request this CPU cannot serve: lowbit warns once and uses everything the host has.
+inline feature_set allowed_features(const dispatch_options& o = {}) noexcept {
+  const isa cap = o.cap != isa::native ? o.cap : forced_isa();
+  const feature_set host = detail::host_features(), want = isa_features(cap);
+  if (cap != isa::native && (want & ~host) != 0) {
+    detail::warn_isa_unavailable(cap, want & ~host);
+    return host;
+  }
+  return host & want;
 }
 
 }  // namespace lowbit
