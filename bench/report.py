@@ -1,8 +1,12 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Turns Google Benchmark JSON from bench_gemm (lowbit) and bench_peers into the report:
 a table per shape (lowbit GOPS per cell, each peer's GOPS, lowbit's ratio to the best int8 peer
-and to fp32), a Markdown file and a PNG chart of speed-ups. Usage:
-  report.py --out-dir bench/results --tag NAME lowbit.json peers.json
+and to fp32), a Markdown file and a PNG chart of speed-ups. Microkernel results (--kernels) are
+compared with the rate dispatch expects of each kernel on this host's core profile
+(--core-profile: `lowbit_info --json`, from include/lowbit/dispatch/core_profile.hpp); without
+one, with the Intel port-limit ceilings the benchmarks carry. Usage:
+  report.py --out-dir bench/results --tag NAME [--core-profile core.json]
+            [--kernels kernels.json...] lowbit.json peers.json
 """
 import argparse
 import json
@@ -33,6 +37,21 @@ def load_kernels(paths):
                 name = re.sub(r"_median$", "", b.get("run_name", b["name"]))
                 out.append((name, b["MAC/cycle"], b["ceiling"]))
     return out
+
+
+def load_core_profile(path):
+    """(profile name, {kernel name: expected MAC/cycle}) from `lowbit_info --json`, or None."""
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"note: core profile {path} unreadable ({e}); using the benchmarks' ceilings",
+              file=sys.stderr)
+        return None
+    rates = {k["name"]: k["expected_macs_per_cycle"] for k in data.get("kernels", [])}
+    return data.get("core_profile", "?"), rates
 
 
 def load(paths):
@@ -92,6 +111,8 @@ def main():
     ap.add_argument("--no-chart", action="store_true")
     ap.add_argument("--kernels", nargs="*", default=[],
                     help="microkernel benchmark JSON (MAC/cycle vs ceiling: the roofline table)")
+    ap.add_argument("--core-profile", default="",
+                    help="lowbit_info --json output: the ceilings of the microkernel table")
     ap.add_argument("json", nargs="+")
     args = ap.parse_args()
     rows, context = load(args.json)
@@ -131,10 +152,31 @@ def main():
             mark = " (best int8)" if p == b8name else (" (best fp32)" if p == bfname else "")
             lines.append(f"| {p}{mark} | {fmt(g)} | | | |")
     kernels = load_kernels(args.kernels) if args.kernels else []
+    profile = load_core_profile(args.core_profile)
+    ceiling_label = "method ceiling"
+    if kernels and profile:
+        # The rate dispatch expects of each kernel on this core (core_profile.hpp): the declared
+        # (reference-core) rate, or the rate measured on the host's core where it has a profile.
+        pname, rates = profile
+        ceiling_label = f"expected on core profile {pname}"
+        kernels = [(n, m, rates.get(n.split("/")[0])) for n, m, _ in kernels]
+        missing = [n for n, _, c in kernels if not c]
+        if missing:
+            print(f"note: no expected rate for {', '.join(missing)}; left out", file=sys.stderr)
+        kernels = [(n, m, c) for n, m, c in kernels if c]
     if kernels:
-        lines.append("\n## Microkernels against their method's ceiling on this core\n")
-        lines.append("Cache-resident panels; MAC/cycle from the measured clock (thread CPU time).\n")
-        lines.append("| kernel | MAC/cycle | ceiling | % of ceiling |")
+        if profile:
+            lines.append(f"\n## Microkernels against the rates core profile `{profile[0]}` expects\n")
+            lines.append("Cache-resident panels; MAC/cycle from the measured clock (thread CPU "
+                         f"time). Expected: the rate dispatch uses for the kernel on this host "
+                         f"(`lowbit_info --json`, core profile `{profile[0]}`; LOWBIT_CORE "
+                         "overrides it).\n")
+        else:
+            lines.append("\n## Microkernels against their method's ceiling\n")
+            lines.append("Cache-resident panels; MAC/cycle from the measured clock (thread CPU "
+                         "time). Ceilings: Intel port limits (no --core-profile given; they do "
+                         "not hold on other cores).\n")
+        lines.append(f"| kernel | MAC/cycle | {ceiling_label} | % |")
         lines.append("|---|---:|---:|---:|")
         for name, mpc, ceil in kernels:
             lines.append(f"| {name} | {mpc:.1f} | {ceil:.1f} | {100 * mpc / ceil:.0f}% |")
@@ -173,13 +215,13 @@ def main():
     if kernels:
         fig, ax = plt.subplots(figsize=(10, max(4, 0.22 * len(kernels))))
         ys = list(range(len(kernels)))
-        ax.barh(ys, [c for _, _, c in kernels], color="#dddddd", label="method ceiling")
+        ax.barh(ys, [c for _, _, c in kernels], color="#dddddd", label=ceiling_label)
         ax.barh(ys, [m for _, m, _ in kernels], color="#3070b0", label="measured")
         ax.set_yticks(ys)
         ax.set_yticklabels([n for n, _, _ in kernels], fontsize=6)
         ax.invert_yaxis()
         ax.set_xlabel("MACs per cycle (one core)")
-        ax.set_title("lowbit microkernels against their method's ceiling")
+        ax.set_title(f"lowbit microkernels: measured against {ceiling_label}")
         ax.legend(fontsize=7)
         fig.tight_layout()
         png = os.path.join(args.out_dir, f"roofline-{args.tag}.png")
