@@ -1,8 +1,7 @@
 // The optional executors (lowbit/executors/): one engine per build of this file, chosen by
 // LOWBIT_TEST_EXECUTOR_OPENMP / _TBB / _PTHREADPOOL. Each must keep the executor contract (every
 // index run once, thread indices below threads() and never shared by two running tasks) and
-// give gemm and conv2d results bit-identical to one thread. Run under ThreadSanitizer by
-// scripts/test.
+// give gemm and conv2d results bit-identical to one thread.
 #include <array>
 #include <atomic>
 #include <memory>
