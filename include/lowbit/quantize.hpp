@@ -41,6 +41,7 @@
 #include <limits>
 
 #include "lowbit/detail/codes.hpp"
+#include "lowbit/detail/quantize_ops.hpp"
 #include "lowbit/format.hpp"
 #include "lowbit/output.hpp"
 #include "lowbit/status.hpp"
@@ -331,6 +332,11 @@ inline status quantize(const float* x, std::size_t n, format f, quant_params p,
   LOWBIT_RETURN_IF_ERROR(detail::check_params(f, p));
   if (x == nullptr) return {errc::null_pointer, "x"};
   if (codes_out == nullptr) return {errc::null_pointer, "codes_out"};
+  // Vector rows where the ISA cap allows (detail/quantize_ops.hpp), the same bits as this loop.
+  if (const detail::quantize_ops* ops = detail::quantize_ops_for(allowed_features())) {
+    ops->quantize_row(x, n, detail::make_quantize_row_params(f, p.scale, p.zero_point), codes_out);
+    return status::success();
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const float y = x[i] / p.scale + static_cast<float>(p.zero_point);
     codes_out[i] = detail::output_byte(f, detail::nearest_value(f, y));
@@ -345,11 +351,46 @@ inline status dequantize(const matrix_ref& codes_in, format f, quant_params p,
   LOWBIT_RETURN_IF_ERROR(detail::validate_matrix(codes_in, f, "codes.data", "codes.rows",
                                                  "codes.cols", "codes.stride"));
   if (x_out == nullptr) return {errc::null_pointer, "x_out"};
-  detail::u_table t;
-  detail::make_u_table(f, t);
-  LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(codes_in, f, t, "codes.data"));
   const std::size_t stride = detail::effective_stride(codes_in, f.bits);
   const auto* base = static_cast<const std::uint8_t*>(codes_in.data);
+  const std::size_t cols = codes_in.cols;
+  detail::u_table t;
+  if (const detail::quantize_ops* ops = detail::quantize_ops_for(allowed_features())) {
+    // Vector rows (detail/quantize_ops.hpp), the same bits as the loop below. Every code is
+    // checked before anything is written; a row with a bad code gets the scalar search, which
+    // names the first one.
+    if (codes_in.store == storage::one_per_byte) {
+      const detail::code_check check = detail::make_code_check(f);
+      for (std::size_t r = 0; r < codes_in.rows; ++r)
+        if (ops->any_invalid(base + r * stride, cols, check)) {
+          detail::make_u_table(f, t);
+          LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(codes_in, f, t, "codes.data"));
+          break;
+        }
+    } else {
+      detail::make_u_table(f, t);
+      LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(codes_in, f, t, "codes.data"));
+    }
+    const detail::dequantize_row_params dq =
+        detail::make_dequantize_row_params(f, p.scale, p.zero_point);
+    for (std::size_t r = 0; r < codes_in.rows; ++r) {
+      const std::uint8_t* row = base + r * stride;
+      if (codes_in.store == storage::one_per_byte) {
+        ops->dequantize_row(row, cols, dq, x_out + r * cols);
+        continue;
+      }
+      std::uint8_t unpacked[256];  // bit-packed codes, one per byte, a chunk at a time
+      for (std::size_t k0 = 0; k0 < cols; k0 += sizeof unpacked) {
+        const std::size_t m = cols - k0 < sizeof unpacked ? cols - k0 : sizeof unpacked;
+        for (std::size_t k = 0; k < m; ++k)
+          unpacked[k] = static_cast<std::uint8_t>(detail::read_bitpacked(row, k0 + k, f.bits));
+        ops->dequantize_row(unpacked, m, dq, x_out + r * cols + k0);
+      }
+    }
+    return status::success();
+  }
+  detail::make_u_table(f, t);
+  LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(codes_in, f, t, "codes.data"));
   for (std::size_t r = 0; r < codes_in.rows; ++r)
     for (std::size_t k = 0; k < codes_in.cols; ++k) {
       const std::uint8_t* row = base + r * stride;
