@@ -22,9 +22,12 @@ std::vector<const detail::driver_ops*> runnable_sets() {
   std::vector<const detail::driver_ops*> sets{&detail::baseline_driver_ops()};
 #if defined(LOWBIT_X86_DRIVER_OPS)
   const feature_set host = detail::host_features();
+  if ((host & detail::x86_sse4) == detail::x86_sse4) sets.push_back(&detail::sse4_driver_ops());
   if ((host & detail::x86_avx2) == detail::x86_avx2) sets.push_back(&detail::avx2_driver_ops());
   if ((host & detail::x86_avx512) == detail::x86_avx512)
     sets.push_back(&detail::avx512_driver_ops());
+#elif defined(LOWBIT_NEON_DRIVER_OPS)
+  sets.push_back(&detail::neon_driver_ops());
 #endif
   return sets;
 }
@@ -163,7 +166,11 @@ TEST_CASE("driver ops: requantization matches the baseline bit for bit", "[drive
             q.clamp_min = min_value(f) / 2;
             q.clamp_max = max_value(f) / 2 + 1;
           }
-          const status vs = detail::validate_stage(q, 1, n);
+          // Everything but out_zero validated (the rows take any out_zero: a zero point far
+          // outside the format only clamps every output to one end).
+          quantized_output qv = q;
+          qv.out_zero = 0;
+          const status vs = detail::validate_stage(qv, 1, n);
           INFO(vs.message());
           REQUIRE(vs.ok());
           const detail::requant_params p = detail::make_requant_params(q);
@@ -223,6 +230,157 @@ TEST_CASE("driver ops: the float stage matches the baseline bit for bit", "[driv
         float v = o.bias ? prod + bias[j] : prod;
         v = v < o.clamp_min ? o.clamp_min : (v > o.clamp_max ? o.clamp_max : v);
         REQUIRE(same_bits(v, ref[j]));
+      }
+    }
+  }
+}
+
+namespace {
+
+// Random exact-step terms for a tile of `rows` rows and n columns: each of the row and column
+// terms present or left out (nullptr), as the driver passes them.
+struct tile_terms {
+  std::vector<std::int32_t> s;
+  std::vector<std::uint32_t> rowcoef, rowsum, colconst;
+  std::uint32_t alpha = 1;
+  bool has_row = true, has_col = true;
+  std::size_t lds = 0;
+
+  tile_terms(std::mt19937& rng, std::size_t rows, std::size_t n, int variant)
+      : s(rows * (n + 3)), rowcoef(n), rowsum(rows), colconst(n) {
+    lds = n + 3;
+    const std::int32_t extremes[] = {0, 1, -1, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1};
+    for (auto& x : s)
+      x = (rng() % 6 == 0) ? extremes[rng() % 7]
+                           : static_cast<std::int32_t>(rng() % 400001) - 200000;
+    for (auto& x : rowcoef) x = rng() % 5;
+    for (auto& x : rowsum) x = rng() % 3000;
+    for (auto& x : colconst)
+      x = static_cast<std::uint32_t>(static_cast<std::int32_t>(rng() % 2001) - 1000);
+    alpha = (variant % 3 == 0) ? 1u : (variant % 3 == 1 ? 4u : 0xFFFFFFFFu);
+    has_row = variant % 4 != 1;
+    has_col = variant % 5 != 2;
+  }
+  const std::uint32_t* rc() const { return has_row ? rowcoef.data() : nullptr; }
+  const std::uint32_t* cc() const { return has_col ? colconst.data() : nullptr; }
+  // Row i's exact results, by the generic rule.
+  std::vector<std::int32_t> exact(std::size_t i, std::size_t n) const {
+    std::vector<std::int32_t> t(n);
+    detail::exact_row_terms(s.data() + i * lds, alpha, rc(), has_row ? rowsum[i] : 0, cc(), n,
+                            t.data());
+    return t;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("driver ops: fused requantizing tiles match the scalar rule bit for bit",
+          "[driver_ops]") {
+  std::mt19937 rng(19);
+  const std::int32_t zeros[] = {
+      0, 3, -5, 128, INT32_MAX, INT32_MIN, INT32_MAX - 100, INT32_MIN + 100};
+  for (const detail::driver_ops* ops : runnable_sets()) {
+    INFO("ops " << ops->isa);
+    for (int bits = 1; bits <= 8; ++bits)
+      for (encoding e : all_encodings) {
+        const format f{bits, e};
+        if (!is_valid(f)) continue;
+        for (int trial = 0; trial < 24; ++trial) {
+          const std::size_t n = 1 + rng() % 70, rows = 1 + rng() % 8;
+          const tile_terms tt(rng, rows, n, trial);
+          // The stage's parameters cover col0 more columns before the tile's first.
+          const std::size_t col0 = (trial % 4) * 7, total = col0 + n;
+          std::vector<std::int32_t> bias(total);
+          std::vector<fixed_multiplier> mult(total);
+          for (std::size_t j = 0; j < total; ++j) {
+            bias[j] = (rng() % 9 == 0) ? INT32_MAX : static_cast<std::int32_t>(rng() % 2001) - 1000;
+            mult[j].m0 =
+                (rng() % 16 == 0) ? 0 : static_cast<std::int32_t>((1u << 30) + (rng() >> 2));
+            // Shifts below -1 (the 32-bit path), the whole range, or a mix within one strip.
+            mult[j].shift = trial % 3 == 0   ? static_cast<int>(rng() % 20) - 21
+                            : trial % 3 == 1 ? static_cast<int>(rng() % 62) - 31
+                                             : (rng() % 8 == 0 ? 0 : -1);
+          }
+          quantized_output q;
+          std::vector<std::uint8_t> unused(1);
+          q.data = unused.data();
+          q.out_format = f;
+          q.out_zero = (trial % 2) ? zeros[rng() % 8] : static_cast<std::int32_t>(rng() % 7) - 3;
+          q.multipliers = mult.data();
+          q.multiplier_count = (trial % 4 == 3) ? 1 : total;
+          q.bias = (trial % 5 == 4) ? nullptr : bias.data();
+          if (trial % 6 == 5) {
+            q.clamp_min = min_value(f) / 2;
+            q.clamp_max = max_value(f) / 2 + 1;
+          }
+          quantized_output qv = q;  // out_zero as in the test above
+          qv.out_zero = 0;
+          REQUIRE(detail::validate_stage(qv, rows, total).ok());
+          const detail::requant_params p0 = detail::make_requant_params(q);
+          const detail::requant_params p = detail::requant_params_at(p0, col0);
+          const std::size_t ldd = n + 2;
+          std::vector<std::uint8_t> got(rows * ldd, 0xA5), row_got(n + 1, 0xA5), ref(n);
+          ops->requant_tile(tt.s.data(), tt.lds, rows, tt.alpha, tt.rc(), tt.rowsum.data(), tt.cc(),
+                            n, p0, col0, got.data(), ldd);
+          INFO("format " << bits << "/" << static_cast<int>(e) << " n " << n << " rows " << rows
+                         << " col0 " << col0 << " trial " << trial << " out_zero " << q.out_zero);
+          for (std::size_t i = 0; i < rows; ++i) {
+            const std::vector<std::int32_t> t = tt.exact(i, n);
+            detail::requant_row_generic(t.data(), n, p, ref.data());
+            for (std::size_t j = 0; j < n; ++j)
+              REQUIRE(static_cast<int>(got[i * ldd + j]) == ref[j]);
+            for (std::size_t j = n; j < ldd; ++j) REQUIRE(got[i * ldd + j] == 0xA5);
+            if (i == 0) {  // the row function on the same results
+              ops->requant_row(t.data(), n, p, row_got.data());
+              for (std::size_t j = 0; j < n; ++j) REQUIRE(static_cast<int>(row_got[j]) == ref[j]);
+              REQUIRE(row_got[n] == 0xA5);
+            }
+          }
+        }
+      }
+  }
+}
+
+TEST_CASE("driver ops: fused float tiles match the scalar rule bit for bit", "[driver_ops]") {
+  std::mt19937 rng(23);
+  const float odd[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-38f, 3.4e38f, -1e-45f};
+  auto same_bits = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (const detail::driver_ops* ops : runnable_sets()) {
+    INFO("ops " << ops->isa);
+    for (int trial = 0; trial < 300; ++trial) {
+      const std::size_t n = 1 + rng() % 70, rows = 1 + rng() % 8;
+      const tile_terms tt(rng, rows, n, trial);
+      std::vector<float> scales(n), bias(n);
+      for (std::size_t j = 0; j < n; ++j) {
+        scales[j] = (rng() % 17 == 0) ? odd[rng() % 8] : 1e-4f * static_cast<float>(rng() % 9973);
+        bias[j] = (rng() % 19 == 0)
+                      ? odd[rng() % 8]
+                      : 0.01f * static_cast<float>(static_cast<int>(rng() % 2001) - 1000);
+      }
+      float_output o;
+      o.a_scale = (trial % 7 == 6) ? -0.37f : (trial % 11 == 10 ? 1e-30f : 0.61f);
+      o.w_scales = scales.data();
+      o.w_scale_count = (trial % 4 == 3) ? 1 : n;
+      o.bias = (trial % 5 == 4) ? nullptr : bias.data();
+      if (trial % 3 == 1) o.clamp_min = 0.0f;  // ReLU
+      if (trial % 6 == 2) {
+        o.clamp_min = -1.5f;
+        o.clamp_max = 6.0f;
+      }
+      const detail::float_params p = detail::float_params_at(o, 0);
+      const std::size_t ldd = n + 2;
+      std::vector<float> got(rows * ldd, 123.0f), ref(n);
+      ops->float_tile(tt.s.data(), tt.lds, rows, tt.alpha, tt.rc(), tt.rowsum.data(), tt.cc(), n, p,
+                      got.data(), ldd);
+      INFO("n " << n << " rows " << rows << " trial " << trial);
+      for (std::size_t i = 0; i < rows; ++i) {
+        const std::vector<std::int32_t> t = tt.exact(i, n);
+        detail::float_row_generic(t.data(), n, p, ref.data());
+        for (std::size_t j = 0; j < n; ++j) {
+          INFO("i " << i << " j " << j << " ref " << ref[j] << " got " << got[i * ldd + j]);
+          REQUIRE(same_bits(got[i * ldd + j], ref[j]));
+        }
+        for (std::size_t j = n; j < ldd; ++j) REQUIRE(got[i * ldd + j] == 123.0f);
       }
     }
   }

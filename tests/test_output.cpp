@@ -2,6 +2,7 @@
 // with the documented rounding rule, against the reference computed outside the library's driver.
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -288,4 +289,108 @@ TEST_CASE("per-group weight scales (k_group 32/64/128) on every qualifying kerne
   o.w_group_scales = gs.data();
   CHECK(gemm(codes(p.a.data(), 2, 64), {2, encoding::unsigned_int}, pw, o).code() ==
         errc::wrong_packing);
+}
+
+// The fused stages (the exact step and the stage in one pass per tile, driver_ops float_tile and
+// requant_tile) against the int32 call put through the scalar rows, bit for bit: every kernel
+// this host runs for the cell, partial tiles in M and N, a row stride past N, with and without
+// zero points (which decide the exact step's terms), float scales and biases with NaN, infinities
+// and signed zeros, multipliers from saturating to tiny, per channel and per tensor.
+TEST_CASE("fused float and requantized stages equal the int32 call through the scalar rows",
+          "[output][fused]") {
+  std::mt19937 rng(29);
+  const float odd[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-38f};
+  for (auto [wb, ab] : {std::array<int, 2>{1, 1}, {2, 2}, {4, 4}, {8, 8}, {2, 8}}) {
+    const format wf{wb, wb == 1 ? encoding::odd_symmetric : encoding::signed_int};
+    const format af{ab, encoding::unsigned_int};
+    for (auto [m, n, k] : {std::array<std::size_t, 3>{1, 37, 64}, {13, 70, 200}, {9, 16, 130}}) {
+      problem p(wf, af, m, n, k, static_cast<unsigned>(wb * 100 + m));
+      std::vector<const kernels::ukernel_desc*> kernels;
+      detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
+        if ((d.features & ~detail::host_features()) == 0 && d.w_bits >= wf.bits &&
+            d.a_bits >= af.bits)
+          kernels.push_back(&d);
+      });
+      REQUIRE_FALSE(kernels.empty());
+      std::vector<float> scales(n), fbias(n);
+      std::vector<std::int32_t> ibias(n);
+      std::vector<fixed_multiplier> mult(n);
+      for (std::size_t j = 0; j < n; ++j) {
+        scales[j] = (rng() % 11 == 0) ? odd[rng() % 6] : 1e-3f * static_cast<float>(rng() % 997);
+        fbias[j] = (rng() % 13 == 0)
+                       ? odd[rng() % 6]
+                       : 0.01f * static_cast<float>(static_cast<int>(rng() % 201) - 100);
+        ibias[j] = (rng() % 17 == 0) ? INT32_MAX : static_cast<std::int32_t>(rng() % 2001) - 1000;
+        mult[j].m0 = static_cast<std::int32_t>((1u << 30) + (rng() >> 2));
+        mult[j].shift =
+            (rng() % 7 == 0) ? static_cast<int>(rng() % 8) : -static_cast<int>(rng() % 12);
+      }
+      const std::size_t ld = n + 3;
+      for (const kernels::ukernel_desc* d : kernels)
+        for (int zeros = 0; zeros < 2; ++zeros) {
+          pack_options opt;
+          opt.kernel_name = d->name;
+          packed_weights pw;
+          REQUIRE(pack_weights(codes(p.w.data(), n, k), wf, af, pw, opt).ok());
+          const zero_points z = zeros ? p.zeros() : zero_points{};
+          const auto am = codes(p.a.data(), m, k);
+          std::vector<std::int32_t> t(m * n);
+          int32_output o32{t.data()};
+          o32.zeros = z;
+          REQUIRE(gemm(am, af, pw, o32).ok());
+          INFO("kernel " << d->name << " m " << m << " n " << n << " zeros " << zeros);
+          for (int variant = 0; variant < 4; ++variant) {
+            float_output of;
+            std::vector<float> outf(m * ld, 77.0f), ref(n);
+            of.data = outf.data();
+            of.ld = ld;
+            of.a_scale = variant == 3 ? -0.3f : 0.07f;
+            of.w_scales = scales.data();
+            of.w_scale_count = variant == 1 ? 1 : n;
+            of.bias = variant == 2 ? nullptr : fbias.data();
+            if (variant == 0) of.clamp_min = 0.0f;
+            if (variant == 3) {
+              of.clamp_min = -2.0f;
+              of.clamp_max = 3.0f;
+            }
+            of.zeros = z;
+            REQUIRE(gemm(am, af, pw, of).ok());
+            const detail::float_params fp = detail::float_params_at(of, 0);
+            for (std::size_t i = 0; i < m; ++i) {
+              detail::float_row_generic(t.data() + i * n, n, fp, ref.data());
+              for (std::size_t j = 0; j < n; ++j) {
+                INFO("float variant " << variant << " i " << i << " j " << j);
+                REQUIRE(std::memcmp(&outf[i * ld + j], &ref[j], sizeof(float)) == 0);
+              }
+              for (std::size_t j = n; j < ld && i + 1 < m; ++j) REQUIRE(outf[i * ld + j] == 77.0f);
+            }
+            const format outs[] = {
+                format{8, encoding::unsigned_int}, format{8, encoding::signed_int},
+                format{3, encoding::odd_symmetric}, format{2, encoding::ternary}};
+            const format qf = outs[variant];
+            quantized_output oq;
+            std::vector<std::uint8_t> out8(m * ld, 0xCC), ref8(n);
+            oq.data = out8.data();
+            oq.ld = ld;
+            oq.out_format = qf;
+            oq.out_zero = variant == 0 ? 3 : 0;
+            oq.multipliers = mult.data();
+            oq.multiplier_count = variant == 1 ? 1 : n;
+            oq.bias = variant == 2 ? nullptr : ibias.data();
+            if (variant == 0) oq.clamp_min = 0;
+            oq.zeros = z;
+            REQUIRE(gemm(am, af, pw, oq).ok());
+            const detail::requant_params qp = detail::make_requant_params(oq);
+            for (std::size_t i = 0; i < m; ++i) {
+              detail::requant_row_generic(t.data() + i * n, n, qp, ref8.data());
+              for (std::size_t j = 0; j < n; ++j) {
+                INFO("requant variant " << variant << " i " << i << " j " << j);
+                REQUIRE(static_cast<int>(out8[i * ld + j]) == ref8[j]);
+              }
+              for (std::size_t j = n; j < ld && i + 1 < m; ++j) REQUIRE(out8[i * ld + j] == 0xCC);
+            }
+          }
+        }
+    }
+  }
 }

@@ -498,8 +498,9 @@ struct gemm_block_runner {
   const std::uint32_t* colconst;
   std::uint32_t alpha;
   const driver_ops& ops;
-  bool row_sums;  // some rowcoef is non-zero: the epilogue needs the u-code sums of A's rows
-  bool direct;    // the kernel's sums are the int32 results: full tiles go straight to C
+  bool row_sums;   // some rowcoef is non-zero: the epilogue needs the u-code sums of A's rows
+  bool direct;     // the kernel's sums are the int32 results: full tiles go straight to C
+  bool constants;  // some colconst is non-zero
 
   status operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
                     std::uint8_t* region) const noexcept {
@@ -631,6 +632,21 @@ struct gemm_block_runner {
         return;
       }
     }
+    if constexpr (!std::is_same<Stage, int32_output>::value) {
+      // The exact step and the stage in one call per tile, the terms that are all zero left out.
+      if (!src.corrects()) {
+        const std::size_t ldo = out.ld ? out.ld : n;
+        const std::uint32_t* rc = row_sums ? rowcoef + jt : nullptr;
+        const std::uint32_t* cc = constants ? colconst + jt : nullptr;
+        if constexpr (std::is_same<Stage, quantized_output>::value)
+          ops.requant_tile(tile, nr, rows, alpha, rc, rowsum + it, cc, cols, requant, jt,
+                           out.data + (ic + it) * ldo + jt, ldo);
+        else
+          ops.float_tile(tile, nr, rows, alpha, rc, rowsum + it, cc, cols, float_params_at(out, jt),
+                         out.data + (ic + it) * ldo + jt, ldo);
+        return;
+      }
+    }
     ops.exact_tile(tile, nr, rows, alpha, rowcoef + jt, rowsum + it, colconst + jt, cols, trow, nr);
     for (std::size_t i = 0; i < rows; ++i) {
       const std::size_t row = ic + it + i;
@@ -689,8 +705,8 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   bool constants = false;
   for (std::size_t j = 0; j < n; ++j) constants |= colconst[j] != 0;
   const bool direct = !row_sums && !constants && alpha == 1 && !src.corrects();
-  const gemm_block_runner<Source, Stage> runner{src,      out,   w,   d,        p,     rowcoef,
-                                                colconst, alpha, ops, row_sums, direct};
+  const gemm_block_runner<Source, Stage> runner{src,      out,   w,   d,        p,      rowcoef,
+                                                colconst, alpha, ops, row_sums, direct, constants};
   return run_tasks(runner, p, base, tiles, ex);
 }
 

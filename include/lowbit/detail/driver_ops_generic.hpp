@@ -3,10 +3,11 @@
 //
 // Besides the microkernel, every call validates and sums the activation rows (the pre-pass),
 // turns each tile's u-code sums into exact int32 results (the epilogue) and, for 8-bit-or-less
-// outputs, requantizes them (64-bit products and a rounding shift per output). At small N these
-// cost as much as the kernel, and the x86-64 baseline (SSE2) has no 32-bit vector multiply, so each
-// is compiled again for AVX2 and AVX-512 with target attributes. The set is chosen from the
-// kernel's feature set: a call never executes an instruction its kernel could not.
+// outputs, requantizes them (64-bit products and a rounding shift per output) or applies the
+// float stage. At small N these cost as much as the kernel, and the x86-64 baseline (SSE2) has no
+// 32-bit vector multiply, so each is compiled again for SSE4.1, AVX2 and AVX-512 with target
+// attributes (and for NEON on Arm). The set is chosen from the kernel's feature set: a call never
+// executes an instruction its kernel could not.
 #pragma once
 
 #include <cstddef>
@@ -47,6 +48,25 @@ using requant_row_fn = void (*)(const std::int32_t* t, std::size_t n, const requ
 using float_row_fn = void (*)(const std::int32_t* t, std::size_t n, const float_params& q,
                               float* dst) noexcept;
 
+// The exact epilogue of a tile followed by its output stage, in one pass while the tile is hot:
+// row i of dst (stride ldd) is the stage applied to
+//   alpha * s[i * lds + j] + rowcoef[j] * rowsum[i] + colconst[j]   (mod 2^32), j < n.
+// rowcoef == nullptr drops the row term (rowsum is then not read), colconst == nullptr the column
+// term. The requantizing tile reads q from its column q_col on (the whole row's parameters
+// passed as they are: a copy per tile, made with narrow stores read back wide, stalled on store
+// forwarding). One call per tile: at small N the per-row calls and the int32 round trip through
+// a scratch row cost as much as the stage itself.
+using float_tile_fn = void (*)(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                               std::uint32_t alpha, const std::uint32_t* rowcoef,
+                               const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                               std::size_t n, const float_params& q, float* dst,
+                               std::size_t ldd) noexcept;
+using requant_tile_fn = void (*)(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                                 std::uint32_t alpha, const std::uint32_t* rowcoef,
+                                 const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                                 std::size_t n, const requant_params& q, std::size_t q_col,
+                                 std::uint8_t* dst, std::size_t ldd) noexcept;
+
 struct driver_ops {
   const char* isa;
   scan_row_fn scan_row;
@@ -55,6 +75,8 @@ struct driver_ops {
   any_high_fn any_high;
   exact_tile_fn exact_tile;
   float_row_fn float_row;
+  float_tile_fn float_tile;
+  requant_tile_fn requant_tile;
 };
 
 inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
@@ -74,10 +96,72 @@ inline void exact_tile_generic(const std::int32_t* s, std::size_t lds, std::size
     exact_row_generic(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
 }
 
+// One row of exact results for the fused tiles, with the optional terms of float_tile_fn.
+inline void exact_row_terms(const std::int32_t* s, std::uint32_t alpha,
+                            const std::uint32_t* rowcoef, std::uint32_t sa,
+                            const std::uint32_t* colconst, std::size_t n,
+                            std::int32_t* t) noexcept {
+  for (std::size_t j = 0; j < n; ++j) {
+    std::uint32_t v = alpha * static_cast<std::uint32_t>(s[j]);
+    if (rowcoef) v += rowcoef[j] * sa;
+    if (colconst) v += colconst[j];
+    t[j] = static_cast<std::int32_t>(v);
+  }
+}
+
+// A fused tile from a set's row functions: each row's exact results go through a scratch run on
+// the stack (up to tile_chunk columns at a time), then through the stage's row. The baseline set
+// uses it; the SSE4.1, AVX2 and NEON sets run the same loop around their own rows, and AVX-512
+// has whole-tile code.
+constexpr std::size_t tile_chunk = 128;
+
+template <float_row_fn Row>
+void float_tile_rows(const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
+                     const std::uint32_t* rowcoef, const std::uint32_t* rowsum,
+                     const std::uint32_t* colconst, std::size_t n, const float_params& q,
+                     float* dst, std::size_t ldd) noexcept {
+  alignas(64) std::int32_t t[tile_chunk];
+  for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
+    const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
+    float_params r = q;
+    if (r.per_channel) r.w_scales += j0;
+    if (r.bias) r.bias += j0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      exact_row_terms(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
+                      rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
+      Row(t, len, r, dst + i * ldd + j0);
+    }
+  }
+}
+
+template <requant_row_fn Row>
+void requant_tile_rows(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                       std::uint32_t alpha, const std::uint32_t* rowcoef,
+                       const std::uint32_t* rowsum, const std::uint32_t* colconst, std::size_t n,
+                       const requant_params& q, std::size_t q_col, std::uint8_t* dst,
+                       std::size_t ldd) noexcept {
+  alignas(64) std::int32_t t[tile_chunk];
+  for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
+    const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
+    const requant_params r = requant_params_at(q, q_col + j0);
+    for (std::size_t i = 0; i < rows; ++i) {
+      exact_row_terms(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
+                      rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
+      Row(t, len, r, dst + i * ldd + j0);
+    }
+  }
+}
+
 inline const driver_ops& baseline_driver_ops() noexcept {
-  static const driver_ops ops{"baseline",           &scan_row_bytes, &exact_row_generic,
-                              &requant_row_generic, &any_high_bytes, &exact_tile_generic,
-                              &float_row_generic};
+  static const driver_ops ops{"baseline",
+                              &scan_row_bytes,
+                              &exact_row_generic,
+                              &requant_row_generic,
+                              &any_high_bytes,
+                              &exact_tile_generic,
+                              &float_row_generic,
+                              &float_tile_rows<float_row_generic>,
+                              &requant_tile_rows<requant_row_generic>};
   return ops;
 }
 

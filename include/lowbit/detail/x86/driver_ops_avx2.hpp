@@ -172,9 +172,69 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void float_row_avx2(const std::int32_t* t, std:
   }
 }
 
+// exact_row_terms (the optional terms of float_tile_fn), 8 columns per step.
+LOWBIT_TARGET_DRIVER_AVX2 inline void exact_row_terms_avx2(
+    const std::int32_t* s, std::uint32_t alpha, const std::uint32_t* rowcoef, std::uint32_t sa,
+    const std::uint32_t* colconst, std::size_t n, std::int32_t* t) noexcept {
+  const __m256i va = _mm256_set1_epi32(static_cast<int>(alpha));
+  const __m256i vsa = _mm256_set1_epi32(static_cast<int>(sa));
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j));
+    if (alpha != 1) v = _mm256_mullo_epi32(v, va);
+    if (rowcoef)
+      v = _mm256_add_epi32(
+          v, _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rowcoef + j)),
+                                vsa));
+    if (colconst)
+      v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(colconst + j)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t + j), v);
+  }
+  exact_row_terms(s + j, alpha, rowcoef ? rowcoef + j : nullptr, sa,
+                  colconst ? colconst + j : nullptr, n - j, t + j);
+}
+
+// The fused tiles (float_tile_fn, requant_tile_fn): each row's exact results through a scratch
+// run that stays in L1, then the stage's row, with no indirect call between them.
+LOWBIT_TARGET_DRIVER_AVX2 inline void float_tile_avx2(
+    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
+    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
+    std::size_t n, const float_params& q, float* dst, std::size_t ldd) noexcept {
+  alignas(32) std::int32_t t[tile_chunk];
+  for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
+    const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
+    float_params r = q;
+    if (r.per_channel) r.w_scales += j0;
+    if (r.bias) r.bias += j0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      exact_row_terms_avx2(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
+                           rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
+      float_row_avx2(t, len, r, dst + i * ldd + j0);
+    }
+  }
+}
+
+LOWBIT_TARGET_DRIVER_AVX2 inline void requant_tile_avx2(
+    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
+    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
+    std::size_t n, const requant_params& q, std::size_t q_col, std::uint8_t* dst,
+    std::size_t ldd) noexcept {
+  alignas(32) std::int32_t t[tile_chunk];
+  for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
+    const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
+    const requant_params r = requant_params_at(q, q_col + j0);
+    for (std::size_t i = 0; i < rows; ++i) {
+      exact_row_terms_avx2(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
+                           rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
+      requant_row_avx2(t, len, r, dst + i * ldd + j0);
+    }
+  }
+}
+
 inline const driver_ops& avx2_driver_ops() noexcept {
-  static const driver_ops ops{"avx2",         &scan_row_avx2,   &exact_row_avx2, &requant_row_avx2,
-                              &any_high_avx2, &exact_tile_avx2, &float_row_avx2};
+  static const driver_ops ops{
+      "avx2",           &scan_row_avx2,  &exact_row_avx2,  &requant_row_avx2, &any_high_avx2,
+      &exact_tile_avx2, &float_row_avx2, &float_tile_avx2, &requant_tile_avx2};
   return ops;
 }
 
