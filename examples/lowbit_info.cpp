@@ -8,6 +8,7 @@
 //                        and the grids' cells one per line
 //   lowbit_info --json   the core profile and every runnable kernel's expected rate as JSON
 //                        (bench/report.py's ceilings)
+#include <lowbit/dispatch/select.hpp>
 #include <lowbit/gemm.hpp>
 
 #include <cstdio>

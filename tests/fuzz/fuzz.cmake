@@ -5,13 +5,25 @@ if(LOWBIT_BUILD_FUZZERS)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(WARNING "lowbit: LOWBIT_BUILD_FUZZERS needs Clang (libFuzzer); fuzzers skipped")
   else()
+    # The library compiled once for all fuzzers, with the coverage instrumentation libFuzzer
+    # steers by (fuzzer-no-link) and the same sanitizers; each target sees declarations only.
+    set(LOWBIT_FUZZ_IMPL ${CMAKE_CURRENT_BINARY_DIR}/lowbit_fuzz_implementation.cpp)
+    file(WRITE ${LOWBIT_FUZZ_IMPL}.in
+         "#define LOWBIT_IMPLEMENTATION\n#include <lowbit/implementation.hpp>\n")
+    configure_file(${LOWBIT_FUZZ_IMPL}.in ${LOWBIT_FUZZ_IMPL} COPYONLY)
+    add_library(lowbit_fuzz_impl STATIC ${LOWBIT_FUZZ_IMPL})
+    target_link_libraries(lowbit_fuzz_impl PUBLIC lowbit::lowbit)
+    target_compile_definitions(lowbit_fuzz_impl PUBLIC LOWBIT_COMPILED)
+    lowbit_warnings(lowbit_fuzz_impl)
+    # -O1 -g: fast enough to fuzz, precise enough to debug; UBSan findings abort (no recover).
+    target_compile_options(lowbit_fuzz_impl PRIVATE -O1 -g -fno-omit-frame-pointer
+                           -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all)
     file(GLOB LOWBIT_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/fuzz_*.cpp)
     foreach(src ${LOWBIT_FUZZ_SOURCES})
       get_filename_component(name ${src} NAME_WE)
       add_executable(${name} ${src})
-      target_link_libraries(${name} PRIVATE lowbit::lowbit)
+      target_link_libraries(${name} PRIVATE lowbit_fuzz_impl)
       lowbit_warnings(${name})
-      # -O1 -g: fast enough to fuzz, precise enough to debug; UBSan findings abort (no recover).
       target_compile_options(${name} PRIVATE -O1 -g -fno-omit-frame-pointer
                              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
       target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)

@@ -13,6 +13,7 @@
 
 #include "fuzz_common.hpp"
 #include "lowbit/conv.hpp"
+#include "lowbit/dispatch/select.hpp"
 
 using namespace lowbit;
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fuzz_common.hpp"
+#include "lowbit/dispatch/select.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/reference.hpp"
 

@@ -8,8 +8,18 @@
 #include <cstddef>
 
 #include "lowbit/config.hpp"
-#include "lowbit/kernels/scalar/udot_scalar.hpp"
 #include "lowbit/kernels/ukernel.hpp"
+
+#if defined(LOWBIT_DECLARATIONS_ONLY)
+// Compile-once mode (config.hpp): the list lives in the implementation TU with the kernels; other
+// TUs see its declaration, so iterating the registry (select.hpp) costs them no kernel code.
+namespace lowbit {
+namespace detail {
+const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcept;
+}  // namespace detail
+}  // namespace lowbit
+#else
+#include "lowbit/kernels/scalar/udot_scalar.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LOWBIT_PORTABLE)
 #define LOWBIT_X86_KERNELS 1
@@ -32,7 +42,7 @@ namespace lowbit {
 namespace detail {
 
 // Every family's list, in the order dispatch prefers on a tie.
-inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcept {
+LOWBIT_API const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcept {
   static const kernels::ukernel_list families[] = {
 #if defined(LOWBIT_X86_KERNELS)
     // x86 family lists (one line each).
@@ -53,3 +63,4 @@ inline const kernels::ukernel_list* ukernel_families(std::size_t& count) noexcep
 
 }  // namespace detail
 }  // namespace lowbit
+#endif  // LOWBIT_DECLARATIONS_ONLY
