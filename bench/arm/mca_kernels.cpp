@@ -1,0 +1,96 @@
+// lowbit's NEON microkernels for bench/arm/mca (llvm-mca cycle estimates; docs/arm-mca.md).
+//
+// Usage:
+//   mca_kernels list
+//       one line per NEON kernel registered in this build (whatever the CPU supports):
+//       name mr nr k_step run_address
+//   mca_kernels run <kernel> <K> <calls>
+//       packs one MR x K A panel and one NR x K W panel of random u-codes with the kernel's own
+//       packers, then calls its run() <calls> times (cache-resident panels, accumulate off).
+//
+// The script links this program without PIE, so the addresses that `list` prints are those of
+// the disassembly. It runs `run` under QEMU with its execution log on and keeps the blocks that
+// lie inside the kernel's run(): that is the exact instruction stream of one call, which it
+// feeds to llvm-mca.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "lowbit/kernels/neon/neon_kernels.hpp"
+
+namespace {
+
+using lowbit::kernels::ukernel_desc;
+using lowbit::kernels::ukernel_list;
+
+template <class F>
+void for_each_kernel(F f) {
+  namespace kernels = lowbit::kernels;  // the macro names kernels::neon::...
+  const ukernel_list families[] = {LOWBIT_NEON_FAMILIES};
+  for (const ukernel_list& family : families)
+    for (const ukernel_desc& d : family) f(d);
+}
+
+struct aligned_buffer {
+  explicit aligned_buffer(std::size_t bytes) : raw(bytes + 64) {}
+  void* get() {
+    auto p = reinterpret_cast<std::uintptr_t>(raw.data());
+    return raw.data() + ((64 - p % 64) % 64);
+  }
+  std::vector<std::uint8_t> raw;
+};
+
+volatile std::int32_t sink;  // keeps the result observable
+
+int run_kernel(const char* name, std::size_t k, unsigned long calls) {
+  const ukernel_desc* kernel = nullptr;
+  for_each_kernel([&](const ukernel_desc& d) {
+    if (std::strcmp(d.name, name) == 0) kernel = &d;
+  });
+  if (kernel == nullptr) {
+    std::fprintf(stderr, "mca_kernels: no NEON kernel named %s\n", name);
+    return 2;
+  }
+  if (k == 0 || k % kernel->k_step != 0 || k > kernel->kc_max) {
+    std::fprintf(stderr, "mca_kernels: K=%zu must be a multiple of %u and <= kc_max %lu\n", k,
+                 static_cast<unsigned>(kernel->k_step), static_cast<unsigned long>(kernel->kc_max));
+    return 2;
+  }
+  const std::size_t mr = kernel->mr, nr = kernel->nr;
+  std::mt19937 rng(12345);
+  std::vector<std::uint8_t> a(mr * k), w(nr * k);
+  for (auto& v : a) v = static_cast<std::uint8_t>(rng() & ((1u << kernel->a_bits) - 1));
+  for (auto& v : w) v = static_cast<std::uint8_t>(rng() & ((1u << kernel->w_bits) - 1));
+  aligned_buffer a_panel(kernel->a_panel_bytes(k)), w_panel(kernel->w_panel_bytes(k));
+  kernel->pack_a(a.data(), k, mr, k, a_panel.get());
+  kernel->pack_w(w.data(), k, nr, k, w_panel.get());
+  std::vector<std::int32_t> c(mr * nr, 0);
+  for (unsigned long i = 0; i < calls; ++i)
+    kernel->run(k, a_panel.get(), w_panel.get(), c.data(), nr, false);
+  std::int32_t s = 0;
+  for (std::int32_t v : c) s ^= v;
+  sink = s;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], "list") == 0) {
+    for_each_kernel([](const ukernel_desc& d) {
+      std::printf("%s %u %u %u 0x%llx\n", d.name, static_cast<unsigned>(d.mr),
+                  static_cast<unsigned>(d.nr), static_cast<unsigned>(d.k_step),
+                  static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(d.run)));
+    });
+    return 0;
+  }
+  if (argc == 5 && std::strcmp(argv[1], "run") == 0)
+    return run_kernel(argv[2], std::strtoul(argv[3], nullptr, 10),
+                      std::strtoul(argv[4], nullptr, 10));
+  std::fprintf(stderr, "usage: %s list | run <kernel> <K> <calls>\n", argv[0]);
+  return 2;
+}
