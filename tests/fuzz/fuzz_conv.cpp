@@ -201,6 +201,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                  "make_fixed_multiplier");
     oq.multipliers = mults.data();
     oq.zeros = z;
+    // An output zero point outside the format's accepted range (output.hpp) is refused.
+    want_if(oq.out_zero < detail::zero_point_min(oq.out_format) ||
+                oq.out_zero > detail::zero_point_max(oq.out_format),
+            errc::invalid_argument);
   } else if (kind == stage_kind::f32) {
     of.data = outf.data();
     of.zeros = z;

@@ -226,7 +226,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       hi -= (hi % 2 == 0);
     }
     want_if(lo > hi, errc::invalid_argument);
+    // An output zero point outside the format's accepted range (output.hpp) is refused.
+    want_if(oq.out_zero < detail::zero_point_min(oq.out_format) ||
+                oq.out_zero > detail::zero_point_max(oq.out_format),
+            errc::invalid_argument);
   }
+
+  // Zero points outside their formats' accepted ranges are refused before the K limit.
+  bool zero_outside =
+      z.a_zero < detail::zero_point_min(af_call) || z.a_zero > detail::zero_point_max(af_call);
+  for (std::int32_t v : wz)
+    zero_outside = zero_outside || v < detail::zero_point_min(wf) || v > detail::zero_point_max(wf);
+  want_if(zero_outside, errc::invalid_argument);
 
   std::int64_t wmax = max_abs_centered(wf);
   if (z.w_zeros) {
