@@ -348,10 +348,9 @@ TEST_CASE("quantization helpers validate too", "[errors]") {
   CHECK(quantize(x, 4, s2, {1.0f, 0}, nullptr).code() == errc::null_pointer);
 }
 
-TEST_CASE("conv2d: depthwise zero points, workspace and invalid codes (docs/errors.md)",
-          "[errors][conv]") {
-  // Depthwise: the direct kernel holds (value - zero) as int16, so zero points that put a
-  // centered value at 2^15 or beyond are refused (after the input scan), nothing written.
+TEST_CASE("conv2d: zero points, workspace and invalid codes (docs/errors.md)", "[errors][conv]") {
+  // Zero points beyond 510 of their format's values are refused before the input is read
+  // (depthwise included: its int16 centered values then always fit), nothing written.
   const format u8{8, encoding::unsigned_int};
   const format pm1{1, encoding::odd_symmetric};
   conv_params dw;
@@ -366,33 +365,33 @@ TEST_CASE("conv2d: depthwise zero points, workspace and invalid codes (docs/erro
       if (v != -7) return false;
     return true;
   };
-  const char* const arg = "zero points (depthwise needs |value - zero| < 2^15)";
   packed_conv_weights pw;
   REQUIRE(pack_conv_weights(w.data(), dw, pm1, u8, pw).ok());
   REQUIRE(std::string(pw.kernel_name()) == "depthwise_direct");
   int32_output o{c.data()};
-  o.zeros.a_zero = -40000;  // |200 + 40000| >= 2^15; K = 9 stays within the accumulator limit
+  o.zeros.a_zero = -256;  // u8 activations: zero points -255..510
   status s = conv2d(x.data(), in, u8, pw, o);
   CHECK(s.code() == errc::invalid_argument);
-  CHECK(std::string(s.argument()) == arg);
-  CHECK(s.value() == -40000);
+  CHECK(std::string(s.argument()) == "zeros.a_zero");
+  CHECK(s.value() == -256);
   CHECK(untouched());
-  o.zeros.a_zero = -32000;  // |255 + 32000| < 2^15: fine
+  o.zeros.a_zero = -255;  // the end of the range: fine
   REQUIRE(conv2d(x.data(), in, u8, pw, o).ok());
   std::fill(c.begin(), c.end(), -7);
-  // The same for a weight zero point (u8 weights, w_zero -40000), also after the input scan.
+  // The same for a weight zero point (u8 weights: -255..510), before the input scan.
   packed_conv_weights pw8;
   REQUIRE(pack_conv_weights(w.data(), dw, u8, {1, encoding::unsigned_int}, pw8).ok());
-  const std::int32_t wz = -40000;
+  const std::int32_t wz = 511;
   const format u1{1, encoding::unsigned_int};
   std::vector<std::uint8_t> x1(x.size(), 1);
+  x1[37] = 2;  // an invalid code, reported only once the zero points are valid
   int32_output o1{c.data()};
   o1.zeros.w_zeros = &wz;
   s = conv2d(x1.data(), in, u1, pw8, o1);
   CHECK(s.code() == errc::invalid_argument);
-  CHECK(std::string(s.argument()) == arg);
+  CHECK(std::string(s.argument()) == "zeros.w_zeros");
   CHECK(untouched());
-  x1[37] = 2;  // an invalid code is reported first
+  o1.zeros.w_zeros = nullptr;
   s = conv2d(x1.data(), in, u1, pw8, o1);
   CHECK(s.code() == errc::invalid_code);
   CHECK(s.value() == 37);

@@ -80,6 +80,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
       !mul_size(in.n, oh, m) || !mul_size(m, ow, m))
     return {errc::size_overflow, "input shape", static_cast<std::int64_t>(in.n)};
   LOWBIT_RETURN_IF_ERROR(validate_stage(out, m, p.out_channels));
+  LOWBIT_RETURN_IF_ERROR(validate_zero_points(out.zeros, af, w.weight_format(), p.out_channels));
   const std::size_t taps = p.taps(), cg = p.in_per_group(), ng = p.out_per_group();
   const zero_points& z = out.zeros;
   std::int64_t wmax = max_abs_centered(w.weight_format());
