@@ -274,10 +274,14 @@ using error_handler = void (*)(const status&);
 
 namespace detail {
 [[noreturn]] inline void default_error_handler(const status& s) noexcept {
+#if !defined(LOWBIT_NO_GETENV)  // bare metal (config.hpp): no stdio, only the abort
   char buf[320];
   s.describe(buf, sizeof buf);
   std::fputs(buf, stderr);
   std::fputs("\n", stderr);
+#else
+  (void)s;
+#endif
   std::abort();
 }
 inline error_handler& error_handler_slot() noexcept {

@@ -158,6 +158,7 @@ namespace detail {
 // less (kernel_name(M)).
 inline void log_kernel_choice(const kernels::ukernel_desc& d, int w_bits, const char* w_encoding,
                               int a_bits, std::size_t n, std::size_t k) noexcept {
+#if !defined(LOWBIT_NO_GETENV)  // verbose is only ever set from the environment
   if (!settings().verbose) return;
   std::fprintf(stderr, "lowbit: w%da%d (%s weights) N=%zu K=%zu -> %s (core profile %s)", w_bits,
                a_bits, w_encoding, n, k, d.name, host_core_profile().name);
@@ -166,6 +167,9 @@ inline void log_kernel_choice(const kernels::ukernel_desc& d, int w_bits, const 
                  static_cast<unsigned>(d.short_tile->mr), static_cast<unsigned>(d.mr),
                  d.short_tile->name);
   std::fprintf(stderr, "\n");
+#else
+  (void)d, (void)w_bits, (void)w_encoding, (void)a_bits, (void)n, (void)k;
+#endif
 }
 }  // namespace detail
 
