@@ -3,6 +3,8 @@
 // Each peer's result is checked once per shape against a reference before it is timed.
 //   taskset -c 1 ./bench_peers --benchmark_filter='peer/onednn_matmul_u8s8s32/.*'
 //   taskset -c 1 ./bench_peers --benchmark_filter='/3136x64x576$' --benchmark_repetitions=5
+// peer_stage/<peer>/<f32|u8>/<M>x<N>x<K>: peers with the output stage fused, named as lowbit's
+// lowbit_stage/w<W>a<A>/<int32|f32|u8>/... (the user's path; XNNPACK's qu8 is requantized already).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -105,12 +107,16 @@ void bench_peer(benchmark::State& state, long M, long N, long K) {
                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Names <prefix><peer>/<M>x<N>x<K>: prefix "peer/" for the int32 (kernel) comparison,
+// "peer_stage/" for peers with the output stage fused (the user's path, against lowbit_stage/).
 template <class Peer>
-void register_peer(const char* peer_name, const GemmShape& s) {
-  const std::string name = std::string("peer/") + peer_name + "/" + std::to_string(s.M) + "x" +
+void register_peer(const char* peer_name, const GemmShape& s, const char* prefix = "peer/") {
+  const std::string name = std::string(prefix) + peer_name + "/" + std::to_string(s.M) + "x" +
                            std::to_string(s.N) + "x" + std::to_string(s.K);
-  benchmark::RegisterBenchmark(name.c_str(), bench_peer<Peer>, s.M, s.N, s.K)
-      ->Unit(benchmark::kMicrosecond);
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_peer<Peer>, s.M, s.N, s.K)
+                ->Unit(benchmark::kMicrosecond);
+  // The user's-path rows use wall-clock time, as lowbit_stage/ does: one clock per table.
+  if (std::string(prefix) == "peer_stage/") b->UseRealTime();
 }
 
 }  // namespace
@@ -132,10 +138,15 @@ void register_shape(const GemmShape& s) {
 #if LOWBIT_HAVE_ONEDNN
   register_peer<p::OnednnMatmulU8S8S32>("onednn_matmul_u8s8s32", s);
   register_peer<p::OnednnGemmU8S8S32>("onednn_gemm_u8s8s32", s);
+  // Per-channel scales, bias and ReLU fused: f32 output, and u8 with an output zero point.
+  register_peer<p::OnednnMatmulF32Fused>("onednn/f32", s, "peer_stage/");
+  register_peer<p::OnednnMatmulU8Fused>("onednn/u8", s, "peer_stage/");
 #endif
 #if LOWBIT_HAVE_XNNPACK
   register_peer<p::XnnpackFcQu8>("xnnpack_fc_qu8", s);
   register_peer<p::XnnpackFcQs8>("xnnpack_fc_qs8", s);
+  // The same qu8 operator (requantized output with clamping) in the user's-path table.
+  register_peer<p::XnnpackFcQu8>("xnnpack/u8", s, "peer_stage/");
 #endif
 #if LOWBIT_HAVE_QNNPACK
   register_peer<p::QnnpackLinearU8>("qnnpack_linear_u8", s);
