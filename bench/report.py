@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Turns Google Benchmark JSON from bench_gemm (lowbit) and bench_peers into the report:
-a table per shape (lowbit GOPS per cell, each peer's GOPS, lowbit's ratio to the best int8 peer
+first the user's path (lowbit's fused float and requantized output stages against oneDNN with the
+same fused attributes and XNNPACK qu8), then the kernel table (int32 output), a table per shape (lowbit GOPS per cell, each peer's GOPS, lowbit's ratio to the best int8 peer
 and to fp32), a Markdown file and a PNG chart of speed-ups. Microkernel results (--kernels) are
 compared with the rate dispatch expects of each kernel on this host's core profile
 (--core-profile: `lowbit_info --json`, from include/lowbit/dispatch/core_profile.hpp); without
@@ -17,6 +18,7 @@ from collections import defaultdict
 
 INT8_PEERS = ("onednn", "xnnpack", "gemmlowp", "qnnpack")
 FP32_PEERS = ("eigen", "openblas")
+TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 def load_kernels(paths):
@@ -54,7 +56,19 @@ def load_core_profile(path):
     return data.get("core_profile", "?"), rates
 
 
-def load(paths):
+def gops_on_clock(b, clock):
+    """2*M*N*K / time of a benchmark row on the chosen clock (None without a shape in the name):
+    lowbit's rows run on wall-clock time and the peer/ rows on CPU time, so their GOPS counters
+    are on different clocks; recomputing puts every row of a table on the same one."""
+    m = re.search(r"/(\d+)x(\d+)x(\d+)(?:/|_|$)", b.get("run_name", b["name"]))
+    t = b.get("cpu_time" if clock == "cpu" else "real_time")
+    if not m or not t:
+        return None
+    M, N, K = (int(v) for v in m.groups())
+    return 2e-9 * M * N * K / (t * TIME_UNITS.get(b.get("time_unit", "ns"), 1e-9))
+
+
+def load(paths, clock=None):
     rows = []
     context = {}
     for p in paths:
@@ -69,7 +83,8 @@ def load(paths):
                 rows.append((b["run_name"] if "run_name" in b else b["name"], None, b.get("error_message", "")))
                 continue
             name = b.get("run_name", b["name"])
-            rows.append((name, b.get("GOPS"), b.get("label", "")))
+            gops = gops_on_clock(b, clock) if clock else None
+            rows.append((name, gops if gops is not None else b.get("GOPS"), b.get("label", "")))
     return rows, context
 
 
@@ -94,6 +109,85 @@ def parse(rows):
     return lowbit, peers, names
 
 
+STAGE_CELLS = ("w1a1", "w2a2", "w4a4", "w8a8")
+
+
+def load_stages(paths, clock):
+    """The user's path: {(output, shape): {who: GOPS}} from lowbit_stage/w<W>a<A>/<out>/<shape>
+    (who = the cell) and peer_stage/<peer>/<out>/<shape> (who = the peer), median rows. GOPS are
+    recomputed from the chosen clock's time ("cpu": the thread's CPU time, for one thread on a
+    loaded machine; "real": wall-clock)."""
+    out = defaultdict(dict)
+    for p in paths:
+        with open(p) as f:
+            data = json.load(f)
+        for b in data.get("benchmarks", []):
+            agg = b.get("aggregate_name")
+            if (agg and agg != "median") or b.get("error_occurred"):
+                continue
+            name = re.sub(r"/(real_time|process_time)$", "", b.get("run_name", b["name"]))
+            m = (re.match(r"lowbit_stage/(w\d+a\d+)/(int32|f32|u8)/((\d+)x(\d+)x(\d+))$", name)
+                 or re.match(r"peer_stage/(\w+)/(f32|u8)/((\d+)x(\d+)x(\d+))$", name))
+            if not m:
+                continue
+            who, kind, shape, M, N, K = m.groups()
+            t = b.get("cpu_time" if clock == "cpu" else "real_time")
+            if not t:
+                continue
+            seconds = t * TIME_UNITS.get(b.get("time_unit", "ns"), 1e-9)
+            out[(kind, shape)][who] = 2e-9 * int(M) * int(N) * int(K) / seconds
+    return out
+
+
+def stage_tables(stages, clock):
+    """Markdown lines of the user's-path tables: (a) f32 output, (b) requantized u8 output."""
+    if not stages:
+        return []
+    shapes = sorted({s for _, s in stages}, key=lambda s: [int(v) for v in s.split("x")])
+    clock_text = ("thread CPU time (one thread; robust to other processes on a shared machine)"
+                  if clock == "cpu" else "wall-clock time")
+    lines = ["\n## User's path: fused output stage against peers doing the same work\n",
+             "GOPS = 2*M*N*K / time, from the " + clock_text + "; lowbit with default packing "
+             "(`lowbit_stage/`), oneDNN matmul u8 x s8 with its attributes (`peer_stage/onednn/`, "
+             "weights reordered once), XNNPACK's fully-connected qu8 (`peer_stage/xnnpack/u8`). "
+             "In parentheses: lowbit's ratio to the peer named in the column head.\n",
+             "\n### (a) Float output: per-channel scales, bias, ReLU\n",
+             "| shape | " + " | ".join(f"lowbit {c} (x oneDNN)" for c in STAGE_CELLS) +
+             " | oneDNN u8s8->f32 fused |",
+             "|---|" + "---:|" * (len(STAGE_CELLS) + 1)]
+    for shape in shapes:
+        row = stages.get(("f32", shape), {})
+        ref = row.get("onednn")
+        cells = []
+        for c in STAGE_CELLS:
+            g = row.get(c)
+            r = f" ({g / ref:.2f}x)" if g and ref else ""
+            cells.append(fmt(g) + r)
+        if any(row.get(c) for c in STAGE_CELLS) or ref:
+            lines.append(f"| {shape} | " + " | ".join(cells) + f" | {fmt(ref)} |")
+    lines += ["\n### (b) Requantized u8 output\n",
+              "lowbit: per-channel fixed-point multipliers, int32 bias, ReLU; oneDNN: per-channel "
+              "output scales, bias, ReLU post-op, output zero point; XNNPACK qu8: one scale, "
+              "zero points, clamping.\n",
+              "| shape | " + " | ".join(f"lowbit {c} (x oneDNN / x XNNPACK)" for c in STAGE_CELLS) +
+              " | oneDNN u8s8->u8 | XNNPACK qu8 |",
+              "|---|" + "---:|" * (len(STAGE_CELLS) + 2)]
+    for shape in shapes:
+        row = stages.get(("u8", shape), {})
+        od, xn = row.get("onednn"), row.get("xnnpack")
+        cells = []
+        for c in STAGE_CELLS:
+            g = row.get(c)
+            r = ""
+            if g and (od or xn):
+                r = f" ({fmt(g / od if od else None, '{:.2f}x')} / " \
+                    f"{fmt(g / xn if xn else None, '{:.2f}x')})"
+            cells.append(fmt(g) + r)
+        if any(row.get(c) for c in STAGE_CELLS) or od or xn:
+            lines.append(f"| {shape} | " + " | ".join(cells) + f" | {fmt(od)} | {fmt(xn)} |")
+    return lines
+
+
 def best(peers_for_shape, kinds):
     vals = [(g, p) for p, g in peers_for_shape.items() if g and any(k in p for k in kinds)]
     return max(vals) if vals else (None, None)
@@ -113,9 +207,11 @@ def main():
                     help="microkernel benchmark JSON (MAC/cycle vs ceiling: the roofline table)")
     ap.add_argument("--core-profile", default="",
                     help="lowbit_info --json output: the ceilings of the microkernel table")
+    ap.add_argument("--clock", choices=("cpu", "real"), default="real",
+                    help="time every table's GOPS divide by (cpu: one thread only)")
     ap.add_argument("json", nargs="+")
     args = ap.parse_args()
-    rows, context = load(args.json)
+    rows, context = load(args.json, args.clock)
     lowbit, peers, names = parse(rows)
     shapes = sorted(set(lowbit) | set(peers), key=lambda s: [int(v) for v in s.split("x")])
     cells = sorted({c for s in lowbit.values() for c in s},
@@ -127,11 +223,17 @@ def main():
         lines.append(f"Command: `{args.command}`\n")
     lines.append(f"Machine: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs, "
                  f"{context.get('mhz_per_cpu', '?')} MHz (nominal), date {context.get('date', '?')}. "
-                 "One thread, pinned; medians of repetitions; GOPS = 2*M*N*K / time.\n")
+                 "One thread, pinned; medians of repetitions; GOPS = 2*M*N*K / time "
+                 f"({'thread CPU' if args.clock == 'cpu' else 'wall-clock'} time, every table).\n")
+    lines += stage_tables(load_stages(args.json, args.clock), args.clock)
+    if shapes:
+        lines.append("\n## Kernel table (int32 output)\n")
+        lines.append("lowbit's int32 output (`lowbit/`, weights packed for the shape) against the "
+                     "peers' int32 output (XNNPACK: requantized u8; Eigen: fp32).\n")
     speedups = defaultdict(dict)
     for shape in shapes:
         title = names.get(shape, "")
-        lines.append(f"\n## {shape} {title}\n")
+        lines.append(f"\n### {shape} {title}\n")
         b8, b8name = best(peers.get(shape, {}), INT8_PEERS)
         bf, bfname = best(peers.get(shape, {}), FP32_PEERS)
         lines.append("| who | GOPS | x best int8 peer | x fp32 | kernel |")
