@@ -68,27 +68,83 @@ struct bitplane_kernel {
   static constexpr int ops = 2 * WB * AB + 2 * (WB - 1) * AB + (AB == 1 ? 1 : 2 + 2 * (AB - 1));
   static constexpr float macs_per_cycle = 2.0f * 128.0f / ops;
 
+  // Registers live in the K loop when the A planes of every row stay loaded for the block: the
+  // accumulators, MR x AB A planes, two columns of W planes (the current one and the next one,
+  // loaded ahead) and the temporaries of the pairs in flight. When that exceeds the Q registers
+  // (32 on AArch64, 16 on Armv7), the pairs of a column are computed two rows (or one row) at a
+  // time, each group reloading its rows' A planes from the panel: more loads, but no spill stores,
+  // and two independent pairs keep in-order cores busy. If even that is too many, W columns are
+  // not loaded ahead. The temporaries' count is set per architecture so that GCC 12 spills
+  // nothing in the K loop wherever the budget allows (checked with objdump).
+#if defined(__aarch64__)
+  static constexpr int q_registers = 32;
+  static constexpr int temporaries = AB > 1 ? 5 : 4;
+#else
+  static constexpr int q_registers = 16;
+  static constexpr int temporaries = 2;
+#endif
+  static constexpr int live(int a_planes, int w_columns) noexcept {
+    return MR * NR + a_planes + w_columns * WB + temporaries;
+  }
+  static constexpr bool hold_a = live(MR * AB, 2) <= q_registers;
+  static constexpr int group = hold_a ? MR : MR % 2 == 0 && live(2 * AB, 2) <= q_registers ? 2 : 1;
+  static constexpr bool w_ahead = live(hold_a ? MR * AB : group * AB, 2) <= q_registers;
+
+  // Empty volatile asm statements: GCC moves no instruction across them, so its pre-allocation
+  // scheduler cannot hoist every column's AND results ahead of the accumulations (more live
+  // values than registers: it spills accumulators). The second one also orders memory, so that
+  // loads repeated after it are not merged with earlier ones into a long-lived register.
+  static void schedule_barrier() noexcept { __asm__ __volatile__(""); }
+  static void reload_barrier() noexcept { __asm__ __volatile__("" ::: "memory"); }
+
+  // Every loop over rows, columns and planes is unrolled, so that the MR x NR accumulators stay
+  // in registers through the K loop (a rolled loop over an array makes GCC keep it on the stack
+  // and load, add and store each accumulator per block).
   static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                   std::size_t ldc, bool accumulate) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     uint16x8_t acc[MR][NR];
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
       for (int j = 0; j < NR; ++j) acc[i][j] = vdupq_n_u16(0);
     for (std::size_t k = 0; k < kc;
          k += KS, a += pack_a_t::block_bytes, w += pack_w_t::block_bytes) {
-      uint8x16_t va[MR][AB];
-      for (int i = 0; i < MR; ++i)
-        for (int q = 0; q < AB; ++q) va[i][q] = vld1q_u8(a + (i * AB + q) * 16);
+      uint8x16_t va[hold_a ? MR : 1][AB];
+      if (hold_a) {
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+          for (int q = 0; q < AB; ++q) va[i][q] = vld1q_u8(a + (i * AB + q) * 16);
+      }
+      uint8x16_t next[WB];
+      if (w_ahead) {
+#pragma GCC unroll 4
+        for (int p = 0; p < WB; ++p) next[p] = vld1q_u8(w + p * 16);
+      }
+#pragma GCC unroll 8
       for (int j = 0; j < NR; ++j) {
         uint8x16_t vw[WB];
-        for (int p = 0; p < WB; ++p) vw[p] = vld1q_u8(w + (j * WB + p) * 16);
+#pragma GCC unroll 4
+        for (int p = 0; p < WB; ++p) vw[p] = w_ahead ? next[p] : vld1q_u8(w + (j * WB + p) * 16);
+        if (w_ahead && j + 1 < NR) {
+#pragma GCC unroll 4
+          for (int p = 0; p < WB; ++p) next[p] = vld1q_u8(w + ((j + 1) * WB + p) * 16);
+        }
+#pragma GCC unroll 8
         for (int i = 0; i < MR; ++i) {
+          uint8x16_t ai[AB];
+#pragma GCC unroll 4
+          for (int q = 0; q < AB; ++q)
+            ai[q] = hold_a ? va[hold_a ? i : 0][q] : vld1q_u8(a + (i * AB + q) * 16);
           uint16x8_t u = vdupq_n_u16(0);
+#pragma GCC unroll 4
           for (int q = AB - 1; q >= 0; --q) {
-            uint8x16_t t = vcntq_u8(vandq_u8(vw[WB - 1], va[i][q]));
+            uint8x16_t t = vcntq_u8(vandq_u8(vw[WB - 1], ai[q]));
+#pragma GCC unroll 4
             for (int p = WB - 2; p >= 0; --p)
-              t = vaddq_u8(vshlq_n_u8(t, 1), vcntq_u8(vandq_u8(vw[p], va[i][q])));
+              t = vaddq_u8(vshlq_n_u8(t, 1), vcntq_u8(vandq_u8(vw[p], ai[q])));
             if (AB == 1)
               acc[i][j] = vpadalq_u8(acc[i][j], t);
             else if (q == AB - 1)
@@ -97,10 +153,21 @@ struct bitplane_kernel {
               u = vpadalq_u8(vshlq_n_u16(u, 1), t);
           }
           if (AB > 1) acc[i][j] = vaddq_u16(acc[i][j], u);
+          if (!hold_a && i % group == group - 1) reload_barrier();
         }
+        if (hold_a) schedule_barrier();
       }
     }
+    // Every accumulator passes through a register at the end of the K loop: without this, GCC 12
+    // for Armv7 splits their live ranges around the final reduction and stores some of them to
+    // the stack in every iteration.
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j) __asm__("" : "+w"(acc[i][j]));
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
       for (int j = 0; j < NR; j += 4)
         store4(c + i * ldc + j,
                hsum4(vpaddlq_u16(acc[i][j]), vpaddlq_u16(acc[i][j + 1]), vpaddlq_u16(acc[i][j + 2]),

@@ -37,47 +37,86 @@ struct dot_widen {
   using pack_a_t = rowblock_packer<MR, KS>;
   using pack_w_t = rowblock_packer<NR, KS>;
 
+  // Registers live in the K loop: the accumulators, the A rows of the step, the current and the
+  // next W column (loaded ahead) and two u16 products. Armv7 (16 Q registers) loads W columns
+  // ahead only when that fits.
+#if defined(__aarch64__)
+  static constexpr int q_registers = 32;
+#else
+  static constexpr int q_registers = 16;
+#endif
+  static constexpr int loads = KS / 16;  // 16-byte loads per row or column and step
+  static constexpr bool w_ahead = MR * NR + MR * loads + 2 * loads + 2 <= q_registers;
+
+  // An empty volatile asm: GCC moves no instruction across it, so its pre-allocation scheduler
+  // cannot hoist every column's products ahead of the accumulations (more live values than
+  // registers: it spills accumulators). Placed between the columns of a step.
+  static void schedule_barrier() noexcept { __asm__ __volatile__(""); }
+
+  // Every loop over rows and columns is unrolled, so that the MR x NR accumulators stay in
+  // registers through the K loop (a rolled loop over an array makes GCC keep it on the stack and
+  // load, add and store each accumulator per step).
   static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                   std::size_t ldc, bool accumulate) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     uint32x4_t acc[MR][NR];
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
       for (int j = 0; j < NR; ++j) acc[i][j] = vdupq_n_u32(0);
 
     for (std::size_t k = 0; k < kc; k += KS, a += MR * KS, w += NR * KS) {
-      if (L == 4) {
-        uint8x16_t va0[MR], va1[MR];
-        for (int i = 0; i < MR; ++i)
-          va0[i] = vld1q_u8(a + i * KS), va1[i] = vld1q_u8(a + i * KS + 16);
-        for (int j = 0; j < NR; ++j) {
-          const uint8x16_t vw0 = vld1q_u8(w + j * KS), vw1 = vld1q_u8(w + j * KS + 16);
-          for (int i = 0; i < MR; ++i) {
-            uint16x8_t p = vmull_u8(vget_low_u8(va0[i]), vget_low_u8(vw0));
-            p = mlal_high(p, va0[i], vw0);
-            p = vmlal_u8(p, vget_low_u8(va1[i]), vget_low_u8(vw1));
-            p = mlal_high(p, va1[i], vw1);
-            acc[i][j] = vpadalq_u16(acc[i][j], p);
-          }
+      uint8x16_t va[MR][loads];
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+        for (int h = 0; h < loads; ++h) va[i][h] = vld1q_u8(a + i * KS + h * 16);
+      uint8x16_t next[loads];
+      if (w_ahead) {
+#pragma GCC unroll 2
+        for (int h = 0; h < loads; ++h) next[h] = vld1q_u8(w + h * 16);
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j) {
+        uint8x16_t vw[loads];
+#pragma GCC unroll 2
+        for (int h = 0; h < loads; ++h) vw[h] = w_ahead ? next[h] : vld1q_u8(w + j * KS + h * 16);
+        if (w_ahead && j + 1 < NR) {
+#pragma GCC unroll 2
+          for (int h = 0; h < loads; ++h) next[h] = vld1q_u8(w + (j + 1) * KS + h * 16);
         }
-      } else {
-        uint8x16_t va[MR];
-        for (int i = 0; i < MR; ++i) va[i] = vld1q_u8(a + i * KS);
-        for (int j = 0; j < NR; ++j) {
-          const uint8x16_t vw = vld1q_u8(w + j * KS);
-          for (int i = 0; i < MR; ++i) {
-            const uint16x8_t lo = vmull_u8(vget_low_u8(va[i]), vget_low_u8(vw));
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; ++i) {
+          if (L == 4) {
+            uint16x8_t p = vmull_u8(vget_low_u8(va[i][0]), vget_low_u8(vw[0]));
+            p = mlal_high(p, va[i][0], vw[0]);
+            p = vmlal_u8(p, vget_low_u8(va[i][loads - 1]), vget_low_u8(vw[loads - 1]));
+            p = mlal_high(p, va[i][loads - 1], vw[loads - 1]);
+            acc[i][j] = vpadalq_u16(acc[i][j], p);
+          } else {
+            const uint16x8_t lo = vmull_u8(vget_low_u8(va[i][0]), vget_low_u8(vw[0]));
             if (L == 2) {
-              acc[i][j] = vpadalq_u16(acc[i][j], mlal_high(lo, va[i], vw));
+              acc[i][j] = vpadalq_u16(acc[i][j], mlal_high(lo, va[i][0], vw[0]));
             } else {
               acc[i][j] = vpadalq_u16(acc[i][j], lo);
-              acc[i][j] = vpadalq_u16(acc[i][j], mull_high(va[i], vw));
+              acc[i][j] = vpadalq_u16(acc[i][j], mull_high(va[i][0], vw[0]));
             }
           }
         }
+        schedule_barrier();
       }
     }
+    // Every accumulator passes through a register at the end of the K loop: without this, GCC 12
+    // for Armv7 splits their live ranges around the final reduction and stores some of them to
+    // the stack in every iteration.
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j) __asm__("" : "+w"(acc[i][j]));
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
       for (int j = 0; j < NR; j += 4)
         store4(c + i * ldc + j, hsum4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]),
                accumulate);
