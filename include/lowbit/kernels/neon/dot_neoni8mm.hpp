@@ -76,16 +76,18 @@ struct dot_ummla_8x8c8 {
 };
 
 // macs_per_cycle: an estimate (no Arm hardware here). The op model of dot_neon.hpp (two 128-bit
-// ASIMD ops per cycle, loads not counted) would give 16 UMMLA per 512 MACs -> 64. The figure used
-// is lower: the UDOT kernel's 32 scaled by the executed instructions per MAC that
-// bench/arm/insn-count measures (docs/arm-insn-count.md, per call at K = 512): UDOT 8x8 0.0743,
-// UMMLA 8x8 0.0433 -> 32 x 0.0743 / 0.0433 = 55. It assumes a UMMLA issues at the rate of a
-// UDOT, which is not verified here; either way it ranks above UDOT, as it should where i8mm exists.
+// ASIMD ops per cycle, loads not counted) would give 16 UMMLA per 512 MACs -> 64; the UDOT
+// kernel's 32 scaled by executed instructions per MAC (bench/arm/insn-count, UDOT 8x8 0.0743,
+// UMMLA 8x8 0.0433) gives 55. Both rank it below the 64-entry w1 tables (76.2, 71.2) and the
+// bitplane w1a1 kernel (85.3), yet llvm-mca (bench/arm/mca, docs/arm-mca.md) gives UMMLA the
+// fewest cycles per MAC of every NEON kernel on every core model it has. The figure used is the
+// 64-entry w1a1 kernel's 76.2 times the smallest ratio of its cycles to UMMLA's over those
+// models (1.13, cortex-a53 and cortex-a55): 86, so UMMLA ranks first wherever i8mm exists.
 inline ukernel_list i8mm_ukernels() noexcept {
   constexpr feature_set f =
       features(cpu_feature::neon, cpu_feature::neon_dotprod, cpu_feature::neon_i8mm);
   static const ukernel_desc list[] = {
-      dot_desc<dot_ummla_8x8c8>("dot_w8a8_8x8c8__neoni8mm", f, 8, 8, 8, 8, 55.0f),
+      dot_desc<dot_ummla_8x8c8>("dot_w8a8_8x8c8__neoni8mm", f, 8, 8, 8, 8, 86.0f),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
