@@ -11,17 +11,35 @@
 // - AMD Zen 5 (family 0x1A): 512-bit vpopcntq issues twice a cycle; the AVX-512 bitplane kernels
 //   measured twice the reference rates (w1a1 644, w2a2 171 MAC/cycle) and the others about the
 //   same, so that family's rates are scaled by 2 and its A packer is charged a cost fitted there.
-// Any other core (Intel, earlier AMD without AVX-512, Arm) uses the declared rates.
+// - Arm: three classes of core, from the MIDR of cpu0 (implementer and part number; see
+//   arm_core_from_midr): little in-order cores (Cortex-A53, A55, A510), big out-of-order cores
+//   (Cortex-A57 to A78, X1, X2, A710, A715, Neoverse N1, N2, V1) and Apple cores. Their rates
+//   are 1 / (marginal cycles per MAC) that llvm-mca gives for each NEON kernel's executed
+//   instruction stream (bench/arm/mca, docs/arm-mca.md): little from the cortex-a55 model,
+//   big from cortex-a57, apple from apple-m1; Armv7 kernels from cortex-a9 (little) and the
+//   A57 in AArch32 (big, and apple, since no Apple core runs AArch32). Estimates of a model, not
+//   measurements (docs/arm.md). Every NEON kernel is listed (a test checks it); a kernel without
+//   a figure (the scalar kernel, or a NEON kernel added later) is compared at its declared rate
+//   times arm_unlisted_scale, the profile's rate over the declared one for the 16-entry w2a2
+//   table kernel.
+// Any other core (Intel, earlier AMD without AVX-512, an unknown Arm part) uses the declared
+// rates.
 //
-// LOWBIT_CORE=reference|zen4|zen5 overrides the detection: to see what dispatch would choose on
-// another core (examples/lowbit_info), or to test a profile on a host that has its features.
+// LOWBIT_CORE=reference|zen4|zen5|little|big|apple overrides the detection: to see what dispatch
+// would choose on another core (examples/lowbit_info), or to test a profile on a host that has
+// its features.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+
+#if defined(LOWBIT_HAVE_CPUINFO) && (defined(__aarch64__) || defined(__arm__))
+#include <cpuinfo.h>
+#endif
 
 #include "lowbit/dispatch/cpu_features.hpp"
 #include "lowbit/kernels/ukernel.hpp"
@@ -29,7 +47,7 @@
 namespace lowbit {
 namespace detail {
 
-enum class core_kind : unsigned char { reference, amd_zen4, amd_zen5 };
+enum class core_kind : unsigned char { reference, amd_zen4, amd_zen5, arm_little, arm_big, apple };
 
 // A kernel's rate measured on a profile's core (the kernel's own benchmark, as for the table).
 struct kernel_rate {
@@ -165,6 +183,114 @@ inline constexpr kernel_rate zen4_rates[] = {
     {"gemv_w4a8_8x32c4__avx512vnni", 63.9f},
 };
 
+// The 16-entry w2a2 table kernel of this build's Arm tiles and its declared rate (lut_neon.hpp's
+// op model; a test checks it), the base of arm_unlisted_scale.
+#if defined(__arm__)
+constexpr const char* arm_lut16_w2a2 = "lut_actsum_w2a2_2x16c8__neon";
+constexpr float arm_lut16_w2a2_declared = 17.5f;
+#else
+constexpr const char* arm_lut16_w2a2 = "lut_actsum_w2a2_4x16c8__neon";
+constexpr float arm_lut16_w2a2_declared = 26.7f;
+#endif
+
+// Arm profiles: 1 / (marginal cycles per MAC) of each NEON kernel in docs/arm-mca.md (llvm-mca
+// 14; AArch64 kernels first, then the Armv7 ones, whose names differ by their 2-row tiles).
+// Little: cortex-a55 model (it ranks the baseline kernels of every cell as the cortex-a53
+// model does, and prices UDOT, which the A53 lacks); Armv7 from cortex-a9.
+inline constexpr kernel_rate arm_little_rates[] = {
+    {"dot_w8a8_8x8c8__neoni8mm", 13.5f},        {"dot_w8a8_8x8c4__neondot", 12.8f},
+    {"lut_actsum_w1a1_4x16c8__neon", 11.4f},    {"lut_actsum_w1a2_4x16c8__neon", 11.7f},
+    {"lut_actsum_w2a1_4x16c8__neon", 8.32f},    {"lut_actsum_w2a2_4x16c8__neon", 8.41f},
+    {"lut_actsum_w1a1_4x32c12__neon64", 11.9f}, {"lut_actsum_w1a2_4x32c12__neon64", 12.7f},
+    {"lut_actsum_w2a1_4x32c12__neon64", 6.61f}, {"lut_actsum_w2a2_4x32c12__neon64", 5.42f},
+    {"bitplane_w1a1_4x4c128__neon", 7.06f},     {"bitplane_w1a2_4x4c128__neon", 4.45f},
+    {"bitplane_w2a1_4x4c128__neon", 5.05f},     {"bitplane_w2a2_4x4c128__neon", 3.61f},
+    {"bitplane_w1a3_4x4c128__neon", 3.45f},     {"bitplane_w3a1_4x4c128__neon", 3.75f},
+    {"bitplane_w1a4_4x4c128__neon", 1.36f},     {"bitplane_w4a1_4x4c128__neon", 1.91f},
+    {"bitplane_w2a3_4x4c128__neon", 1.2f},      {"bitplane_w3a2_4x4c128__neon", 2.92f},
+    {"bitplane_w2a4_4x4c128__neon", 0.925f},    {"bitplane_w4a2_4x4c128__neon", 1.02f},
+    {"bitplane_w3a3_4x4c128__neon", 0.956f},    {"bitplane_w3a4_4x4c128__neon", 0.737f},
+    {"bitplane_w4a3_4x4c128__neon", 0.6f},      {"bitplane_w4a4_4x4c128__neon", 0.457f},
+    {"dot_w8a8_4x4c16__neon", 0.837f},          {"dot_w8a7_4x4c16__neon", 0.837f},
+    {"dot_w7a8_4x4c16__neon", 0.837f},          {"dot_w7a7_4x4c32__neon", 1.15f},
+    {"lut_actsum_w1a1_2x16c8__neon", 7.71f},    {"lut_actsum_w1a2_2x16c8__neon", 7.99f},
+    {"lut_actsum_w2a1_2x16c8__neon", 4.56f},    {"lut_actsum_w2a2_2x16c8__neon", 4.67f},
+    {"bitplane_w1a1_2x4c128__neon", 12.8f},     {"bitplane_w1a2_2x4c128__neon", 9.14f},
+    {"bitplane_w2a1_2x4c128__neon", 8.4f},      {"bitplane_w2a2_2x4c128__neon", 2.9f},
+    {"bitplane_w1a3_2x4c128__neon", 6.69f},     {"bitplane_w3a1_2x4c128__neon", 4.47f},
+    {"bitplane_w1a4_2x4c128__neon", 2.22f},     {"bitplane_w4a1_2x4c128__neon", 3.01f},
+    {"bitplane_w2a3_2x4c128__neon", 1.95f},     {"bitplane_w3a2_2x4c128__neon", 2.17f},
+    {"bitplane_w2a4_2x4c128__neon", 1.55f},     {"bitplane_w4a2_2x4c128__neon", 1.72f},
+    {"bitplane_w3a3_2x4c128__neon", 1.34f},     {"bitplane_w3a4_2x4c128__neon", 1.07f},
+    {"bitplane_w4a3_2x4c128__neon", 1.15f},     {"bitplane_w4a4_2x4c128__neon", 0.897f},
+    {"dot_w8a8_2x4c16__neon", 1.23f},           {"dot_w8a7_2x4c16__neon", 1.39f},
+    {"dot_w7a8_2x4c16__neon", 1.39f},           {"dot_w7a7_2x4c32__neon", 0.955f},
+};
+
+// Big: cortex-a57 model (LLVM 14's model for the A72, A76 and Neoverse N1 as well); Armv7 from
+// the same model in AArch32.
+inline constexpr kernel_rate arm_big_rates[] = {
+    {"dot_w8a8_8x8c8__neoni8mm", 51.3f},        {"dot_w8a8_8x8c4__neondot", 32.1f},
+    {"lut_actsum_w1a1_4x16c8__neon", 31.0f},    {"lut_actsum_w1a2_4x16c8__neon", 32.3f},
+    {"lut_actsum_w2a1_4x16c8__neon", 15.4f},    {"lut_actsum_w2a2_4x16c8__neon", 15.9f},
+    {"lut_actsum_w1a1_4x32c12__neon64", 19.6f}, {"lut_actsum_w1a2_4x32c12__neon64", 21.4f},
+    {"lut_actsum_w2a1_4x32c12__neon64", 10.7f}, {"lut_actsum_w2a2_4x32c12__neon64", 9.12f},
+    {"bitplane_w1a1_4x4c128__neon", 21.3f},     {"bitplane_w1a2_4x4c128__neon", 20.1f},
+    {"bitplane_w2a1_4x4c128__neon", 16.9f},     {"bitplane_w2a2_4x4c128__neon", 14.3f},
+    {"bitplane_w1a3_4x4c128__neon", 15.9f},     {"bitplane_w3a1_4x4c128__neon", 14.2f},
+    {"bitplane_w1a4_4x4c128__neon", 5.7f},      {"bitplane_w4a1_4x4c128__neon", 9.27f},
+    {"bitplane_w2a3_4x4c128__neon", 5.55f},     {"bitplane_w3a2_4x4c128__neon", 10.3f},
+    {"bitplane_w2a4_4x4c128__neon", 4.35f},     {"bitplane_w4a2_4x4c128__neon", 5.72f},
+    {"bitplane_w3a3_4x4c128__neon", 4.64f},     {"bitplane_w3a4_4x4c128__neon", 3.66f},
+    {"bitplane_w4a3_4x4c128__neon", 3.41f},     {"bitplane_w4a4_4x4c128__neon", 2.62f},
+    {"dot_w8a8_4x4c16__neon", 2.46f},           {"dot_w8a7_4x4c16__neon", 2.64f},
+    {"dot_w7a8_4x4c16__neon", 2.64f},           {"dot_w7a7_4x4c32__neon", 4.66f},
+    {"lut_actsum_w1a1_2x16c8__neon", 17.5f},    {"lut_actsum_w1a2_2x16c8__neon", 18.3f},
+    {"lut_actsum_w2a1_2x16c8__neon", 11.2f},    {"lut_actsum_w2a2_2x16c8__neon", 11.7f},
+    {"bitplane_w1a1_2x4c128__neon", 26.2f},     {"bitplane_w1a2_2x4c128__neon", 28.6f},
+    {"bitplane_w2a1_2x4c128__neon", 26.2f},     {"bitplane_w2a2_2x4c128__neon", 10.8f},
+    {"bitplane_w1a3_2x4c128__neon", 24.4f},     {"bitplane_w3a1_2x4c128__neon", 13.5f},
+    {"bitplane_w1a4_2x4c128__neon", 4.3f},      {"bitplane_w4a1_2x4c128__neon", 8.0f},
+    {"bitplane_w2a3_2x4c128__neon", 3.45f},     {"bitplane_w3a2_2x4c128__neon", 7.26f},
+    {"bitplane_w2a4_2x4c128__neon", 2.57f},     {"bitplane_w4a2_2x4c128__neon", 4.21f},
+    {"bitplane_w3a3_2x4c128__neon", 4.47f},     {"bitplane_w3a4_2x4c128__neon", 3.46f},
+    {"bitplane_w4a3_2x4c128__neon", 3.18f},     {"bitplane_w4a4_2x4c128__neon", 2.44f},
+    {"dot_w8a8_2x4c16__neon", 3.05f},           {"dot_w8a7_2x4c16__neon", 3.28f},
+    {"dot_w7a8_2x4c16__neon", 3.28f},           {"dot_w7a7_2x4c32__neon", 3.71f},
+};
+
+// Apple: apple-m1 model (LLVM's Cyclone-family model); Armv7 rows as big's (no Apple core
+// runs AArch32).
+inline constexpr kernel_rate arm_apple_rates[] = {
+    {"dot_w8a8_8x8c8__neoni8mm", 96.2f},        {"dot_w8a8_8x8c4__neondot", 48.1f},
+    {"lut_actsum_w1a1_4x16c8__neon", 87.0f},    {"lut_actsum_w1a2_4x16c8__neon", 88.5f},
+    {"lut_actsum_w2a1_4x16c8__neon", 42.9f},    {"lut_actsum_w2a2_4x16c8__neon", 43.1f},
+    {"lut_actsum_w1a1_4x32c12__neon64", 39.7f}, {"lut_actsum_w1a2_4x32c12__neon64", 43.9f},
+    {"lut_actsum_w2a1_4x32c12__neon64", 21.9f}, {"lut_actsum_w2a2_4x32c12__neon64", 19.2f},
+    {"bitplane_w1a1_4x4c128__neon", 31.1f},     {"bitplane_w1a2_4x4c128__neon", 34.7f},
+    {"bitplane_w2a1_4x4c128__neon", 25.0f},     {"bitplane_w2a2_4x4c128__neon", 30.1f},
+    {"bitplane_w1a3_4x4c128__neon", 33.0f},     {"bitplane_w3a1_4x4c128__neon", 22.8f},
+    {"bitplane_w1a4_4x4c128__neon", 12.4f},     {"bitplane_w4a1_4x4c128__neon", 19.3f},
+    {"bitplane_w2a3_4x4c128__neon", 12.0f},     {"bitplane_w3a2_4x4c128__neon", 20.3f},
+    {"bitplane_w2a4_4x4c128__neon", 9.03f},     {"bitplane_w4a2_4x4c128__neon", 12.8f},
+    {"bitplane_w3a3_4x4c128__neon", 9.43f},     {"bitplane_w3a4_4x4c128__neon", 6.99f},
+    {"bitplane_w4a3_4x4c128__neon", 7.18f},     {"bitplane_w4a4_4x4c128__neon", 5.55f},
+    {"dot_w8a8_4x4c16__neon", 3.12f},           {"dot_w8a7_4x4c16__neon", 3.88f},
+    {"dot_w7a8_4x4c16__neon", 3.88f},           {"dot_w7a7_4x4c32__neon", 7.64f},
+    {"lut_actsum_w1a1_2x16c8__neon", 17.5f},    {"lut_actsum_w1a2_2x16c8__neon", 18.3f},
+    {"lut_actsum_w2a1_2x16c8__neon", 11.2f},    {"lut_actsum_w2a2_2x16c8__neon", 11.7f},
+    {"bitplane_w1a1_2x4c128__neon", 26.2f},     {"bitplane_w1a2_2x4c128__neon", 28.6f},
+    {"bitplane_w2a1_2x4c128__neon", 26.2f},     {"bitplane_w2a2_2x4c128__neon", 10.8f},
+    {"bitplane_w1a3_2x4c128__neon", 24.4f},     {"bitplane_w3a1_2x4c128__neon", 13.5f},
+    {"bitplane_w1a4_2x4c128__neon", 4.3f},      {"bitplane_w4a1_2x4c128__neon", 8.0f},
+    {"bitplane_w2a3_2x4c128__neon", 3.45f},     {"bitplane_w3a2_2x4c128__neon", 7.26f},
+    {"bitplane_w2a4_2x4c128__neon", 2.57f},     {"bitplane_w4a2_2x4c128__neon", 4.21f},
+    {"bitplane_w3a3_2x4c128__neon", 4.47f},     {"bitplane_w3a4_2x4c128__neon", 3.46f},
+    {"bitplane_w4a3_2x4c128__neon", 3.18f},     {"bitplane_w4a4_2x4c128__neon", 2.44f},
+    {"dot_w8a8_2x4c16__neon", 3.05f},           {"dot_w8a7_2x4c16__neon", 3.28f},
+    {"dot_w7a8_2x4c16__neon", 3.28f},           {"dot_w7a7_2x4c32__neon", 3.71f},
+};
+
 struct core_profile {
   core_kind kind = core_kind::reference;
   const char* name = "reference";
@@ -175,13 +301,17 @@ struct core_profile {
   float popcount512_scale = 1.0f;
   // Non-zero: the AVX-512 bitplane kernels' A packer cost per code (a_pack_cycles) on this core.
   float bitplane512_pack = 0.0f;
+  // Arm profiles: kernels not listed (the scalar kernel, a NEON kernel added without a figure)
+  // run at the declared rate times this, so they keep their declared standing against the
+  // NEON kernels; 1 elsewhere.
+  float arm_unlisted_scale = 1.0f;
 
   // The rate dispatch expects of kernel d on this core.
   float rate(const kernels::ukernel_desc& d) const noexcept {
     for (std::size_t i = 0; i < rate_count; ++i)
       if (std::strcmp(rates[i].kernel, d.name) == 0) return rates[i].macs_per_cycle;
     if (is_bitplane512(d)) return d.macs_per_cycle * popcount512_scale;
-    return d.macs_per_cycle;
+    return d.macs_per_cycle * arm_unlisted_scale;
   }
   // The A packer's cost per code dispatch expects of kernel d on this core.
   float pack_cycles(const kernels::ukernel_desc& d) const noexcept {
@@ -191,6 +321,13 @@ struct core_profile {
     return d.algo == algorithm::bitplane && (d.features & bit(cpu_feature::avx512vpopcntdq)) != 0;
   }
 };
+
+// Equal strings. A loop, not strcmp: GCC 12 at -O3 folds strcmp against the inlined profile
+// names and warns (-Wstring-compare) where a caller passes one of known length.
+inline bool same_name(const char* a, const char* b) noexcept {
+  while (*a != '\0' && *a == *b) ++a, ++b;
+  return *a == *b;
+}
 
 inline core_profile profile_of(core_kind k) noexcept {
   core_profile p;
@@ -208,23 +345,144 @@ inline core_profile profile_of(core_kind k) noexcept {
       // packer took over validation and row sums (docs/performance.md).
       p.bitplane512_pack = 0.10f;
       break;
+    case core_kind::arm_little:
+      p.name = "little";
+      p.rates = arm_little_rates;
+      p.rate_count = sizeof(arm_little_rates) / sizeof(arm_little_rates[0]);
+      break;
+    case core_kind::arm_big:
+      p.name = "big";
+      p.rates = arm_big_rates;
+      p.rate_count = sizeof(arm_big_rates) / sizeof(arm_big_rates[0]);
+      break;
+    case core_kind::apple:
+      p.name = "apple";
+      p.rates = arm_apple_rates;
+      p.rate_count = sizeof(arm_apple_rates) / sizeof(arm_apple_rates[0]);
+      break;
     case core_kind::reference:
       break;
+  }
+  if (p.kind == core_kind::arm_little || p.kind == core_kind::arm_big ||
+      p.kind == core_kind::apple) {
+    for (std::size_t i = 0; i < p.rate_count; ++i)
+      if (same_name(p.rates[i].kernel, arm_lut16_w2a2))
+        p.arm_unlisted_scale = p.rates[i].macs_per_cycle / arm_lut16_w2a2_declared;
   }
   return p;
 }
 
 inline bool parse_core(const char* s, core_kind& out) noexcept {
-  for (core_kind k : {core_kind::reference, core_kind::amd_zen4, core_kind::amd_zen5})
-    if (std::strcmp(s, profile_of(k).name) == 0) {
+  for (core_kind k : {core_kind::reference, core_kind::amd_zen4, core_kind::amd_zen5,
+                      core_kind::arm_little, core_kind::arm_big, core_kind::apple})
+    if (same_name(s, profile_of(k).name)) {
       out = k;
       return true;
     }
   return false;
 }
 
+// Arm: the profile class of a MIDR_EL1 value (implementer in bits 31:24, part number in bits
+// 15:4). Arm Ltd (0x41) parts by class; every Apple (0x61) part is apple; anything else, or an
+// Arm part not listed (older or newer than these tables), is the reference.
+constexpr core_kind arm_core_from_midr(std::uint32_t midr) noexcept {
+  const std::uint32_t implementer = midr >> 24, part = (midr >> 4) & 0xFFFu;
+  if (implementer == 0x61u) return core_kind::apple;
+  if (implementer != 0x41u) return core_kind::reference;
+  switch (part) {
+    case 0xd03u:  // Cortex-A53
+    case 0xd05u:  // Cortex-A55
+    case 0xd46u:  // Cortex-A510
+      return core_kind::arm_little;
+    case 0xd07u:  // Cortex-A57
+    case 0xd08u:  // Cortex-A72
+    case 0xd09u:  // Cortex-A73
+    case 0xd0au:  // Cortex-A75
+    case 0xd0bu:  // Cortex-A76
+    case 0xd0cu:  // Neoverse N1
+    case 0xd0du:  // Cortex-A77
+    case 0xd40u:  // Neoverse V1
+    case 0xd41u:  // Cortex-A78
+    case 0xd44u:  // Cortex-X1
+    case 0xd47u:  // Cortex-A710
+    case 0xd48u:  // Cortex-X2
+    case 0xd49u:  // Neoverse N2
+    case 0xd4du:  // Cortex-A715
+      return core_kind::arm_big;
+    default:
+      return core_kind::reference;
+  }
+}
+
+// Linux's /sys/devices/system/cpu/cpuN/regs/identification/midr_el1: one hexadecimal number
+// ("0x00000000410fd034"). False when the text holds none.
+inline bool parse_midr_sysfs(const char* text, std::uint32_t& midr) noexcept {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text, &end, 16);
+  if (end == text) return false;
+  midr = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+// /proc/cpuinfo: the first "CPU implementer" and "CPU part" lines (the first processor's, on
+// AArch64 and Armv7 Linux alike) as a MIDR with only those two fields set. False when either
+// line is missing (an x86 host's cpuinfo, as qemu-user shows it).
+inline bool parse_midr_cpuinfo(const char* text, std::uint32_t& midr) noexcept {
+  const auto field = [text](const char* key, unsigned long& out) {
+    const char* line = std::strstr(text, key);
+    if (line == nullptr) return false;
+    const char* colon = std::strchr(line, ':');
+    const char* eol = std::strchr(line, '\n');
+    if (colon == nullptr || (eol != nullptr && colon > eol)) return false;
+    char* end = nullptr;
+    out = std::strtoul(colon + 1, &end, 0);
+    return end != colon + 1;
+  };
+  unsigned long implementer = 0, part = 0;
+  if (!field("CPU implementer", implementer) || !field("CPU part", part)) return false;
+  midr = static_cast<std::uint32_t>(((implementer & 0xFFu) << 24) | ((part & 0xFFFu) << 4));
+  return true;
+}
+
+#if (defined(__aarch64__) || defined(__arm__)) && defined(__linux__)
+// Up to size - 1 bytes of a file, NUL-terminated; false when it cannot be read.
+inline bool read_text_file(const char* path, char* buf, std::size_t size) noexcept {
+  std::FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return false;
+  const std::size_t n = std::fread(buf, 1, size - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  return n != 0;
+}
+#endif
+
+// cpu0's MIDR: from cpuinfo when the build has it, else Linux's sysfs register file, else
+// /proc/cpuinfo. False when none is available (another OS, qemu-user on an x86 host).
+inline bool read_midr(std::uint32_t& midr) noexcept {
+#if defined(LOWBIT_HAVE_CPUINFO) && (defined(__aarch64__) || defined(__arm__))
+  if (cpuinfo_initialize() && cpuinfo_get_cores_count() != 0 && cpuinfo_get_core(0) != nullptr &&
+      cpuinfo_get_core(0)->midr != 0) {
+    midr = cpuinfo_get_core(0)->midr;
+    return true;
+  }
+#endif
+#if (defined(__aarch64__) || defined(__arm__)) && defined(__linux__)
+  char buf[8192];
+  if (read_text_file("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", buf,
+                     sizeof(buf)) &&
+      parse_midr_sysfs(buf, midr))
+    return true;
+  if (read_text_file("/proc/cpuinfo", buf, sizeof(buf)) && parse_midr_cpuinfo(buf, midr))
+    return true;
+#endif
+  (void)midr;
+  return false;
+}
+
 // The core kind from CPUID: AMD family 0x19 with AVX-512 is Zen 4 (Zen 3 has none), 0x1A and
-// later Zen 5. Static dispatch (LOWBIT_STATIC_DISPATCH) takes it from -march instead.
+// later Zen 5. Static dispatch (LOWBIT_STATIC_DISPATCH) takes it from -march instead (x86 only:
+// an Arm static build uses the reference rates unless LOWBIT_CORE names a profile). On Arm, the
+// class of cpu0's MIDR (read_midr): on big.LITTLE systems cpu0 is usually a little core.
 inline core_kind detect_core() noexcept {
 #if defined(LOWBIT_STATIC_DISPATCH)
 #if defined(__znver5__)
@@ -242,6 +500,11 @@ inline core_kind detect_core() noexcept {
   if (family >= 0x1Au) return core_kind::amd_zen5;
   if (family == 0x19u && (host_features() & bit(cpu_feature::avx512f)) != 0)
     return core_kind::amd_zen4;
+#elif defined(__APPLE__) && defined(__aarch64__)
+  return core_kind::apple;  // every arm64 Apple OS runs on Apple's own cores
+#elif defined(__aarch64__) || defined(__arm__)
+  std::uint32_t midr = 0;
+  if (read_midr(midr)) return arm_core_from_midr(midr);
 #endif
   return core_kind::reference;
 }
