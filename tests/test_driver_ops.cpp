@@ -1,4 +1,4 @@
-// The driver's own vector code (detail/driver_ops.hpp): every ISA set this host can run gives
+// The driver's own vector code (driver/ops.hpp): every ISA set this host can run gives
 // exactly what the baseline gives, for the activation scan (sums and validity), the exact int32
 // epilogue, requantization and the float stage, over every format, run length (tails), extreme
 // values and the whole multiplier range.
@@ -11,8 +11,8 @@
 #include <catch2/catch.hpp>
 
 #include "gemm_tester.hpp"
-#include "lowbit/detail/driver_ops.hpp"
 #include "lowbit/dispatch/cpu_features.hpp"
+#include "lowbit/driver/ops.hpp"
 
 using namespace lowbit;
 

@@ -1,7 +1,7 @@
 // lowbit: running a GEMM on several threads, through the caller's pool or lowbit's own.
 //
 // The driver splits C into tasks (blocks of M rows times ranges of N tiles; see
-// detail/driver.hpp) and hands them to an `executor`. Every task computes its outputs exactly as
+// driver/driver.hpp) and hands them to an `executor`. Every task computes its outputs exactly as
 // the single-threaded loop would, so results are bit-identical for any thread count.
 //
 // Runtimes plug in their own pool by implementing `executor` (two functions). lowbit's

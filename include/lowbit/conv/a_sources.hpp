@@ -11,8 +11,8 @@
 
 #include "lowbit/conv/declarations.hpp"
 #include "lowbit/conv/geometry.hpp"
-#include "lowbit/detail/driver.hpp"
 #include "lowbit/detail/row_scan.hpp"
+#include "lowbit/driver/driver.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 #include "lowbit/output.hpp"
 

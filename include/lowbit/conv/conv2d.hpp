@@ -15,9 +15,9 @@
 #include "lowbit/conv/geometry.hpp"
 #include "lowbit/conv/group_stages.hpp"
 #include "lowbit/conv/weights.hpp"
-#include "lowbit/detail/driver.hpp"
-#include "lowbit/detail/gemm_impl.hpp"
 #include "lowbit/detail/row_scan.hpp"
+#include "lowbit/driver/driver.hpp"
+#include "lowbit/driver/gemm_impl.hpp"
 
 namespace lowbit {
 namespace detail {

@@ -16,7 +16,7 @@
 #include "lowbit/conv/geometry.hpp"
 #include "lowbit/detail/aligned_buffer.hpp"
 #include "lowbit/detail/codes.hpp"
-#include "lowbit/detail/gemm_impl.hpp"
+#include "lowbit/driver/gemm_impl.hpp"
 
 namespace lowbit {
 namespace detail {

@@ -182,7 +182,7 @@ inline void convert_row_bytes(const u_transform& t, const std::uint8_t* row, std
 
 // Validates rows [r0, r0 + nr) of `m` and writes each row's sum of u-codes (mod 2^32) into
 // sums[row - r0]. On an invalid code returns errc::invalid_code naming its flat index
-// (row * cols + col) in `m`. `scan_row` is the one-row scan for one-byte codes (driver_ops.hpp:
+// (row * cols + col) in `m`. `scan_row` is the one-row scan for one-byte codes (driver/ops.hpp:
 // an AVX2 or AVX-512 version when the kernel allows it); by default the baseline scan_row_bytes.
 inline status scan_row_block(const matrix_ref& m, format f, std::size_t r0, std::size_t nr,
                              std::uint32_t* sums, const char* name,
@@ -219,7 +219,7 @@ inline status scan_row_block(const matrix_ref& m, format f, std::size_t r0, std:
 
 // Validates rows [r0, r0 + nr) of `m` without summing them (the kernel's weights store values, so
 // the epilogue needs no row sums). Same error as scan_row_block. `any_high` is the driver's
-// vector check (driver_ops.hpp); it serves unsigned and odd-symmetric one-byte codes, which
+// vector check (driver/ops.hpp); it serves unsigned and odd-symmetric one-byte codes, which
 // are valid iff no bit above the width is set; other formats go through the full scan.
 inline status validate_row_block(const matrix_ref& m, format f, std::size_t r0, std::size_t nr,
                                  std::uint32_t* scratch_sums, const char* name,

@@ -146,7 +146,7 @@ struct ukernel_desc {
   pack_offset_fn pack_w_offset = nullptr;
   // The driver runs MR tiles outside NR tiles (each A micro-panel stays in L1 while the weight
   // panels stream past) when the weights are small. For kernels that read A in place from
-  // strided rows, which stream badly from L2 (detail/driver.hpp); packed A panels stream well.
+  // strided rows, which stream badly from L2 (driver/driver.hpp); packed A panels stream well.
   bool prefers_a_outer = false;
   // A sibling with fewer rows per tile that reads the same weight panels (same NR, k_step, W
   // packer and offsets). A call whose M it pads less runs it instead (kernel_for_rows): M = 49

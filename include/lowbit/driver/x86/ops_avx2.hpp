@@ -1,4 +1,4 @@
-// lowbit internal: the driver's pre-pass and epilogue on AVX2. Chosen by driver_ops.hpp; see
+// lowbit internal: the driver's pre-pass and epilogue on AVX2. Chosen by driver/ops.hpp; see
 // there.
 #pragma once
 
@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "lowbit/detail/driver_ops_generic.hpp"
 #include "lowbit/detail/row_scan.hpp"
+#include "lowbit/driver/ops_generic.hpp"
 
 #define LOWBIT_TARGET_DRIVER_AVX2 __attribute__((target("popcnt,avx2,fma,bmi2")))
 

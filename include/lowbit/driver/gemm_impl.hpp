@@ -9,8 +9,8 @@
 #include <type_traits>
 
 #include "lowbit/detail/codes.hpp"
-#include "lowbit/detail/driver.hpp"
 #include "lowbit/dispatch/select.hpp"
+#include "lowbit/driver/driver.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/limits.hpp"
 #include "lowbit/quantize.hpp"

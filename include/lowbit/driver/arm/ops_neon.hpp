@@ -1,5 +1,5 @@
 // lowbit internal: the driver's epilogue and output stages on NEON (AArch64, and Armv7 built with
-// -mfpu=neon, where NEON is baseline). Chosen by driver_ops.hpp; see there. The row scans stay the
+// -mfpu=neon, where NEON is baseline). Chosen by driver/ops.hpp; see there. The row scans stay the
 // baseline's code.
 //
 // The float stage is vectorised on AArch64 only: Armv7's Advanced SIMD always flushes subnormal
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "lowbit/detail/driver_ops_generic.hpp"
+#include "lowbit/driver/ops_generic.hpp"
 
 namespace lowbit {
 namespace detail {

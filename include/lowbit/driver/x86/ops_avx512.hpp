@@ -1,5 +1,5 @@
 // lowbit internal: the driver's pre-pass and epilogue on AVX-512 (F, BW). Chosen by
-// driver_ops.hpp; see there.
+// driver/ops.hpp; see there.
 #pragma once
 
 #include <immintrin.h>
@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "lowbit/detail/driver_ops_generic.hpp"
 #include "lowbit/detail/row_scan.hpp"
+#include "lowbit/driver/ops_generic.hpp"
 
 #define LOWBIT_TARGET_DRIVER512 \
   __attribute__((target("popcnt,avx2,fma,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512cd")))

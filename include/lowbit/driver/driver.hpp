@@ -26,8 +26,8 @@
 #include <type_traits>
 
 #include "lowbit/detail/codes.hpp"
-#include "lowbit/detail/driver_ops.hpp"
 #include "lowbit/detail/row_scan.hpp"
+#include "lowbit/driver/ops.hpp"
 #include "lowbit/executor.hpp"
 #include "lowbit/format.hpp"
 #include "lowbit/kernels/ukernel.hpp"

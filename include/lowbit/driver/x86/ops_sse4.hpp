@@ -1,5 +1,5 @@
 // lowbit internal: the driver's epilogue and output stages on SSE4.1 (with SSSE3 and SSE4.2, the
-// sse4 ISA level), for CPUs without AVX2. Chosen by driver_ops.hpp; see there. The row scans stay
+// sse4 ISA level), for CPUs without AVX2. Chosen by driver/ops.hpp; see there. The row scans stay
 // the baseline's SSE2 code.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <limits>
 
-#include "lowbit/detail/driver_ops_generic.hpp"
+#include "lowbit/driver/ops_generic.hpp"
 #include "lowbit/isa.hpp"
 
 #define LOWBIT_TARGET_DRIVER_SSE4 __attribute__((target(LOWBIT_X86_TARGET_SSE4)))

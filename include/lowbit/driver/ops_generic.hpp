@@ -1,4 +1,4 @@
-// lowbit internal: the driver's own work per call (driver_ops.hpp), its interface and the
+// lowbit internal: the driver's own work per call (driver/ops.hpp), its interface and the
 // baseline implementation that every build has; the x86 vector sets build on it.
 //
 // Besides the microkernel, every call validates and sums the activation rows (the pre-pass),

@@ -11,16 +11,16 @@
 // -mfpu=neon): its set is always used.
 #pragma once
 
-#include "lowbit/detail/driver_ops_generic.hpp"
+#include "lowbit/driver/ops_generic.hpp"
 #include "lowbit/isa.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LOWBIT_PORTABLE)
-#include "lowbit/detail/x86/driver_ops_avx2.hpp"
-#include "lowbit/detail/x86/driver_ops_avx512.hpp"
-#include "lowbit/detail/x86/driver_ops_sse4.hpp"
+#include "lowbit/driver/x86/ops_avx2.hpp"
+#include "lowbit/driver/x86/ops_avx512.hpp"
+#include "lowbit/driver/x86/ops_sse4.hpp"
 #define LOWBIT_X86_DRIVER_OPS 1
 #elif defined(__ARM_NEON) && !defined(LOWBIT_PORTABLE)
-#include "lowbit/detail/arm/driver_ops_neon.hpp"
+#include "lowbit/driver/arm/ops_neon.hpp"
 #define LOWBIT_NEON_DRIVER_OPS 1
 #endif
 
