@@ -109,17 +109,23 @@ inline void exact_row_terms(const std::int32_t* s, std::uint32_t alpha,
   }
 }
 
+// One row of exact results with the optional terms (exact_row_terms and its per-ISA versions).
+using exact_terms_fn = void (*)(const std::int32_t* s, std::uint32_t alpha,
+                                const std::uint32_t* rowcoef, std::uint32_t sa,
+                                const std::uint32_t* colconst, std::size_t n, std::int32_t* t);
+
 // A fused tile from a set's row functions: each row's exact results go through a scratch run on
-// the stack (up to tile_chunk columns at a time), then through the stage's row. The baseline set
-// uses it; the SSE4.1, AVX2 and NEON sets run the same loop around their own rows, and AVX-512
-// has whole-tile code.
+// the stack (up to tile_chunk columns at a time), then through the stage's row, with no indirect
+// call between them. Written once: the baseline and NEON sets use it as it is; the SSE4.1 and
+// AVX2 sets call it from thin wrappers compiled for their target, where it and their row
+// functions inline; AVX-512 has whole-tile code.
 constexpr std::size_t tile_chunk = 128;
 
-template <float_row_fn Row>
-void float_tile_rows(const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
-                     const std::uint32_t* rowcoef, const std::uint32_t* rowsum,
-                     const std::uint32_t* colconst, std::size_t n, const float_params& q,
-                     float* dst, std::size_t ldd) noexcept {
+template <exact_terms_fn Exact, float_row_fn Row>
+__attribute__((always_inline)) inline void float_tile_rows(
+    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
+    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
+    std::size_t n, const float_params& q, float* dst, std::size_t ldd) noexcept {
   alignas(64) std::int32_t t[tile_chunk];
   for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
     const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
@@ -127,41 +133,53 @@ void float_tile_rows(const std::int32_t* s, std::size_t lds, std::size_t rows, s
     if (r.per_channel) r.w_scales += j0;
     if (r.bias) r.bias += j0;
     for (std::size_t i = 0; i < rows; ++i) {
-      exact_row_terms(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
-                      rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
+      Exact(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr, rowcoef ? rowsum[i] : 0,
+            colconst ? colconst + j0 : nullptr, len, t);
       Row(t, len, r, dst + i * ldd + j0);
     }
   }
 }
 
-template <requant_row_fn Row>
-void requant_tile_rows(const std::int32_t* s, std::size_t lds, std::size_t rows,
-                       std::uint32_t alpha, const std::uint32_t* rowcoef,
-                       const std::uint32_t* rowsum, const std::uint32_t* colconst, std::size_t n,
-                       const requant_params& q, std::size_t q_col, std::uint8_t* dst,
-                       std::size_t ldd) noexcept {
+template <exact_terms_fn Exact, requant_row_fn Row>
+__attribute__((always_inline)) inline void requant_tile_rows(
+    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
+    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
+    std::size_t n, const requant_params& q, std::size_t q_col, std::uint8_t* dst,
+    std::size_t ldd) noexcept {
   alignas(64) std::int32_t t[tile_chunk];
   for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
     const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
     const requant_params r = requant_params_at(q, q_col + j0);
     for (std::size_t i = 0; i < rows; ++i) {
-      exact_row_terms(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
-                      rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
+      Exact(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr, rowcoef ? rowsum[i] : 0,
+            colconst ? colconst + j0 : nullptr, len, t);
       Row(t, len, r, dst + i * ldd + j0);
     }
   }
 }
 
+// The baseline set's tiles (and AVX-512's fallback for out-of-reach zero points).
+inline void float_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                               std::uint32_t alpha, const std::uint32_t* rowcoef,
+                               const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                               std::size_t n, const float_params& q, float* dst,
+                               std::size_t ldd) noexcept {
+  float_tile_rows<exact_row_terms, float_row_generic>(s, lds, rows, alpha, rowcoef, rowsum,
+                                                      colconst, n, q, dst, ldd);
+}
+inline void requant_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                                 std::uint32_t alpha, const std::uint32_t* rowcoef,
+                                 const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                                 std::size_t n, const requant_params& q, std::size_t q_col,
+                                 std::uint8_t* dst, std::size_t ldd) noexcept {
+  requant_tile_rows<exact_row_terms, requant_row_generic>(s, lds, rows, alpha, rowcoef, rowsum,
+                                                          colconst, n, q, q_col, dst, ldd);
+}
+
 inline const driver_ops& baseline_driver_ops() noexcept {
-  static const driver_ops ops{"baseline",
-                              &scan_row_bytes,
-                              &exact_row_generic,
-                              &requant_row_generic,
-                              &any_high_bytes,
-                              &exact_tile_generic,
-                              &float_row_generic,
-                              &float_tile_rows<float_row_generic>,
-                              &requant_tile_rows<requant_row_generic>};
+  static const driver_ops ops{"baseline",           &scan_row_bytes,     &exact_row_generic,
+                              &requant_row_generic, &any_high_bytes,     &exact_tile_generic,
+                              &float_row_generic,   &float_tile_generic, &requant_tile_generic};
   return ops;
 }
 

@@ -194,24 +194,14 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void exact_row_terms_avx2(
                   colconst ? colconst + j : nullptr, n - j, t + j);
 }
 
-// The fused tiles (float_tile_fn, requant_tile_fn): each row's exact results through a scratch
-// run that stays in L1, then the stage's row, with no indirect call between them.
+// The fused tiles (float_tile_fn, requant_tile_fn): ops_generic.hpp's loop around this set's
+// rows, instantiated here so they inline into it.
 LOWBIT_TARGET_DRIVER_AVX2 inline void float_tile_avx2(
     const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
     const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
     std::size_t n, const float_params& q, float* dst, std::size_t ldd) noexcept {
-  alignas(32) std::int32_t t[tile_chunk];
-  for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
-    const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
-    float_params r = q;
-    if (r.per_channel) r.w_scales += j0;
-    if (r.bias) r.bias += j0;
-    for (std::size_t i = 0; i < rows; ++i) {
-      exact_row_terms_avx2(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
-                           rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
-      float_row_avx2(t, len, r, dst + i * ldd + j0);
-    }
-  }
+  float_tile_rows<exact_row_terms_avx2, float_row_avx2>(s, lds, rows, alpha, rowcoef, rowsum,
+                                                        colconst, n, q, dst, ldd);
 }
 
 LOWBIT_TARGET_DRIVER_AVX2 inline void requant_tile_avx2(
@@ -219,16 +209,8 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void requant_tile_avx2(
     const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
     std::size_t n, const requant_params& q, std::size_t q_col, std::uint8_t* dst,
     std::size_t ldd) noexcept {
-  alignas(32) std::int32_t t[tile_chunk];
-  for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
-    const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
-    const requant_params r = requant_params_at(q, q_col + j0);
-    for (std::size_t i = 0; i < rows; ++i) {
-      exact_row_terms_avx2(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr,
-                           rowcoef ? rowsum[i] : 0, colconst ? colconst + j0 : nullptr, len, t);
-      requant_row_avx2(t, len, r, dst + i * ldd + j0);
-    }
-  }
+  requant_tile_rows<exact_row_terms_avx2, requant_row_avx2>(s, lds, rows, alpha, rowcoef, rowsum,
+                                                            colconst, n, q, q_col, dst, ldd);
 }
 
 inline const driver_ops& avx2_driver_ops() noexcept {

@@ -210,8 +210,7 @@ LOWBIT_TARGET_DRIVER512 inline void requant_tile_avx512(
   const std::int64_t ylo = std::int64_t{q.lo} - q.out_zero, yhi = std::int64_t{q.hi} - q.out_zero;
   if (ylo > std::numeric_limits<std::int32_t>::max() ||
       yhi < std::numeric_limits<std::int32_t>::min()) {
-    requant_tile_rows<requant_row_generic>(s, lds, rows, alpha, rowcoef, rowsum, colconst, n, q,
-                                           q_col, dst, ldd);
+    requant_tile_generic(s, lds, rows, alpha, rowcoef, rowsum, colconst, n, q, q_col, dst, ldd);
     return;
   }
   const auto ylo32 = static_cast<std::int32_t>(ylo < std::numeric_limits<std::int32_t>::min()
