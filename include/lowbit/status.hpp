@@ -7,6 +7,7 @@
 // it calls the error handler, which by default prints the message and aborts.
 #pragma once
 
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -78,6 +79,20 @@ constexpr const char* errc_name(errc e) noexcept {
   return "unknown error";
 }
 
+namespace detail {
+// snprintf through a va_list: the same output and return value, but GCC's -Wformat-truncation
+// does not try to prove that a caller's fixed-size buffer holds the longest possible message
+// (describe() truncates by design and returns the length needed, as snprintf does).
+__attribute__((format(printf, 3, 4))) inline int format_message(char* buf, std::size_t size,
+                                                                const char* fmt, ...) noexcept {
+  std::va_list args;
+  va_start(args, fmt);
+  const int n = std::vsnprintf(buf, size, fmt, args);
+  va_end(args);
+  return n;
+}
+}  // namespace detail
+
 class [[nodiscard]] status {
  public:
   constexpr status() noexcept = default;
@@ -148,78 +163,85 @@ class [[nodiscard]] status {
   // Writes "lowbit: <error>: <argument> = <value given> (expected <what>)" into buf; returns the
   // length the full message needs (as snprintf does).
   int describe(char* buf, std::size_t size) const noexcept {
-    if (ok()) return std::snprintf(buf, size, "lowbit: ok");
+    if (ok()) return detail::format_message(buf, size, "lowbit: ok");
     const char* err = errc_name(code_);
     const char* arg = argument();
     const long long v = static_cast<long long>(value_), l = static_cast<long long>(limit_);
     switch (form_) {
       case form::range:
-        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %lld..%lld)", err, arg, v,
-                             static_cast<long long>(lo_), static_cast<long long>(hi_));
+        return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected %lld..%lld)", err,
+                                      arg, v, static_cast<long long>(lo_),
+                                      static_cast<long long>(hi_));
       case form::name:
         if (text_ == nullptr)
-          return std::snprintf(buf, size, "lowbit: %s: %s = null (expected %s)", err, arg,
-                               expected_ ? expected_ : "a name");
-        return std::snprintf(buf, size, "lowbit: %s: %s = \"%s\" (expected %s)", err, arg, text_,
-                             expected_ ? expected_ : "another name");
+          return detail::format_message(buf, size, "lowbit: %s: %s = null (expected %s)", err, arg,
+                                        expected_ ? expected_ : "a name");
+        return detail::format_message(buf, size, "lowbit: %s: %s = \"%s\" (expected %s)", err, arg,
+                                      text_, expected_ ? expected_ : "another name");
       case form::real:
-        return std::snprintf(buf, size, "lowbit: %s: %s = %.9g (expected %s)", err, arg, real_,
-                             expected_ ? expected_ : "another value");
+        return detail::format_message(buf, size, "lowbit: %s: %s = %.9g (expected %s)", err, arg,
+                                      real_, expected_ ? expected_ : "another value");
       case form::real_limit:
-        return std::snprintf(buf, size, "lowbit: %s: %s = %.9g (expected %s %.9g)", err, arg, real_,
-                             expected_ ? expected_ : "", real_limit_);
+        return detail::format_message(buf, size, "lowbit: %s: %s = %.9g (expected %s %.9g)", err,
+                                      arg, real_, expected_ ? expected_ : "", real_limit_);
       case form::words:
-        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %s)", err, arg, v,
-                             expected_ ? expected_ : "another value");
+        return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected %s)", err, arg, v,
+                                      expected_ ? expected_ : "another value");
       case form::plain:
         break;
     }
     switch (code_) {
       case errc::null_pointer:
-        return std::snprintf(buf, size, "lowbit: %s: %s = null (expected a valid pointer)", err,
-                             arg);
+        return detail::format_message(buf, size, "lowbit: %s: %s = null (expected a valid pointer)",
+                                      err, arg);
       case errc::invalid_code:
-        return std::snprintf(buf, size,
-                             "lowbit: %s: %s: the code at flat index %lld (row * cols + col) "
-                             "(expected only codes of the format)",
-                             err, arg, v);
+        return detail::format_message(
+            buf, size,
+            "lowbit: %s: %s: the code at flat index %lld (row * cols + col) "
+            "(expected only codes of the format)",
+            err, arg, v);
       case errc::invalid_encoding:
-        return std::snprintf(
+        return detail::format_message(
             buf, size,
             "lowbit: %s: %s = %lld (expected 0..3: unsigned_int, signed_int, odd_symmetric, "
             "ternary)",
             err, arg, v);
       case errc::invalid_bits:
         if (limit_ == 8)
-          return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected 1..8)", err, arg, v);
-        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %lld)", err, arg, v, l);
+          return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected 1..8)", err,
+                                        arg, v);
+        return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected %lld)", err, arg,
+                                      v, l);
       case errc::dimension_mismatch:
-        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %lld)", err, arg, v, l);
+        return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected %lld)", err, arg,
+                                      v, l);
       case errc::invalid_dimension:
         if (limit_ <= 1)
-          return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected at least 1)", err, arg,
-                               v);
-        return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected 1..%lld)", err, arg, v, l);
+          return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected at least 1)",
+                                        err, arg, v);
+        return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected 1..%lld)", err,
+                                      arg, v, l);
       case errc::size_overflow:
-        return std::snprintf(buf, size,
-                             "lowbit: %s: %s = %lld (expected sizes whose product fits size_t)",
-                             err, arg, v);
+        return detail::format_message(
+            buf, size, "lowbit: %s: %s = %lld (expected sizes whose product fits size_t)", err, arg,
+            v);
       case errc::out_of_memory:
-        return std::snprintf(buf, size,
-                             "lowbit: %s: %s = %lld bytes (expected the allocation to succeed)",
-                             err, arg, v);
+        return detail::format_message(
+            buf, size, "lowbit: %s: %s = %lld bytes (expected the allocation to succeed)", err, arg,
+            v);
       default:
         break;
     }
     if (limit_ != 0)
-      return std::snprintf(buf, size, "lowbit: %s: %s = %lld (expected %s %lld)", err, arg, v,
-                           value_ > limit_ ? "at most" : "at least", l);
+      return detail::format_message(buf, size, "lowbit: %s: %s = %lld (expected %s %lld)", err, arg,
+                                    v, value_ > limit_ ? "at most" : "at least", l);
     if (code_ == errc::wrong_packing)
-      return std::snprintf(buf, size,
-                           "lowbit: %s: %s (expected weights packed, and not moved from, for "
-                           "this call's formats on this host)",
-                           err, arg);
-    return std::snprintf(
+      return detail::format_message(
+          buf, size,
+          "lowbit: %s: %s (expected weights packed, and not moved from, for "
+          "this call's formats on this host)",
+          err, arg);
+    return detail::format_message(
         buf, size, "lowbit: %s: %s = %lld (expected a value docs/errors.md allows)", err, arg, v);
   }
 
