@@ -22,12 +22,15 @@
 //   a figure (the scalar kernel, or a NEON kernel added later) is compared at its declared rate
 //   times arm_unlisted_scale, the profile's rate over the declared one for the 16-entry w2a2
 //   table kernel.
-// Any other core (Intel, earlier AMD without AVX-512, an unknown Arm part) uses the declared
-// rates.
+// - Intel Ice Lake server (family 6, models 0x6A and 0x6C): int8 VNNI reaches about 0.6 of the
+//   reference rate while the vpermb tables and bitplane kernels keep theirs, so, as on Zen 4,
+//   w2a2 belongs to the tables. Its rates were measured kernel by kernel (the list below).
+// Any other core (other Intel cores, earlier AMD without AVX-512, an unknown Arm part) uses the
+// declared rates.
 //
-// LOWBIT_CORE=reference|zen4|zen5|little|big|apple overrides the detection: to see what dispatch
-// would choose on another core (examples/lowbit_info), or to test a profile on a host that has
-// its features.
+// LOWBIT_CORE=reference|zen4|zen5|icelake|little|big|apple overrides the detection: to see what
+// dispatch would choose on another core (examples/lowbit_info), or to test a profile on a host that
+// has its features.
 #pragma once
 
 #include <cstddef>
@@ -47,7 +50,15 @@
 namespace lowbit {
 namespace detail {
 
-enum class core_kind : unsigned char { reference, amd_zen4, amd_zen5, arm_little, arm_big, apple };
+enum class core_kind : unsigned char {
+  reference,
+  amd_zen4,
+  amd_zen5,
+  intel_icelake,
+  arm_little,
+  arm_big,
+  apple
+};
 
 // A kernel's rate measured on a profile's core (the kernel's own benchmark, as for the table).
 struct kernel_rate {
@@ -345,6 +356,135 @@ inline constexpr kernel_rate arm_apple_rates[] = {
     {"dot_w7a7_2x4c32__neon", 8.01f},
 };
 
+// Intel Ice Lake server (family 6, model 0x6A), measured 2026-12-07 on a 2-vCPU KVM guest at about
+// 3.4 GHz, g++ 12, one pinned core, the machine otherwise idle: bench_dot_x86, bench_bitplane_x86
+// and bench_gemv_x86 at N = 256, K = 2048, bench_lut_x86 as the median over N = 64, 256, 1024 at
+// K = 512, medians of 3 repetitions (docs/performance.md).
+inline constexpr kernel_rate icelake_rates[] = {
+    {"bitplane_tl_w2a2_4x32c64__avx512icl", 103.0f},
+    {"bitplane_tl_w2sa2_4x32c64__avx512icl", 99.5f},
+    {"bitplane_w1a1_4x8c64__avx2", 86.6f},
+    {"bitplane_w1a1_6x32c64__avx512icl", 320.0f},
+    {"bitplane_w1a2_4x8c64__avx2", 42.3f},
+    {"bitplane_w1a2_6x32c64__avx512icl", 161.0f},
+    {"bitplane_w1a3_4x8c64__avx2", 28.9f},
+    {"bitplane_w1a3_6x32c64__avx512icl", 97.6f},
+    {"bitplane_w1a4_4x8c64__avx2", 21.5f},
+    {"bitplane_w1a4_6x32c64__avx512icl", 75.9f},
+    {"bitplane_w2a1_4x8c64__avx2", 42.6f},
+    {"bitplane_w2a1_6x32c64__avx512icl", 157.0f},
+    {"bitplane_w2a2_4x8c64__avx2", 20.5f},
+    {"bitplane_w2a2_6x32c64__avx512icl", 81.2f},
+    {"bitplane_w2a3_4x8c64__avx2", 14.2f},
+    {"bitplane_w2a3_6x32c64__avx512icl", 53.4f},
+    {"bitplane_w2a4_4x8c64__avx2", 10.9f},
+    {"bitplane_w2a4_6x32c64__avx512icl", 39.7f},
+    {"bitplane_w2sa1_6x32c64__avx512icl", 160.0f},
+    {"bitplane_w2sa2_6x32c64__avx512icl", 79.9f},
+    {"bitplane_w2sa3_6x32c64__avx512icl", 54.3f},
+    {"bitplane_w2sa4_6x32c64__avx512icl", 40.9f},
+    {"bitplane_w3a1_4x8c64__avx2", 28.9f},
+    {"bitplane_w3a1_6x32c64__avx512icl", 105.0f},
+    {"bitplane_w3a2_4x8c64__avx2", 13.9f},
+    {"bitplane_w3a2_6x32c64__avx512icl", 51.1f},
+    {"bitplane_w3a3_4x8c64__avx2", 9.47f},
+    {"bitplane_w3a3_6x32c64__avx512icl", 33.9f},
+    {"bitplane_w3a4_4x8c64__avx2", 7.31f},
+    {"bitplane_w3a4_6x32c64__avx512icl", 27.3f},
+    {"bitplane_w3sa1_6x32c64__avx512icl", 108.0f},
+    {"bitplane_w3sa2_6x32c64__avx512icl", 54.1f},
+    {"bitplane_w3sa3_6x32c64__avx512icl", 36.3f},
+    {"bitplane_w3sa4_6x32c64__avx512icl", 27.4f},
+    {"bitplane_w4a1_4x8c64__avx2", 21.8f},
+    {"bitplane_w4a1_6x32c64__avx512icl", 79.6f},
+    {"bitplane_w4a2_4x8c64__avx2", 10.9f},
+    {"bitplane_w4a2_6x32c64__avx512icl", 40.3f},
+    {"bitplane_w4a3_4x8c64__avx2", 7.24f},
+    {"bitplane_w4a3_6x32c64__avx512icl", 27.2f},
+    {"bitplane_w4a4_4x8c64__avx2", 5.12f},
+    {"bitplane_w4a4_6x32c64__avx512icl", 20.2f},
+    {"bitplane_w4sa1_6x32c64__avx512icl", 80.2f},
+    {"bitplane_w4sa2_6x32c64__avx512icl", 40.4f},
+    {"bitplane_w4sa3_6x32c64__avx512icl", 26.9f},
+    {"bitplane_w4sa4_6x32c64__avx512icl", 19.2f},
+    {"dot_w2a8_4x16c4__avx2", 32.3f},
+    {"dot_w2a8_4x8c4__sse4", 11.8f},
+    {"dot_w2a8_8x32c4__avx512", 43.9f},
+    {"dot_w4a4_4x16c4__avx2", 31.7f},
+    {"dot_w4a4_4x8c4__sse4", 13.4f},
+    {"dot_w4a4_8x32c4__avx512", 45.4f},
+    {"dot_w7a8_4x16c4__avx2", 23.9f},
+    {"dot_w7a8_4x8c4__sse4", 11.3f},
+    {"dot_w7a8_8x32c4__avx512", 31.2f},
+    {"dot_w8a2_4x16c4__avx2", 30.7f},
+    {"dot_w8a2_4x8c4__sse4", 13.6f},
+    {"dot_w8a2_8x32c4__avx512", 45.0f},
+    {"dot_w8a4_4x16c4__avx2", 28.8f},
+    {"dot_w8a4_4x8c4__sse4", 13.1f},
+    {"dot_w8a4_8x32c4__avx512", 40.7f},
+    {"dot_w8a7_4x16c4__avx2", 24.4f},
+    {"dot_w8a7_4x8c4__sse4", 11.7f},
+    {"dot_w8a7_8x32c4__avx512", 31.9f},
+    {"dot_w8a8_4x16c2__avx2", 15.1f},
+    {"dot_w8a8_4x8c2__sse4", 7.0f},
+    {"dot_w8a8_7x32c4__avx512vnni", 80.6f},
+    {"dot_w8a8_8x32c2__avx512", 24.1f},
+    {"dot_w8a8_8x32c4__avx512vnni", 76.9f},
+    {"gemv_bitplane_w1a1_1x64c64__avx512icl", 220.0f},
+    {"gemv_bitplane_w1a2_1x64c64__avx512icl", 155.0f},
+    {"gemv_bitplane_w2a1_1x64c64__avx512icl", 102.0f},
+    {"gemv_bitplane_w2a2_1x64c64__avx512icl", 78.2f},
+    {"gemv_w1a8_1x64c16__avx512vnni", 51.9f},
+    {"gemv_w1a8_8x32c16__avx512vnni", 64.3f},
+    {"gemv_w2a8_1x64c8__avx512vnni", 38.6f},
+    {"gemv_w2a8_8x32c8__avx512vnni", 68.6f},
+    {"gemv_w4a8_1x64c8__avx512vnni", 36.8f},
+    {"gemv_w4a8_8x32c4__avx512vnni", 63.7f},
+    {"lut_actsum_w1a1_4x32c4__sse41", 57.6f},
+    {"lut_actsum_w1a1_4x64c4__avx2", 109.0f},
+    {"lut_actsum_w1a1_8x64c4__avx512bw", 160.0f},
+    {"lut_actsum_w1a1_8x64c6__avx512vbmi", 240.0f},
+    {"lut_actsum_w1a2_4x32c4__sse41", 60.2f},
+    {"lut_actsum_w1a2_4x64c4__avx2", 88.2f},
+    {"lut_actsum_w1a2_8x64c4__avx512bw", 158.0f},
+    {"lut_actsum_w1a2_8x64c6__avx512vbmi", 125.0f},
+    {"lut_actsum_w2a1_4x32c2__sse41", 31.2f},
+    {"lut_actsum_w2a1_4x64c2__avx2", 47.0f},
+    {"lut_actsum_w2a1_8x64c2__avx512bw", 79.6f},
+    {"lut_actsum_w2a1_8x64c3__avx512vbmi", 129.0f},
+    {"lut_actsum_w2a2_4x32c2__sse41", 27.6f},
+    {"lut_actsum_w2a2_4x64c2__avx2", 52.2f},
+    {"lut_actsum_w2a2_8x64c2__avx512bw", 81.3f},
+    {"lut_actsum_w2a2_8x64c3__avx512vbmi", 129.0f},
+    {"lut_actsum_w2a3_8x64c3__avx512vbmi", 68.0f},
+    {"lut_actsum_w2a4_8x64c3__avx512vbmi", 65.6f},
+    {"lut_actsum_w2sa1_8x64c3__avx512vbmi", 116.0f},
+    {"lut_actsum_w2sa2_8x64c3__avx512vbmi", 105.0f},
+    {"lut_actsum_w3a2_8x64c2__avx512vbmi", 81.9f},
+    {"lut_actsum_w3a3_8x64c2__avx512vbmi", 53.6f},
+    {"lut_actsum_w3a4_8x64c2__avx512vbmi", 45.6f},
+    {"lut_actsum_w3sa2_8x64c2__avx512vbmi", 49.6f},
+    {"lut_actsum_w3sa3_8x64c2__avx512vbmi", 54.6f},
+    {"lut_actsum_w3sa4_8x64c2__avx512vbmi", 49.5f},
+    {"lut_actsum_w4a2_8x32c3__avx512vbmi", 63.1f},
+    {"lut_actsum_w4a3_8x32c3__avx512vbmi", 32.0f},
+    {"lut_actsum_w4a4_8x32c3__avx512vbmi", 34.1f},
+    {"lut_product_w1a3_2x4c16__sse41", 9.39f},
+    {"lut_product_w1a3_2x4c32__avx2", 18.4f},
+    {"lut_product_w1a3_4x4c64__avx512bw", 33.5f},
+    {"lut_product_w2a2_2x4c16__sse41", 10.0f},
+    {"lut_product_w2a2_2x4c32__avx2", 22.0f},
+    {"lut_product_w2a2_4x4c64__avx512bw", 32.8f},
+    {"lut_product_w2a4_4x4c64__avx512vbmi", 30.8f},
+    {"lut_product_w3a1_2x4c16__sse41", 11.6f},
+    {"lut_product_w3a1_2x4c32__avx2", 19.4f},
+    {"lut_product_w3a1_4x4c64__avx512bw", 30.4f},
+    {"lut_product_w3a3_4x4c64__avx512vbmi", 29.3f},
+    {"lut_product_w3a4_4x4c64__avx512vbmi", 17.9f},
+    {"lut_product_w4a2_4x4c64__avx512vbmi", 31.1f},
+    {"lut_product_w4a3_4x4c64__avx512vbmi", 18.2f},
+};
+
 struct core_profile {
   core_kind kind = core_kind::reference;
   const char* name = "reference";
@@ -359,6 +499,9 @@ struct core_profile {
   // run at the declared rate times this, so they keep their declared standing against the
   // NEON kernels; 1 elsewhere.
   float arm_unlisted_scale = 1.0f;
+  // Bytes of weights per cycle one core streams when a small-M call is memory-bound (the
+  // reference core: about 34 GB/s from L3 at 3.4 GHz).
+  float weight_bytes_per_cycle = 10.0f;
 
   // The rate dispatch expects of kernel d on this core.
   float rate(const kernels::ukernel_desc& d) const noexcept {
@@ -399,6 +542,14 @@ inline core_profile profile_of(core_kind k) noexcept {
       // packer took over validation and row sums (docs/performance.md).
       p.bitplane512_pack = 0.10f;
       break;
+    case core_kind::intel_icelake:
+      p.name = "icelake";
+      p.rates = icelake_rates;
+      p.rate_count = sizeof(icelake_rates) / sizeof(icelake_rates[0]);
+      // The int8 tile kernel streamed byte panels at about 2.7 bytes a cycle at M = 8, N = K =
+      // 4096 (the bit-dense GEMV kernels did better), so byte panels stop paying at small M.
+      p.weight_bytes_per_cycle = 3.0f;
+      break;
     case core_kind::arm_little:
       p.name = "little";
       p.rates = arm_little_rates;
@@ -427,8 +578,9 @@ inline core_profile profile_of(core_kind k) noexcept {
 }
 
 inline bool parse_core(const char* s, core_kind& out) noexcept {
-  for (core_kind k : {core_kind::reference, core_kind::amd_zen4, core_kind::amd_zen5,
-                      core_kind::arm_little, core_kind::arm_big, core_kind::apple})
+  for (core_kind k :
+       {core_kind::reference, core_kind::amd_zen4, core_kind::amd_zen5, core_kind::intel_icelake,
+        core_kind::arm_little, core_kind::arm_big, core_kind::apple})
     if (same_name(s, profile_of(k).name)) {
       out = k;
       return true;
@@ -533,24 +685,40 @@ inline bool read_midr(std::uint32_t& midr) noexcept {
   return false;
 }
 
+// Intel family 6 models of the Ice Lake server core (Sunny Cove: Xeon Scalable 3rd generation
+// 0x6A, Xeon D 0x6C). Client Ice Lake, Tiger Lake and Rocket Lake share the core but were not
+// measured, so they keep the reference rates.
+constexpr bool intel_icelake_server_model(unsigned model) noexcept {
+  return model == 0x6Au || model == 0x6Cu;
+}
+
 // The core kind from CPUID: AMD family 0x19 with AVX-512 is Zen 4 (Zen 3 has none), 0x1A and
-// later Zen 5. Static dispatch (LOWBIT_STATIC_DISPATCH) takes it from -march instead (x86 only:
-// an Arm static build uses the reference rates unless LOWBIT_CORE names a profile). On Arm, the
-// class of cpu0's MIDR (read_midr): on big.LITTLE systems cpu0 is usually a little core.
+// later Zen 5; Intel family 6 model 0x6A or 0x6C is Ice Lake server. Static dispatch
+// (LOWBIT_STATIC_DISPATCH) takes it from -march instead (x86 only: an Arm static build uses the
+// reference rates unless LOWBIT_CORE names a profile). On Arm, the class of cpu0's MIDR
+// (read_midr): on big.LITTLE systems cpu0 is usually a little core.
 inline core_kind detect_core() noexcept {
 #if defined(LOWBIT_STATIC_DISPATCH)
 #if defined(__znver5__)
   return core_kind::amd_zen5;
 #elif defined(__znver4__)
   return core_kind::amd_zen4;
+#elif defined(__icelake_server__)
+  return core_kind::intel_icelake;
 #endif
 #elif (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0u), "c"(0u));
   const bool amd = ebx == 0x68747541u && edx == 0x69746e65u && ecx == 0x444d4163u;
-  if (!amd || eax < 1) return core_kind::reference;
+  const bool intel = ebx == 0x756e6547u && edx == 0x49656e69u && ecx == 0x6c65746eu;
+  if ((!amd && !intel) || eax < 1) return core_kind::reference;
   __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1u), "c"(0u));
   const unsigned family = ((eax >> 8) & 0xFu) + ((eax >> 20) & 0xFFu);
+  if (intel) {
+    const unsigned model = ((eax >> 4) & 0xFu) | ((eax >> 12) & 0xF0u);
+    return family == 6u && intel_icelake_server_model(model) ? core_kind::intel_icelake
+                                                             : core_kind::reference;
+  }
   if (family >= 0x1Au) return core_kind::amd_zen5;
   if (family == 0x19u && (host_features() & bit(cpu_feature::avx512f)) != 0)
     return core_kind::amd_zen4;

@@ -36,9 +36,6 @@ namespace detail {
 // The largest M the small-M kernels (kernels/gemv: MR 1 and 8) are chosen for.
 constexpr std::size_t small_m_max = 8;
 
-// Bytes of weights per cycle one core streams from L3 (about 34 GB/s at 3.4 GHz, targets.md).
-constexpr double weight_bytes_per_cycle = 10.0;
-
 // Cycles per activation code of an im2col row copied for kernels that cannot read A in place
 // (dispatch_options::a_in_place), fitted to ResNet-18's strided 1x1 convolutions (docs/conv.md).
 constexpr double im2col_cycles_per_code = 0.3;
@@ -80,7 +77,7 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
   const double bpw = d.bytes_per_weight > 0.0f       ? static_cast<double>(d.bytes_per_weight)
                      : d.algo == algorithm::bitplane ? d.w_bits / 8.0
                                                      : 1.0;
-  const double memory = static_cast<double>(m) * weight_bytes_per_cycle / bpw;
+  const double memory = static_cast<double>(m) * core.weight_bytes_per_cycle / bpw;
   return (compute < memory ? compute : memory) + 1e-6 * compute;
 }
 
