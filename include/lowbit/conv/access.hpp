@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <utility>
 
 #include "lowbit/conv/declarations.hpp"
@@ -26,13 +25,13 @@ struct conv_access {
     return w.gapped_.get();
   }
   static std::size_t row_gap(const packed_conv_weights& w) noexcept { return w.row_gap_; }
-  static void set_gapped(packed_conv_weights& w, std::unique_ptr<packed_weights> g,
+  static void set_gapped(packed_conv_weights& w, allocated_array<packed_weights> g,
                          std::size_t gap) noexcept {
     w.gapped_ = std::move(g);
     w.row_gap_ = gap;
   }
   static packed_conv_weights& self(packed_conv_weights& w) noexcept { return w; }
-  static std::unique_ptr<packed_weights[]>& groups_slot(packed_conv_weights& w) noexcept {
+  static allocated_array<packed_weights>& groups_slot(packed_conv_weights& w) noexcept {
     return w.groups_;
   }
   static aligned_buffer& tap_sums_buffer(packed_conv_weights& w) noexcept { return w.tap_sums_; }

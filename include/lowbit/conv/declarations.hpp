@@ -50,10 +50,65 @@ struct conv_params {
 
 // Convolution weights packed once: one packed GEMM weight matrix per group (N = out_c / groups,
 // K = kernel_h * kernel_w * in_c / groups), or the depthwise layout; plus per-tap weight value
-// sums for exact padding correction.
+// sums for exact padding correction. All of it comes from the allocator (set_allocator), so with
+// LOWBIT_NO_HEAP the weights are packed into caller memory; pack_conv_weights_size tells how much.
 namespace detail {
 struct conv_access;
-}
+
+// An array of T built in memory from the allocator (aligned_buffer), never from operator new:
+// packing conv weights then needs no heap under LOWBIT_NO_HEAP. T's default constructor,
+// move and destructor must not throw.
+template <class T>
+class allocated_array {
+  static_assert(alignof(T) <= cache_line, "aligned_buffer gives cache_line alignment");
+
+ public:
+  allocated_array() noexcept = default;
+  allocated_array(allocated_array&& o) noexcept
+      : buffer_(std::move(o.buffer_)),
+        items_(std::exchange(o.items_, nullptr)),
+        count_(std::exchange(o.count_, 0)) {}
+  allocated_array& operator=(allocated_array&& o) noexcept {
+    if (this != &o) {
+      reset();
+      buffer_ = std::move(o.buffer_);
+      items_ = std::exchange(o.items_, nullptr);
+      count_ = std::exchange(o.count_, 0);
+    }
+    return *this;
+  }
+  allocated_array(const allocated_array&) = delete;
+  allocated_array& operator=(const allocated_array&) = delete;
+  ~allocated_array() { reset(); }
+
+  // Bytes create(count) asks the allocator for.
+  static constexpr std::size_t bytes(std::size_t count) noexcept { return count * sizeof(T); }
+  // Replaces the contents with `count` default-constructed T; false when out of memory.
+  bool create(std::size_t count) noexcept {
+    reset();
+    if (count == 0) return true;
+    if (count > std::numeric_limits<std::size_t>::max() / sizeof(T) ||
+        !buffer_.allocate(bytes(count)))
+      return false;
+    items_ = static_cast<T*>(buffer_.data());
+    for (; count_ < count; ++count_) ::new (static_cast<void*>(items_ + count_)) T();
+    return true;
+  }
+  void reset() noexcept {
+    while (count_ > 0) items_[--count_].~T();
+    items_ = nullptr;
+    buffer_.release();
+  }
+  T* get() const noexcept { return items_; }
+  std::size_t size() const noexcept { return count_; }
+  explicit operator bool() const noexcept { return items_ != nullptr; }
+
+ private:
+  aligned_buffer buffer_;
+  T* items_ = nullptr;
+  std::size_t count_ = 0;
+};
+}  // namespace detail
 
 class packed_conv_weights {
  public:
@@ -77,7 +132,8 @@ class packed_conv_weights {
   std::size_t k_group() const noexcept { return k_group_; }
   // The GEMM kernel used (or "depthwise_direct").
   const char* kernel_name() const noexcept {
-    return params_.depthwise() ? "depthwise_direct" : (groups_ ? groups_[0].kernel_name() : "");
+    return params_.depthwise() ? "depthwise_direct"
+                               : (groups_ ? groups_.get()[0].kernel_name() : "");
   }
 
  private:
@@ -98,12 +154,12 @@ class packed_conv_weights {
     a_bits_ = std::exchange(o.a_bits_, 0);
   }
 
-  std::unique_ptr<packed_weights[]> groups_;  // one per group (not depthwise)
+  detail::allocated_array<packed_weights> groups_;  // one per group (not depthwise)
   // Few input channels (a first layer: 7 taps x 3 channels = 21 bytes per window row): the same
   // weights again with each window row's K padded by row_gap_ zero weights to whole k steps of a
   // kernel that reads window rows in place (ukernel_desc::a_segment_table), which then reads the
-  // row_gap_ input bytes after each window row and multiplies them by zero. nullptr: none.
-  std::unique_ptr<packed_weights> gapped_;
+  // row_gap_ input bytes after each window row and multiplies them by zero. Empty: none.
+  detail::allocated_array<packed_weights> gapped_;
   std::size_t row_gap_ = 0;
   detail::aligned_buffer tap_sums_;          // int32 [out_c][taps]: sum over in channels of w
   detail::aligned_buffer depthwise_values_;  // int16 [taps][out_c]: weight values (depthwise)
@@ -122,6 +178,15 @@ class packed_conv_weights {
 LOWBIT_API status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_params& p, format wf,
                                     format af, packed_conv_weights& out,
                                     const pack_options& opt = {}) noexcept;
+
+// Bytes pack_conv_weights asks the allocator (set_allocator) for with these arguments, each
+// request rounded up to 64: a 64-byte aligned arena of this size that never frees (a bump
+// allocator) holds every request, including the packing's temporaries; an allocator that frees
+// needs less. It depends on the shape, formats, options and the kernel dispatch picks on this
+// CPU, not on the weight values. 0 when pack_conv_weights would refuse the arguments. When the
+// allocator fails, pack_conv_weights returns errc::out_of_memory with this number as value().
+LOWBIT_API std::size_t pack_conv_weights_size(const conv_params& p, format wf, format af,
+                                              const pack_options& opt = {}) noexcept;
 
 // out = conv2d(input, weights) through an output stage (int32_output, float_output,
 // quantized_output). The output is NHWC: row = (n, y, x) pixel, out_c channels per row. Threads
