@@ -45,12 +45,9 @@ format weight_format(int bits) {
 }
 format activation_format(int bits) { return {bits, encoding::unsigned_int}; }
 
+// The kernel a gemm call of this shape runs on default packing (packed_weights::kernel_name(M)).
 const kernels::ukernel_desc* kernel_for(int wb, int ab, const shape& s) {
-  pack_options o;
-  o.m_hint = s.m;
-  const kernels::ukernel_desc* d =
-      query_kernel(weight_format(wb), activation_format(ab), s.n, s.k, o);
-  return d ? &kernels::kernel_for_rows(*d, s.m) : nullptr;
+  return query_kernel_for_rows(weight_format(wb), activation_format(ab), s.n, s.k, s.m);
 }
 
 void print_grid(const shape& s, bool one_per_line) {

@@ -38,6 +38,11 @@ using pack_options = dispatch_options;
 LOWBIT_API const kernels::ukernel_desc* query_kernel(format wf, format af, std::size_t n,
                                                      std::size_t k,
                                                      const pack_options& opt = {}) noexcept;
+// The kernel a gemm call with M rows runs on weights pack_weights packs with these options (what
+// packed_weights::kernel_name(M) reports; default packing holds small-M layouts, docs/gemv.md).
+LOWBIT_API const kernels::ukernel_desc* query_kernel_for_rows(
+    format wf, format af, std::size_t n, std::size_t k, std::size_t m,
+    const pack_options& opt = {}) noexcept;
 
 // Checks a matrix of codes of format f without computing anything: the matrix arguments
 // ("a.data", "M", "K", "a.stride") and every code (errc::invalid_code, value() = the flat index

@@ -1,7 +1,10 @@
-// lowbit: weights packed once, for one kernel.
+// lowbit: weights packed once, for every M.
 //
 // An owning, 64-byte aligned, movable object that remembers the weight format, N, K, the kernel
-// it was packed for (its name, algorithm, tile and bit widths) and the K blocking. Layout:
+// it was packed for (its name, algorithm, tile and bit widths) and the K blocking. By default it
+// also holds the same weights in up to two small-M layouts (the bit-dense kernels/gemv panels,
+// each a nested packed_weights): a call runs the layout for_rows(M) names, chosen per call from M
+// (docs/gemv.md). Layout of each:
 //   [column sums of u-codes: N x uint32, then N per K group when packed in groups; 64-aligned]
 //   [panel 0: K block 0 | K block 1 | ...] [panel 1: ...] ...    (a panel = NR rows of W)
 // Each K block is one micro-panel in the kernel's own layout, at a 64-byte aligned offset.
@@ -13,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <utility>
 
 #include "lowbit/detail/aligned_buffer.hpp"
@@ -38,6 +42,7 @@ class packed_weights {
   }
   packed_weights(const packed_weights&) = delete;
   packed_weights& operator=(const packed_weights&) = delete;
+  ~packed_weights() { drop_small(); }
 
   bool empty() const noexcept { return kernel_ == nullptr; }
   format weight_format() const noexcept { return format_; }
@@ -45,17 +50,47 @@ class packed_weights {
   int activation_bits() const noexcept { return a_bits_; }
   std::size_t rows() const noexcept { return n_; }  // N
   std::size_t cols() const noexcept { return k_; }  // K
+  // The kernel of the main layout (the one large M runs; conv2d always runs it).
   const char* kernel_name() const noexcept { return kernel_ ? kernel_->name : ""; }
-  // The kernel a gemm or conv2d call with m rows of activations runs: the packed kernel, or its
+  // The layout a gemm call with m rows of activations runs: a small-M layout packed for m, or
+  // this object's own.
+  const packed_weights& for_rows(std::size_t m) const noexcept {
+    const std::size_t i = m < sizeof(small_for_m_) ? small_for_m_[m] : 0;
+    return i != 0 ? *small_[i - 1] : *this;
+  }
+  // The kernel a gemm call with m rows of activations runs: for_rows(m)'s kernel, or its
   // shorter-tile sibling over the same panels when that one pads m less (kernel_for_rows).
+  // conv2d runs the main layout: kernel_for_rows(*kernel(), m).
   const char* kernel_name(std::size_t m) const noexcept {
-    return kernel_ ? kernels::kernel_for_rows(*kernel_, m).name : "";
+    const packed_weights& l = for_rows(m);
+    return l.kernel_ ? l.kernel_for_call(m).name : "";
+  }
+  // The kernel a call with m rows runs on this layout (not empty): for m <= 8 the one the
+  // packing chose (the kernel, or a sibling over the same panels: a shorter or taller tile),
+  // else kernel_for_rows.
+  const kernels::ukernel_desc& kernel_for_call(std::size_t m) const noexcept {
+    const kernels::ukernel_desc* r = m < sizeof(small_for_m_) ? run_for_m_[m] : nullptr;
+    return r != nullptr ? *r : kernels::kernel_for_rows(*kernel_, m);
+  }
+  // Small-M layouts held besides the main one (0..2), and the i-th of them.
+  std::size_t small_layouts() const noexcept {
+    return (small_[0] != nullptr) + (small_[1] != nullptr);
+  }
+  const packed_weights* small_layout(std::size_t i) const noexcept {
+    return i < 2 ? small_[i] : nullptr;
   }
   algorithm kernel_algorithm() const noexcept {
     return kernel_ ? kernel_->algo : algorithm::automatic;
   }
   const kernels::ukernel_desc* kernel() const noexcept { return kernel_; }
-  std::size_t size_bytes() const noexcept { return buffer_.size(); }
+  // Bytes of packed weights held, every layout counted: column sums and panels with their
+  // 64-byte alignment padding (docs/gemv.md has bytes per weight for the default cases).
+  std::size_t size_bytes() const noexcept {
+    std::size_t s = buffer_.size();
+    for (const packed_weights* l : small_)
+      if (l != nullptr) s += l->buffer_.size();
+    return s;
+  }
 
   // Layout, for the driver.
   std::size_t kc() const noexcept { return kc_; }
@@ -80,6 +115,13 @@ class packed_weights {
   friend struct detail::packed_weights_access;
   // Takes every member of o and leaves o as default-constructed (a new member goes here too).
   void take(packed_weights& o) noexcept {
+    drop_small();
+    small_store_ = std::move(o.small_store_);
+    for (int i = 0; i < 2; ++i) small_[i] = std::exchange(o.small_[i], nullptr);
+    for (std::size_t m = 0; m < sizeof(small_for_m_); ++m) {
+      small_for_m_[m] = std::exchange(o.small_for_m_[m], std::uint8_t{0});
+      run_for_m_[m] = std::exchange(o.run_for_m_[m], nullptr);
+    }
     buffer_ = std::move(o.buffer_);
     kernel_ = std::exchange(o.kernel_, nullptr);
     format_ = std::exchange(o.format_, format{});
@@ -94,7 +136,27 @@ class packed_weights {
     kblock_stride_ = std::exchange(o.kblock_stride_, 0);
   }
 
+  // Destroys the nested small-M layouts (constructed in small_store_ by the packer).
+  void drop_small() noexcept {
+    for (packed_weights*& l : small_)
+      if (l != nullptr) {
+        l->~packed_weights();
+        l = nullptr;
+      }
+    for (std::uint8_t& x : small_for_m_) x = 0;
+    for (const kernels::ukernel_desc*& r : run_for_m_) r = nullptr;
+    small_store_.release();
+  }
+
   detail::aligned_buffer buffer_;
+  // Small-M layouts: objects placed in small_store_; small_for_m_[m] (m = 0..8) is 1 + the index
+  // of the one a call with m rows runs, or 0 for the main layout.
+  detail::aligned_buffer small_store_;
+  packed_weights* small_[2] = {nullptr, nullptr};
+  std::uint8_t small_for_m_[9] = {};
+  // The main layout's kernel for a call with m rows (m = 0..8) when the packing chose one over
+  // the same panels; nullptr: kernel_for_rows.
+  const kernels::ukernel_desc* run_for_m_[9] = {};
   const kernels::ukernel_desc* kernel_ = nullptr;
   format format_{};
   int a_bits_ = 0;
@@ -124,6 +186,23 @@ struct packed_weights_access {
     p.w_offset_ = w_offset;
   }
   static void clear(packed_weights& p) noexcept { p = packed_weights{}; }
+  // Moves the packed layouts `smalls` (count 0..2) into p as its small-M layouts; for_m[m]
+  // (m = 0..8) is 1 + the index of the one a call with m rows runs, 0 for p's own, and run[m]
+  // the kernel p's own layout runs for m rows (nullptr: kernel_for_rows). False (p without
+  // small layouts, smalls kept) when the memory for them is not there.
+  static bool set_small(packed_weights& p, packed_weights* smalls, std::size_t count,
+                        const std::uint8_t (&for_m)[9],
+                        const kernels::ukernel_desc* const (&run)[9]) noexcept {
+    p.drop_small();
+    for (std::size_t m = 0; m < 9; ++m) p.run_for_m_[m] = run[m];
+    if (count == 0) return true;
+    if (!p.small_store_.allocate(count * sizeof(packed_weights))) return false;
+    for (std::size_t i = 0; i < count; ++i)
+      p.small_[i] = new (p.small_store_.bytes() + i * sizeof(packed_weights))
+          packed_weights(std::move(smalls[i]));
+    for (std::size_t m = 0; m < 9; ++m) p.small_for_m_[m] = for_m[m];
+    return true;
+  }
 };
 }  // namespace detail
 

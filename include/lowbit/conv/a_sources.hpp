@@ -672,8 +672,10 @@ struct prescanned_source : matrix_source {
 // average); kernels whose pack_a_runs takes the window rows pack them where they are
 // (a_window_row); every other kernel copies an im2col row per output pixel and packs it. That copy
 // is what makes a strided 1x1 convolution (a ResNet downsample) faster on int8-dot than on
-// bitplane kernels, whose GEMM rates alone say the opposite.
+// bitplane kernels, whose GEMM rates alone say the opposite. conv2d runs the main layout
+// only: no small-M layouts.
 inline pack_options conv_a_sources(const conv_params& p, format af, pack_options o) noexcept {
+  o.one_layout = true;
   const bool direct = direct_1x1(p);
   const std::size_t row = p.kernel_w * p.in_channels;
   const bool windows = !direct && !p.depthwise() && p.groups == 1 && p.dilation_w == 1 &&

@@ -11,9 +11,11 @@
 // pack_options::m_hint is set, also capped by the rate at which its weight bytes can be read
 // (small M is memory-bound: bit-dense kernels declare bytes_per_weight and win there). Rates are
 // the host core's where it has a profile (core_profile.hpp, LOWBIT_CORE).
-// LOWBIT_VERBOSE=1 logs every packing's kernel to stderr (pack_weights: the kernel that runs,
-// the name kernel_name() reports). A requested ISA level the CPU cannot run warns once and
-// dispatch uses the host's best (settings.hpp).
+// A default packing also holds small-M layouts (gemm_impl.hpp choose_layouts, docs/gemv.md), and
+// each gemm call runs the layout for its M (packed_weights::for_rows). LOWBIT_VERBOSE=1 logs
+// every packing's kernels to stderr, per M as packed_weights::kernel_name(M) reports them. A
+// requested ISA level the CPU cannot run warns once and dispatch uses the host's best
+// (settings.hpp).
 #pragma once
 
 #include <atomic>
@@ -28,6 +30,7 @@
 #include "lowbit/dispatch/settings.hpp"
 #include "lowbit/isa.hpp"
 #include "lowbit/kernels/ukernel.hpp"
+#include "lowbit/packed_weights.hpp"
 
 namespace lowbit {
 
@@ -130,10 +133,11 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
     if (d.w_bits < w_bits || d.a_bits < a_bits) return;
     if (o.kernel_name != nullptr && std::strcmp(o.kernel_name, d.name) != 0) return;
     if (algo != algorithm::automatic && d.algo != algo) return;
-    // Small-M kernels (those declaring bit-dense weight bytes, kernels/gemv) serve calls known
-    // to have at most small_m_max rows: with more rows they re-read or re-expand their weights
-    // per row tile, which their cache-resident rate does not show (on Zen 4 it ties the tile
-    // kernels'). Forced by name they run anyway.
+    // Small-M kernels (those declaring bit-dense weight bytes, kernels/gemv) are chosen here only
+    // for m_hint 1..small_m_max: with more rows they re-read or re-expand their weights per row
+    // tile, which their cache-resident rate does not show (on Zen 4 it ties the tile kernels').
+    // A default packing (no hint) adds them as extra layouts for the M they serve
+    // (gemm_impl.hpp choose_layouts). Forced by name they run anyway.
     if (d.bytes_per_weight > 0.0f && o.kernel_name == nullptr &&
         (o.m_hint == 0 || o.m_hint > detail::small_m_max))
       return;
@@ -150,22 +154,36 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
 }
 
 namespace detail {
-// LOWBIT_VERBOSE=1: logs the kernel pack_weights packed for (after the signed-weight switch,
-// so the name is kernel_name()'s), and the short-tile sibling calls run when it pads their M
-// less (kernel_name(M)).
-inline void log_kernel_choice(const kernels::ukernel_desc& d, int w_bits, const char* w_encoding,
-                              int a_bits, std::size_t n, std::size_t k) noexcept {
+// LOWBIT_VERBOSE=1: logs the kernels pack_weights packed w for (after the signed-weight switch)
+// and which one a gemm call runs at each M, as packed_weights::kernel_name(M) reports it: the
+// small-M layouts for the M they serve, and the main kernel's short-tile sibling where it pads M
+// less.
+inline void log_kernel_choice(const packed_weights& w, int w_bits, const char* w_encoding,
+                              int a_bits) noexcept {
 #if !defined(LOWBIT_NO_GETENV)  // verbose is only ever set from the environment
-  if (!settings().verbose) return;
-  std::fprintf(stderr, "lowbit: w%da%d (%s weights) N=%zu K=%zu -> %s (core profile %s)", w_bits,
-               a_bits, w_encoding, n, k, d.name, host_core_profile().name);
+  if (!settings().verbose || w.kernel() == nullptr) return;
+  const kernels::ukernel_desc& d = *w.kernel();
+  std::fprintf(stderr, "lowbit: w%da%d (%s weights) N=%zu K=%zu -> %s (core profile %s, %zu bytes)",
+               w_bits, a_bits, w_encoding, w.rows(), w.cols(), d.name, host_core_profile().name,
+               w.size_bytes());
+  // Runs of M in 1..small_m_max that run one kernel, then M above.
+  for (std::size_t m = 1; m <= small_m_max;) {
+    const char* name = w.kernel_name(m);
+    std::size_t e = m;
+    while (e < small_m_max && std::strcmp(w.kernel_name(e + 1), name) == 0) ++e;
+    if (e == m)
+      std::fprintf(stderr, "; M=%zu runs %s", m, name);
+    else
+      std::fprintf(stderr, "; M=%zu..%zu runs %s", m, e, name);
+    m = e + 1;
+  }
   if (d.short_tile != nullptr)
-    std::fprintf(stderr, "; calls whose M pads fewer rows in %u-row tiles than in %u run %s",
+    std::fprintf(stderr, "; larger M that pads fewer rows in %u-row tiles than in %u runs %s",
                  static_cast<unsigned>(d.short_tile->mr), static_cast<unsigned>(d.mr),
                  d.short_tile->name);
   std::fprintf(stderr, "\n");
 #else
-  (void)d, (void)w_bits, (void)w_encoding, (void)a_bits, (void)n, (void)k;
+  (void)w, (void)w_bits, (void)w_encoding, (void)a_bits;
 #endif
 }
 }  // namespace detail

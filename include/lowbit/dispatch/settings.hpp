@@ -33,6 +33,9 @@ struct dispatch_options {
   // K is K / a_window_row window rows of a_window_row codes each, which kernels whose
   // pack_a_runs takes them pack where they lie, with no im2col copy (conv2d sets it); 0: not so.
   std::size_t a_window_row = 0;
+  // pack_weights packs the main layout alone, without the small-M layouts a default packing
+  // adds (docs/gemv.md); conv2d's packings set it (it runs the main layout only).
+  bool one_layout = false;
 };
 
 namespace detail {

@@ -666,7 +666,7 @@ struct gemm_block_runner {
 template <class Source, class Stage>
 status run_gemm(const Source& src, format af, const packed_weights& w, const Stage& out,
                 const zero_points& zeros, std::size_t m, workspace& ws, executor* ex) noexcept {
-  const kernels::ukernel_desc& d = kernels::kernel_for_rows(*w.kernel(), m);
+  const kernels::ukernel_desc& d = w.kernel_for_call(m);
   const std::size_t n = w.rows(), k = w.cols(), kc = w.kc();
   const std::size_t threads = ex ? ex->threads() : 1;
   bool grouped = false;

@@ -65,67 +65,111 @@ inline int choose_w_offset(const kernels::ukernel_desc& d, format wf) noexcept {
 }
 }  // namespace detail
 
-// Packs N x K weight codes (w.rows = N, w.cols = K) of format wf, for activations of format af
-// (its bit width selects the kernel), into `out`. On failure `out` is left empty.
-LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed_weights& out,
-                               const pack_options& opt) noexcept {
-  detail::packed_weights_access::clear(out);
-  LOWBIT_RETURN_IF_ERROR(detail::validate_format(wf, "w_format.bits", "w_format.enc"));
-  LOWBIT_RETURN_IF_ERROR(detail::validate_format(af, "a_format.bits", "a_format.enc"));
-  LOWBIT_RETURN_IF_ERROR(detail::validate_matrix(w, wf, "w.data", "N", "K", "w.stride"));
-  const std::int64_t kmax = max_k(af, wf);
-  if (static_cast<std::int64_t>(w.cols) > kmax)
-    return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(w.cols), kmax};
-  detail::u_table table;
-  detail::make_u_table(wf, table);
-  LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(w, wf, table, "w.data"));
+namespace detail {
+// The layouts a packing holds: kernels[0] is the main one (select_ukernel under the options), then
+// up to two small-M kernels (kernels/gemv, bit-dense) that the time model
+// (expected_throughput) expects to beat the main kernel at some M in 1..small_m_max; for_m[m]
+// is the index of the layout a call with m rows runs. Small-M layouts are added only for a
+// default packing: no m_hint (a hint in 1..small_m_max packs that kernel alone, bit-dense; a
+// larger one the main kernel alone), no kernel forced by name, not one_layout (conv2d's).
+// run[m]: the kernel the main layout runs for m rows when it is not kernel_for_rows' choice (a
+// taller sibling over the same panels: with_short_tile's pair seen from the short side).
+struct layout_choice {
+  const kernels::ukernel_desc* kernels[3] = {};
+  std::size_t count = 0;
+  std::uint8_t for_m[small_m_max + 1] = {};
+  const kernels::ukernel_desc* run[small_m_max + 1] = {};
+};
 
-  const kernels::ukernel_desc* d =
-      detail::kernel_for_weights(select_ukernel(wf.bits, af.bits, w.rows, w.cols, opt), wf, opt);
-  if (d == nullptr && opt.kernel_name != nullptr)
-    return status::bad_name(errc::unsupported_isa, "options.kernel_name", opt.kernel_name,
-                            "a kernel this host runs under the ISA cap, as wide as the formats, "
-                            "whose K step divides k_group (lowbit_info --all lists them)",
-                            static_cast<std::int64_t>(opt.algo));
-  if (d == nullptr) {
-    const algorithm a = opt.algo != algorithm::automatic ? opt.algo : forced_algorithm();
-    return status::bad_name(errc::unsupported_isa, "options.algo", algorithm_name(a),
-                            "an algorithm with a kernel for these widths under the ISA cap whose "
-                            "K step divides k_group (lowbit_info --all lists them)",
-                            static_cast<std::int64_t>(opt.algo));
+inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::size_t k,
+                                    const pack_options& opt) noexcept {
+  layout_choice c;
+  c.kernels[0] = kernel_for_weights(select_ukernel(wf.bits, af.bits, n, k, opt), wf, opt);
+  if (c.kernels[0] == nullptr) return c;
+  c.count = 1;
+  if (opt.m_hint != 0 || opt.kernel_name != nullptr || opt.one_layout || opt.a_in_place ||
+      opt.a_plane_image || opt.a_window_row != 0)
+    return c;
+  // Candidates: the kernels a hint of 1 and of small_m_max would pack for.
+  const kernels::ukernel_desc* cand[2] = {};
+  for (std::size_t i = 0; i < 2; ++i) {
+    pack_options o = opt;
+    o.m_hint = i == 0 ? 1 : small_m_max;
+    const kernels::ukernel_desc* s =
+        kernel_for_weights(select_ukernel(wf.bits, af.bits, n, k, o), wf, o);
+    if (s != nullptr && s->bytes_per_weight > 0.0f && s != c.kernels[0] && s != cand[0])
+      cand[i] = s;
   }
-  detail::log_kernel_choice(*d, wf.bits, encoding_name(wf.enc), af.bits, w.rows, w.cols);
+  // A kernel whose short-tile sibling is the main kernel reads the main layout's panels too:
+  // at small M a taller tile can pad less (M = 8 in one 8-row tile, not two 7-row ones).
+  const kernels::ukernel_desc* tall = nullptr;
+  const feature_set allowed = allowed_features(opt);
+  for_each_ukernel([&](const kernels::ukernel_desc& t) {
+    if (t.short_tile == c.kernels[0] && (t.features & ~allowed) == 0) tall = &t;
+  });
+  // Per M, the best of the main kernel (or its short-tile sibling, or its taller one) and the
+  // candidates whose tile holds all M rows (a shorter one would stream the weights once per row
+  // tile).
+  for (std::size_t m = 1; m <= small_m_max; ++m) {
+    const kernels::ukernel_desc* best = &kernels::kernel_for_rows(*c.kernels[0], m);
+    double best_score = expected_throughput(*best, m, n, k);
+    if (tall != nullptr && expected_throughput(*tall, m, n, k) > best_score) {
+      best_score = expected_throughput(*tall, m, n, k);
+      c.run[m] = tall;
+    }
+    const kernels::ukernel_desc* pick = nullptr;
+    for (const kernels::ukernel_desc* s : cand) {
+      if (s == nullptr || s->mr < m) continue;
+      const double score = expected_throughput(*s, m, n, k);
+      if (score > best_score) {
+        best_score = score;
+        pick = s;
+      }
+    }
+    if (pick == nullptr) continue;
+    c.run[m] = nullptr;
+    std::size_t idx = 1;
+    while (idx < c.count && c.kernels[idx] != pick) ++idx;
+    if (idx == c.count) c.kernels[c.count++] = pick;
+    c.for_m[m] = static_cast<std::uint8_t>(idx);
+  }
+  return c;
+}
+
+// Packs w for kernel d alone (one layout) into out, which is empty on entry.
+inline status pack_layout(const matrix_ref& w, format wf, int a_bits, const u_table& table,
+                          const kernels::ukernel_desc* d, std::size_t k_group,
+                          packed_weights& out) noexcept {
   const std::size_t n = w.rows, k = w.cols;
   const std::size_t kc_cap = d->kc_max / d->k_step * d->k_step;
   const std::size_t k_rounded = kernels::round_up(k, d->k_step);
   // Grouped weights: one K block per group (select_ukernel checked the K step divides it).
-  const std::size_t kc = opt.k_group ? opt.k_group : (k_rounded < kc_cap ? k_rounded : kc_cap);
+  const std::size_t kc = k_group ? k_group : (k_rounded < kc_cap ? k_rounded : kc_cap);
   const std::size_t k_blocks = (k + kc - 1) / kc;
-  const std::size_t kblock_stride = detail::round64(d->w_panel_bytes(kc));
+  const std::size_t kblock_stride = round64(d->w_panel_bytes(kc));
   const std::size_t tiles = (n + d->nr - 1) / d->nr;
   std::size_t panel_stride = 0, panels = 0;
-  if (!detail::mul_size(k_blocks, kblock_stride, panel_stride) ||
-      !detail::mul_size(tiles, panel_stride, panels))
+  if (!mul_size(k_blocks, kblock_stride, panel_stride) || !mul_size(tiles, panel_stride, panels))
     return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
-  const std::size_t groups = opt.k_group ? k_blocks : 0;
-  const std::size_t sums = detail::round64((groups + 1) * n * sizeof(std::uint32_t));
+  const std::size_t groups = k_group ? k_blocks : 0;
+  const std::size_t sums = round64((groups + 1) * n * sizeof(std::uint32_t));
   if (panels > SIZE_MAX - sums) return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
 
-  detail::aligned_buffer& buf = detail::packed_weights_access::buffer(out);
+  aligned_buffer& buf = packed_weights_access::buffer(out);
   if (!buf.allocate(sums + panels))
     return {errc::out_of_memory, "packed weights", static_cast<std::int64_t>(sums + panels)};
-  detail::aligned_buffer rows_u;
+  aligned_buffer rows_u;
   if (!rows_u.allocate(std::size_t{d->nr} * k + 64)) {
     buf.release();
     return {errc::out_of_memory, "packing scratch", static_cast<std::int64_t>(d->nr * k)};
   }
-  const int w_offset = detail::choose_w_offset(*d, wf);
+  const int w_offset = choose_w_offset(*d, wf);
   auto* col_sums = reinterpret_cast<std::uint32_t*>(buf.bytes());
   std::memset(buf.bytes(), 0, sums);
   for (std::size_t t = 0; t < tiles; ++t) {
     const std::size_t n0 = t * d->nr;
     const std::size_t rows = (n - n0) < d->nr ? (n - n0) : d->nr;
-    detail::to_u_codes(w, wf, table, n0, rows, 0, k, rows_u.bytes(), k);
+    to_u_codes(w, wf, table, n0, rows, 0, k, rows_u.bytes(), k);
     for (std::size_t r = 0; r < rows; ++r) {
       std::uint32_t s = 0;
       for (std::size_t x = 0; x < k; ++x) {
@@ -143,8 +187,68 @@ LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed
         d->pack_w(rows_u.bytes() + kb * kc, k, rows, kcb, dst);
     }
   }
-  detail::packed_weights_access::set_layout(out, d, wf, af.bits, n, k, kc, sums, panel_stride,
-                                            kblock_stride, w_offset, opt.k_group);
+  packed_weights_access::set_layout(out, d, wf, a_bits, n, k, kc, sums, panel_stride, kblock_stride,
+                                    w_offset, k_group);
+  return status::success();
+}
+}  // namespace detail
+
+// The kernel a gemm call with M rows runs on weights pack_weights packs with these options
+// (packed_weights::kernel_name(M)), or nullptr when none qualifies.
+LOWBIT_API const kernels::ukernel_desc* query_kernel_for_rows(format wf, format af, std::size_t n,
+                                                              std::size_t k, std::size_t m,
+                                                              const pack_options& opt) noexcept {
+  if (!is_valid(wf) || !is_valid(af)) return nullptr;
+  const detail::layout_choice c = detail::choose_layouts(wf, af, n, k, opt);
+  if (c.count == 0) return nullptr;
+  const std::size_t i = m <= detail::small_m_max ? c.for_m[m] : 0;
+  if (i == 0 && m <= detail::small_m_max && c.run[m] != nullptr) return c.run[m];
+  return &kernels::kernel_for_rows(*c.kernels[i], m);
+}
+
+// Packs N x K weight codes (w.rows = N, w.cols = K) of format wf, for activations of format af
+// (its bit width selects the kernel), into `out`: the main layout and, by default, the small-M
+// layouts choose_layouts adds. On failure `out` is left empty.
+LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed_weights& out,
+                               const pack_options& opt) noexcept {
+  detail::packed_weights_access::clear(out);
+  LOWBIT_RETURN_IF_ERROR(detail::validate_format(wf, "w_format.bits", "w_format.enc"));
+  LOWBIT_RETURN_IF_ERROR(detail::validate_format(af, "a_format.bits", "a_format.enc"));
+  LOWBIT_RETURN_IF_ERROR(detail::validate_matrix(w, wf, "w.data", "N", "K", "w.stride"));
+  const std::int64_t kmax = max_k(af, wf);
+  if (static_cast<std::int64_t>(w.cols) > kmax)
+    return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(w.cols), kmax};
+  detail::u_table table;
+  detail::make_u_table(wf, table);
+  LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(w, wf, table, "w.data"));
+
+  const detail::layout_choice c = detail::choose_layouts(wf, af, w.rows, w.cols, opt);
+  const kernels::ukernel_desc* d = c.kernels[0];
+  if (d == nullptr && opt.kernel_name != nullptr)
+    return status::bad_name(errc::unsupported_isa, "options.kernel_name", opt.kernel_name,
+                            "a kernel this host runs under the ISA cap, as wide as the formats, "
+                            "whose K step divides k_group (lowbit_info --all lists them)",
+                            static_cast<std::int64_t>(opt.algo));
+  if (d == nullptr) {
+    const algorithm a = opt.algo != algorithm::automatic ? opt.algo : forced_algorithm();
+    return status::bad_name(errc::unsupported_isa, "options.algo", algorithm_name(a),
+                            "an algorithm with a kernel for these widths under the ISA cap whose "
+                            "K step divides k_group (lowbit_info --all lists them)",
+                            static_cast<std::int64_t>(opt.algo));
+  }
+  packed_weights smalls[2];
+  for (std::size_t i = 1; i < c.count; ++i) {
+    const status s =
+        detail::pack_layout(w, wf, af.bits, table, c.kernels[i], opt.k_group, smalls[i - 1]);
+    if (!s.ok()) return s;
+  }
+  LOWBIT_RETURN_IF_ERROR(detail::pack_layout(w, wf, af.bits, table, d, opt.k_group, out));
+  if (!detail::packed_weights_access::set_small(out, smalls, c.count - 1, c.for_m, c.run)) {
+    detail::packed_weights_access::clear(out);
+    return {errc::out_of_memory, "packed weights",
+            static_cast<std::int64_t>((c.count - 1) * sizeof(packed_weights))};
+  }
+  detail::log_kernel_choice(out, wf.bits, encoding_name(wf.enc), af.bits);
   return status::success();
 }
 
@@ -172,7 +276,8 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
             static_cast<std::int64_t>(w.cols())};
   if (af.bits > w.activation_bits())
     return {errc::wrong_packing, "a_format.bits", af.bits, w.activation_bits()};
-  if ((w.kernel()->features & ~detail::host_features()) != 0)
+  const packed_weights& layout = w.for_rows(a.rows);
+  if ((layout.kernel()->features & ~detail::host_features()) != 0)
     return {errc::wrong_packing, "weights (kernel needs CPU features this host lacks)"};
   LOWBIT_RETURN_IF_ERROR(validate_stage(out, a.rows, w.rows()));
   if constexpr (std::is_same<Stage, float_output>::value) {
@@ -185,7 +290,7 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
   if (static_cast<std::int64_t>(a.cols) > kmax)
     return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(a.cols), kmax};
   const matrix_source src{&a, af};
-  return run_gemm(src, af, w, out, out.zeros, a.rows, ws, ex);
+  return run_gemm(src, af, layout, out, out.zeros, a.rows, ws, ex);
 }
 
 }  // namespace detail
@@ -200,8 +305,9 @@ LOWBIT_API std::size_t gemm_workspace_size(const packed_weights& w, std::size_t 
   // Past gemm's M limit, or more threads than could ever have scratch: no workspace serves it.
   if (m > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) || threads > 4096)
     return std::numeric_limits<std::size_t>::max();
-  return detail::make_plan(kernels::kernel_for_rows(*w.kernel(), m), m, w.rows(), w.cols(), w.kc(),
-                           activations_need_conversion, threads, w.k_group() != 0)
+  const packed_weights& l = w.for_rows(m);
+  return detail::make_plan(l.kernel_for_call(m), m, l.rows(), l.cols(), l.kc(),
+                           activations_need_conversion, threads, l.k_group() != 0)
              .total +
          detail::cache_line;
 }

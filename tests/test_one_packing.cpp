@@ -1,0 +1,211 @@
+// One packing for every M: pack_weights without a hint holds the main layout and the small-M
+// layouts (docs/gemv.md), and each gemm call runs the layout for its M. One packed object is
+// driven at several M through the int32, float and quantized stages, against the reference,
+// under every ISA level this host runs; hinted packing gives the same results.
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "gemm_tester.hpp"
+#include "lowbit/dispatch/select.hpp"
+#include "lowbit/gemm.hpp"
+#include "lowbit/output.hpp"
+#include "lowbit/reference.hpp"
+
+using namespace lowbit;
+
+namespace {
+
+const std::size_t rows_tested[] = {1, 2, 7, 8, 9, 64, 1000};
+
+// ISA levels this host runs (native last): each one's kernels are forced in turn.
+std::vector<isa> host_levels() {
+  std::vector<isa> out;
+  for (isa l :
+       {isa::scalar, isa::sse4, isa::avx2, isa::avxvnni, isa::avx512, isa::avx512vnni,
+        isa::avx512icl, isa::avx512icl_avxvnni, isa::neon, isa::neon_dotprod, isa::neon_i8mm})
+    if ((isa_features(l) & ~detail::host_features()) == 0) out.push_back(l);
+  out.push_back(isa::native);
+  return out;
+}
+
+struct data {
+  std::size_t m, n, k;
+  std::vector<std::uint8_t> a, w;
+  std::vector<std::int32_t> t;  // reference int32 result, M x N
+};
+
+data make_data(format wf, format af, std::size_t m, std::size_t n, std::size_t k, unsigned seed) {
+  data d{m,
+         n,
+         k,
+         std::vector<std::uint8_t>(m * k),
+         std::vector<std::uint8_t>(n * k),
+         std::vector<std::int32_t>(m * n)};
+  std::mt19937 rng(seed);
+  for (auto& x : d.a) x = test::random_code(rng, af, 0);
+  for (auto& x : d.w) x = test::random_code(rng, wf, 0);
+  REQUIRE(
+      reference_gemm(codes(d.a.data(), m, k), af, codes(d.w.data(), n, k), wf, d.t.data(), n).ok());
+  return d;
+}
+
+// Runs pw at the first `m` rows of d through all three stages and checks each bit-exactly.
+void check_stages(const packed_weights& pw, format af, const data& d, std::size_t m) {
+  const std::size_t n = d.n, k = d.k;
+  INFO("M=" << m << " runs " << pw.kernel_name(m));
+  const matrix_ref a = codes(d.a.data(), m, k);
+  std::vector<std::int32_t> c(m * n, 0x5EEDF00D);
+  REQUIRE(gemm(a, af, pw, int32_output{c.data(), n}).ok());
+  for (std::size_t x = 0; x < m * n; ++x)
+    if (c[x] != d.t[x]) {
+      INFO("int32 at (" << x / n << "," << x % n << ")");
+      REQUIRE(c[x] == d.t[x]);
+    }
+
+  std::vector<float> scales(n), bias(n), f(m * n), fref(m * n);
+  for (std::size_t j = 0; j < n; ++j) {
+    scales[j] = 0.01f + 0.001f * static_cast<float>(j % 17);
+    bias[j] = 0.5f - 0.125f * static_cast<float>(j % 9);
+  }
+  float_output fo;
+  fo.data = f.data();
+  fo.a_scale = 0.37f;
+  fo.w_scales = scales.data();
+  fo.w_scale_count = n;
+  fo.bias = bias.data();
+  REQUIRE(gemm(a, af, pw, fo).ok());
+  fo.data = fref.data();
+  for (std::size_t i = 0; i < m; ++i)
+    detail::float_row_generic(d.t.data() + i * n, n, detail::float_params_at(fo, 0),
+                              fref.data() + i * n);
+  for (std::size_t x = 0; x < m * n; ++x)
+    if (std::memcmp(&f[x], &fref[x], sizeof(float)) != 0) {
+      INFO("float at (" << x / n << "," << x % n << ")");
+      REQUIRE(f[x] == fref[x]);
+    }
+
+  std::vector<fixed_multiplier> mult(n);
+  std::vector<std::int32_t> qbias(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    REQUIRE(make_fixed_multiplier(0.003 + 0.0007 * static_cast<double>(j % 13), mult[j]).ok());
+    qbias[j] = static_cast<std::int32_t>(j % 11) - 5;
+  }
+  std::vector<std::uint8_t> q(m * n), qref(m * n);
+  quantized_output qo;
+  qo.data = q.data();
+  qo.out_format = format{4, encoding::signed_int};
+  qo.multipliers = mult.data();
+  qo.multiplier_count = n;
+  qo.bias = qbias.data();
+  REQUIRE(gemm(a, af, pw, qo).ok());
+  const detail::requant_params rp = detail::make_requant_params(qo);
+  for (std::size_t i = 0; i < m; ++i)
+    detail::requant_row_generic(d.t.data() + i * n, n, rp, qref.data() + i * n);
+  for (std::size_t x = 0; x < m * n; ++x)
+    if (q[x] != qref[x]) {
+      INFO("quantized at (" << x / n << "," << x % n << ")");
+      REQUIRE(int{q[x]} == int{qref[x]});
+    }
+}
+
+struct cell {
+  format wf, af;
+};
+
+// Every width pair a small-M kernel serves (w1/w2/w4 with a8; w1/w2 with a1/a2), and others.
+const cell cells[] = {
+    {{4, encoding::signed_int}, {8, encoding::unsigned_int}},
+    {{2, encoding::signed_int}, {8, encoding::unsigned_int}},
+    {{1, encoding::odd_symmetric}, {8, encoding::unsigned_int}},
+    {{2, encoding::signed_int}, {2, encoding::unsigned_int}},
+    {{1, encoding::odd_symmetric}, {1, encoding::odd_symmetric}},
+    {{1, encoding::odd_symmetric}, {2, encoding::unsigned_int}},
+    {{2, encoding::unsigned_int}, {1, encoding::unsigned_int}},
+    {{4, encoding::unsigned_int}, {4, encoding::unsigned_int}},
+    {{3, encoding::signed_int}, {8, encoding::signed_int}},
+    {{8, encoding::signed_int}, {8, encoding::unsigned_int}},
+};
+
+}  // namespace
+
+TEST_CASE("one default packing serves every M bit-exactly under every ISA level",
+          "[gemm][one_packing]") {
+  const std::size_t n = 100, k = 333;
+  for (const cell& c : cells) {
+    const data d = make_data(c.wf, c.af, 1000, n, k, 11u + static_cast<unsigned>(c.wf.bits));
+    for (isa level : host_levels()) {
+      pack_options opt;
+      opt.cap = level;
+      packed_weights pw;
+      REQUIRE(pack_weights(codes(d.w.data(), n, k), c.wf, c.af, pw, opt).ok());
+      INFO("w" << c.wf.bits << encoding_name(c.wf.enc) << " a" << c.af.bits
+               << encoding_name(c.af.enc) << " isa " << isa_name(level) << " main "
+               << pw.kernel_name() << " small layouts " << pw.small_layouts());
+      for (std::size_t m : rows_tested) {
+        // The name reported is the one query_kernel_for_rows (lowbit_info) gives.
+        const kernels::ukernel_desc* q = query_kernel_for_rows(c.wf, c.af, n, k, m, opt);
+        REQUIRE(q != nullptr);
+        CHECK(std::string(q->name) == pw.kernel_name(m));
+        check_stages(pw, c.af, d, m);
+      }
+    }
+  }
+}
+
+TEST_CASE("packing with and without m_hint gives identical results", "[gemm][one_packing]") {
+  const std::size_t n = 130, k = 1000;
+  for (const cell& c : cells) {
+    const data d = make_data(c.wf, c.af, 64, n, k, 5u);
+    packed_weights plain;
+    REQUIRE(pack_weights(codes(d.w.data(), n, k), c.wf, c.af, plain).ok());
+    for (std::size_t hint : {1, 8, 64}) {
+      pack_options opt;
+      opt.m_hint = hint;
+      packed_weights hinted;
+      REQUIRE(pack_weights(codes(d.w.data(), n, k), c.wf, c.af, hinted, opt).ok());
+      CHECK(hinted.small_layouts() == 0);  // a hint packs one layout
+      for (std::size_t m : {std::size_t{1}, std::size_t{8}, std::size_t{64}}) {
+        INFO("w" << c.wf.bits << " a" << c.af.bits << " hint " << hint << " M=" << m << ": "
+                 << plain.kernel_name(m) << " / " << hinted.kernel_name(m));
+        std::vector<std::int32_t> x(m * n), y(m * n);
+        const matrix_ref a = codes(d.a.data(), m, k);
+        REQUIRE(gemm(a, c.af, plain, int32_output{x.data(), n}).ok());
+        REQUIRE(gemm(a, c.af, hinted, int32_output{y.data(), n}).ok());
+        CHECK(x == y);
+        CHECK(std::equal(x.begin(), x.end(), d.t.begin()));
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+TEST_CASE("default packing runs the bit-dense gemv kernels at M = 1 where the host has them",
+          "[gemm][one_packing][x86]") {
+  if ((isa_features(isa::avx512vnni) & ~detail::host_features()) != 0) {
+    WARN("skipping: the host lacks AVX-512 VNNI");
+    return;
+  }
+  const std::size_t n = 4096, k = 4096;
+  for (const cell& c : cells) {
+    if (c.wf.bits > 4 || (c.af.bits != 8 && c.af.bits > 2)) continue;
+    pack_options hint1;
+    hint1.m_hint = 1;
+    const kernels::ukernel_desc* hinted = query_kernel(c.wf, c.af, n, k, hint1);
+    const kernels::ukernel_desc* plain = query_kernel_for_rows(c.wf, c.af, n, k, 1);
+    REQUIRE(hinted != nullptr);
+    REQUIRE(plain != nullptr);
+    INFO("w" << c.wf.bits << " a" << c.af.bits << ": hinted " << hinted->name << ", default "
+             << plain->name);
+    CHECK(plain == hinted);
+    CHECK(plain->bytes_per_weight > 0.0f);
+    // Large M runs the main layout's kernel (or its short-tile sibling).
+    CHECK(query_kernel_for_rows(c.wf, c.af, n, k, 256) ==
+          &kernels::kernel_for_rows(*query_kernel(c.wf, c.af, n, k), 256));
+  }
+}
+#endif
