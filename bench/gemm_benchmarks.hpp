@@ -151,6 +151,62 @@ void register_stages(const Shapes& shapes) {
       }
 }
 
+// One packing for every M (docs/gemv.md): the same 4096 x 4096 weights packed by default (no
+// m_hint; hint 0) or for m_hint = h, run at M = 1, 8 and 256, int32 output. The target: default
+// packing within a few percent of the best hinted packing at each M. Names
+// lowbit_packing/w<W>a<A>/<default|hint<H>>/<M>x4096x4096; the label is the kernel that runs.
+void bench_packing(benchmark::State& state, cell c, std::size_t hint, long m) {
+  const lowbit::format wf{
+      c.w, c.w == 1 ? lowbit::encoding::odd_symmetric : lowbit::encoding::signed_int};
+  const lowbit::format af{c.a, lowbit::encoding::unsigned_int};
+  const std::size_t um = static_cast<std::size_t>(m), n = 4096, k = 4096;
+  std::mt19937 rng(1);
+  std::vector<std::uint8_t> a(um * k), w(n * k);
+  for (auto& x : a) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(af));
+  for (auto& x : w) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(wf));
+  lowbit::pack_options opt;
+  opt.m_hint = hint;
+  lowbit::packed_weights pw;
+  lowbit::status s = lowbit::pack_weights(lowbit::codes(w.data(), n, k), wf, af, pw, opt);
+  std::vector<std::int32_t> out(um * n);
+  lowbit::workspace ws;
+  const auto am = lowbit::codes(a.data(), um, k);
+  if (s.ok()) s = lowbit::gemm(am, af, pw, lowbit::int32_output{out.data()}, ws);
+  if (!s.ok()) {
+    state.SkipWithError(s.message().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    s = lowbit::gemm(am, af, pw, lowbit::int32_output{out.data()}, ws);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(pw.kernel_name(um)) + " " + std::to_string(pw.size_bytes() / 1024) +
+                 " KiB");
+  state.counters["GOPS"] =
+      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_packing() {
+  for (const cell c : {cell{4, 8}, cell{2, 8}, cell{2, 2}, cell{1, 1}})
+    for (const long m : {1L, 8L, 256L})
+      for (const std::size_t hint :
+           {std::size_t{0}, std::size_t{1}, std::size_t{8}, std::size_t{256}}) {
+        // The hints that can be best at this M: 1 and 8 for M = 1, 8 and 256 for M = 8, 256 for
+        // M = 256 (a small-M layout at M = 256 re-reads its weights per row tile).
+        if ((m == 1 && hint == 256) || (m == 8 && hint == 1) ||
+            (m == 256 && (hint == 1 || hint == 8)))
+          continue;
+        const std::string name = "lowbit_packing/w" + std::to_string(c.w) + "a" +
+                                 std::to_string(c.a) + "/" +
+                                 (hint ? "hint" + std::to_string(hint) : std::string("default")) +
+                                 "/" + std::to_string(m) + "x4096x4096";
+        benchmark::RegisterBenchmark(name.c_str(), bench_packing, c, hint, m)
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+      }
+}
+
 // Network layers repeat shapes: each M x N x K is registered once (the first layer's name).
 std::set<std::string>& registered_shapes() {
   static std::set<std::string> s;
@@ -199,5 +255,6 @@ inline int register_lowbit_gemm_benchmarks() {
   register_all(s::kResnet50Convs);
   register_all(s::kVgg16Convs);
   register_all(s::kMobilenetV2Convs);
+  register_packing();
   return 0;
 }
