@@ -23,12 +23,50 @@ function(lowbit_find_cpuinfo)
   endif()
 endfunction()
 
+# xsimd: optional, header-only. When found, the portable code (the scalar kernel, the baseline
+# driver ops, quantize / dequantize at the scalar ISA level) uses its batches for the target's own
+# architecture (include/lowbit/detail/portable_simd_config.hpp). Found by its header, as cpuinfo:
+# Debian's package config adds nothing a header-only library needs. A cross build gets a folder
+# of its own holding only a link to xsimd, so the cross compiler never searches the host's
+# /usr/include.
+function(lowbit_find_xsimd)
+  if(TARGET lowbit_xsimd)
+    return()
+  endif()
+  find_path(LOWBIT_XSIMD_INCLUDE_DIR xsimd/xsimd.hpp)
+  if(LOWBIT_XSIMD_INCLUDE_DIR)
+    set(dir "${LOWBIT_XSIMD_INCLUDE_DIR}")
+    if(CMAKE_CROSSCOMPILING)
+      set(dir "${CMAKE_BINARY_DIR}/lowbit-xsimd-include")
+      file(MAKE_DIRECTORY "${dir}")
+      if(NOT EXISTS "${dir}/xsimd")
+        file(CREATE_LINK "${LOWBIT_XSIMD_INCLUDE_DIR}/xsimd" "${dir}/xsimd" SYMBOLIC)
+      endif()
+    endif()
+    add_library(lowbit_xsimd INTERFACE IMPORTED GLOBAL)
+    set_target_properties(lowbit_xsimd PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${dir}"
+      INTERFACE_COMPILE_DEFINITIONS LOWBIT_HAVE_XSIMD=1)
+    message(STATUS "lowbit: portable path: xsimd (${LOWBIT_XSIMD_INCLUDE_DIR}/xsimd)")
+  else()
+    message(STATUS "lowbit: portable path: scalar (xsimd not found)")
+  endif()
+endfunction()
+
 function(lowbit_link_dependencies target)
   if(NOT DEFINED LOWBIT_USE_CPUINFO OR LOWBIT_USE_CPUINFO)
     lowbit_find_cpuinfo()
   endif()
   if(TARGET lowbit_cpuinfo)
     target_link_libraries(${target} INTERFACE $<BUILD_INTERFACE:lowbit_cpuinfo>)
+  endif()
+  if(NOT DEFINED LOWBIT_USE_XSIMD OR LOWBIT_USE_XSIMD)
+    lowbit_find_xsimd()
+  else()
+    message(STATUS "lowbit: portable path: scalar (LOWBIT_USE_XSIMD=OFF)")
+  endif()
+  if(TARGET lowbit_xsimd AND (NOT DEFINED LOWBIT_USE_XSIMD OR LOWBIT_USE_XSIMD))
+    target_link_libraries(${target} INTERFACE $<BUILD_INTERFACE:lowbit_xsimd>)
   endif()
   find_package(Threads QUIET)
   if(Threads_FOUND)

@@ -87,8 +87,18 @@ std::vector<const detail::quantize_ops*> runnable_sets() {
 #else
   (void)host;
 #endif
+#if defined(LOWBIT_XSIMD_FLOAT)
+  sets.push_back(detail::portable_quantize_ops());  // xsimd, the build's own architecture
+#endif
   return sets;
 }
+
+// The set quantize() uses at isa::scalar: xsimd's where it is on, else the scalar loop (nullptr).
+#if defined(LOWBIT_XSIMD_FLOAT)
+constexpr const char* portable_set = "xsimd";
+#else
+constexpr const char* portable_set = nullptr;
+#endif
 
 // ISA levels to force, with the set quantize() must then use (nullptr: the scalar loop).
 struct forced_level {
@@ -97,7 +107,7 @@ struct forced_level {
 };
 
 std::vector<forced_level> runnable_levels() {
-  std::vector<forced_level> v{{isa::scalar, nullptr}};
+  std::vector<forced_level> v{{isa::scalar, portable_set}};
   const feature_set host = detail::host_features();
   auto runs = [&](isa l) { return (host & isa_features(l)) == isa_features(l); };
 #if defined(LOWBIT_X86_QUANTIZE_OPS)

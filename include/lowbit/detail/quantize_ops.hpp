@@ -4,10 +4,12 @@
 // (target attributes in the baseline TU, as the driver's ops), NEON on Arm. The set is the widest
 // whose features the process-wide ISA cap allows (allowed_features(): force_isa, LOWBIT_ISA), so
 // a forced level runs exactly the code such a CPU would; with none allowed (isa::scalar, or no
-// vector set for this compiler and target) the caller's scalar loop runs. Results are the scalar
-// loop's, bit for bit (docs/quantize.md).
+// vector set for this compiler and target) the portable set runs: xsimd batches for the build's
+// own architecture where xsimd is on (quantize_ops_xsimd.hpp; not on Armv7), else the caller's
+// scalar loop. Results are the scalar loop's, bit for bit (docs/quantize.md).
 #pragma once
 
+#include "lowbit/detail/portable_simd_config.hpp"
 #include "lowbit/detail/quantize_ops_types.hpp"
 #include "lowbit/dispatch/settings.hpp"
 #include "lowbit/isa.hpp"
@@ -31,7 +33,14 @@
 namespace lowbit {
 namespace detail {
 
-// The widest set whose features are all in `allowed`, or nullptr (the scalar loop).
+#if defined(LOWBIT_XSIMD_FLOAT)
+// The xsimd rows (quantize_ops_xsimd.hpp, defined where the implementation is: xsimd is not
+// included by a TU that only declares lowbit's entry points).
+LOWBIT_API const quantize_ops* portable_quantize_ops() noexcept;
+#endif
+
+// The widest set whose features are all in `allowed`, else the portable set, or nullptr (the
+// scalar loop).
 inline const quantize_ops* quantize_ops_for(feature_set allowed) noexcept {
 #if defined(LOWBIT_X86_QUANTIZE_OPS)
   if ((allowed & x86_avx512) == x86_avx512) return &avx512_quantize_ops();
@@ -42,8 +51,16 @@ inline const quantize_ops* quantize_ops_for(feature_set allowed) noexcept {
 #else
   (void)allowed;
 #endif
+#if defined(LOWBIT_XSIMD_FLOAT)
+  return portable_quantize_ops();
+#else
   return nullptr;
+#endif
 }
 
 }  // namespace detail
 }  // namespace lowbit
+
+#if defined(LOWBIT_XSIMD_FLOAT) && !defined(LOWBIT_DECLARATIONS_ONLY)
+#include "lowbit/detail/quantize_ops_xsimd.hpp"
+#endif

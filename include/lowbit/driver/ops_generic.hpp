@@ -7,12 +7,17 @@
 // float stage. At small N these cost as much as the kernel, and the x86-64 baseline (SSE2) has no
 // 32-bit vector multiply, so each is compiled again for SSE4.1, AVX2 and AVX-512 with target
 // attributes (and for NEON on Arm). The set is chosen from the kernel's feature set: a call never
-// executes an instruction its kernel could not.
+// executes an instruction its kernel could not. The baseline set itself is written with xsimd
+// batches for the build's own architecture where xsimd is on (detail/portable_simd.hpp): the
+// exact rows where 32-bit multiplies are vector instructions (NEON, an SSE4.1 baseline), the float
+// row where float vectors round as the scalar code does (not Armv7 NEON); requantization keeps
+// the scalar rows (64-bit products).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "lowbit/detail/portable_simd.hpp"
 #include "lowbit/detail/row_scan.hpp"
 #include "lowbit/isa.hpp"
 #include "lowbit/output.hpp"
@@ -109,6 +114,72 @@ inline void exact_row_terms(const std::int32_t* s, std::uint32_t alpha,
   }
 }
 
+#if defined(LOWBIT_XSIMD_MUL32)
+// exact_row_generic and exact_row_terms with xsimd, 4 columns per step (the tail through them).
+inline void exact_row_xsimd(const std::int32_t* s, std::uint32_t alpha,
+                            const std::uint32_t* rowcoef, std::uint32_t sa,
+                            const std::uint32_t* colconst, std::size_t n,
+                            std::int32_t* t) noexcept {
+  const xs_u4 va(alpha), vsa(sa);
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    xs_u4 v = va * xs_u4::load_unaligned(reinterpret_cast<const std::uint32_t*>(s + j));
+    v += xs_u4::load_unaligned(rowcoef + j) * vsa + xs_u4::load_unaligned(colconst + j);
+    v.store_unaligned(reinterpret_cast<std::uint32_t*>(t + j));
+  }
+  exact_row_generic(s + j, alpha, rowcoef + j, sa, colconst + j, n - j, t + j);
+}
+
+inline void exact_row_terms_xsimd(const std::int32_t* s, std::uint32_t alpha,
+                                  const std::uint32_t* rowcoef, std::uint32_t sa,
+                                  const std::uint32_t* colconst, std::size_t n,
+                                  std::int32_t* t) noexcept {
+  const xs_u4 va(alpha), vsa(sa);
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    xs_u4 v = va * xs_u4::load_unaligned(reinterpret_cast<const std::uint32_t*>(s + j));
+    if (rowcoef) v += xs_u4::load_unaligned(rowcoef + j) * vsa;
+    if (colconst) v += xs_u4::load_unaligned(colconst + j);
+    v.store_unaligned(reinterpret_cast<std::uint32_t*>(t + j));
+  }
+  exact_row_terms(s + j, alpha, rowcoef ? rowcoef + j : nullptr, sa,
+                  colconst ? colconst + j : nullptr, n - j, t + j);
+}
+
+inline void exact_tile_xsimd(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                             std::uint32_t alpha, const std::uint32_t* rowcoef,
+                             const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                             std::size_t n, std::int32_t* t, std::size_t ldt) noexcept {
+  for (std::size_t i = 0; i < rows; ++i)
+    exact_row_xsimd(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
+}
+#endif
+
+#if defined(LOWBIT_XSIMD_FLOAT)
+// float_row_generic with xsimd, 4 columns per step (the tail through it): the same two rounded
+// products, the product kept apart from the bias add (xs_unfused), the same clamp (a NaN fails
+// both comparisons and stays NaN).
+inline void float_row_xsimd(const std::int32_t* t, std::size_t n, const float_params& q,
+                            float* dst) noexcept {
+  const xs_f4 a_scale(q.a_scale), lo(q.lo), hi(q.hi);
+  const xs_f4 scale0(q.per_channel ? 0.0f : q.a_scale * q.w_scales[0]);
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const xs_f4 scale = q.per_channel ? a_scale * xs_f4::load_unaligned(q.w_scales + j) : scale0;
+    xs_f4 v = xs_unfused(xsimd::to_float(xs_i4::load_unaligned(t + j)) * scale);
+    if (q.bias) v += xs_f4::load_unaligned(q.bias + j);
+    v = xsimd::select(v < lo, lo, xsimd::select(v > hi, hi, v));
+    v.store_unaligned(dst + j);
+  }
+  if (j < n) {
+    float_params r = q;
+    if (r.per_channel) r.w_scales += j;
+    if (r.bias) r.bias += j;
+    float_row_generic(t + j, n - j, r, dst + j);
+  }
+}
+#endif
+
 // One row of exact results with the optional terms (exact_row_terms and its per-ISA versions).
 using exact_terms_fn = void (*)(const std::int32_t* s, std::uint32_t alpha,
                                 const std::uint32_t* rowcoef, std::uint32_t sa,
@@ -158,28 +229,44 @@ __attribute__((always_inline)) inline void requant_tile_rows(
   }
 }
 
+// The baseline set's rows: xsimd's where it serves them, else the plain ones.
+#if defined(LOWBIT_XSIMD_MUL32)
+constexpr exact_row_fn exact_row_portable = &exact_row_xsimd;
+constexpr exact_tile_fn exact_tile_portable = &exact_tile_xsimd;
+constexpr exact_terms_fn exact_terms_portable = &exact_row_terms_xsimd;
+#else
+constexpr exact_row_fn exact_row_portable = &exact_row_generic;
+constexpr exact_tile_fn exact_tile_portable = &exact_tile_generic;
+constexpr exact_terms_fn exact_terms_portable = &exact_row_terms;
+#endif
+#if defined(LOWBIT_XSIMD_FLOAT)
+constexpr float_row_fn float_row_portable = &float_row_xsimd;
+#else
+constexpr float_row_fn float_row_portable = &float_row_generic;
+#endif
+
 // The baseline set's tiles (and AVX-512's fallback for out-of-reach zero points).
 inline void float_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
                                std::uint32_t alpha, const std::uint32_t* rowcoef,
                                const std::uint32_t* rowsum, const std::uint32_t* colconst,
                                std::size_t n, const float_params& q, float* dst,
                                std::size_t ldd) noexcept {
-  float_tile_rows<exact_row_terms, float_row_generic>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                      colconst, n, q, dst, ldd);
+  float_tile_rows<exact_terms_portable, float_row_portable>(s, lds, rows, alpha, rowcoef, rowsum,
+                                                            colconst, n, q, dst, ldd);
 }
 inline void requant_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
                                  std::uint32_t alpha, const std::uint32_t* rowcoef,
                                  const std::uint32_t* rowsum, const std::uint32_t* colconst,
                                  std::size_t n, const requant_params& q, std::size_t q_col,
                                  std::uint8_t* dst, std::size_t ldd) noexcept {
-  requant_tile_rows<exact_row_terms, requant_row_generic>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                          colconst, n, q, q_col, dst, ldd);
+  requant_tile_rows<exact_terms_portable, requant_row_generic>(s, lds, rows, alpha, rowcoef, rowsum,
+                                                               colconst, n, q, q_col, dst, ldd);
 }
 
 inline const driver_ops& baseline_driver_ops() noexcept {
-  static const driver_ops ops{"baseline",           &scan_row_bytes,     &exact_row_generic,
-                              &requant_row_generic, &any_high_bytes,     &exact_tile_generic,
-                              &float_row_generic,   &float_tile_generic, &requant_tile_generic};
+  static const driver_ops ops{"baseline",           &scan_row_bytes,     exact_row_portable,
+                              &requant_row_generic, &any_high_bytes,     exact_tile_portable,
+                              float_row_portable,   &float_tile_generic, &requant_tile_generic};
   return ops;
 }
 
