@@ -2,10 +2,10 @@
 // chosen at run time against the scalar loop, each ISA level this host runs forced in turn, all
 // in one binary so ratios come from one run.
 // Names: quantize/<format>/<n>/<level> and dequantize/<format>/<n>/<level>, where level is
-// scalar (the scalar loop: force_isa(isa::scalar)), sse4, avx2, avx512 or neon (that level
-// forced) or native (no cap: what a caller gets). Format: u, s, o or t (unsigned, signed,
-// odd-symmetric, ternary) and the bit width. n = 56 * 56 * 64 is a ResNet-18 stage-1
-// activation; 4096 a small row set (per call overhead).
+// scalar (force_isa(isa::scalar): the portable path, xsimd rows in a build with xsimd, else the
+// scalar loop), sse4, avx2, avx512 or neon (that level forced) or native (no cap: what a caller
+// gets). Format: u, s, o or t (unsigned, signed, odd-symmetric, ternary) and the bit width.
+// n = 56 * 56 * 64 is a ResNet-18 stage-1 activation; 4096 a small row set (per call overhead).
 //   taskset -c 1 ./bench_quantize --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 

@@ -70,6 +70,12 @@ struct float_output {
   //   clamp(a_scale * sum_g (w_group_scales[n][g] * float(T_g)) + bias[n])
   // with T_g the exact integer sum over group g, accumulated in float in group order.
   const float* w_group_scales = nullptr;
+  // Optional per-group weight zero points with w_group_scales (asymmetric weights, GPTQ/AWQ
+  // style: real = w_group_scales[n][g] * (q - w_group_zeros[n][g]), q the weight's value):
+  // N x ceil(K / G) integers in the weight format's value range [min_value, max_value] (for
+  // unsigned formats, its codes). T_g is then the exact sum over the group of
+  // (q - z_g) * (a - a_zero). They replace zeros.w_zeros, which must be left null.
+  const std::int32_t* w_group_zeros = nullptr;
   std::size_t capacity = 0;
 };
 
@@ -235,6 +241,23 @@ inline status validate_zero_points(const zero_points& z, format af, format wf,
   if (z.w_zeros != nullptr)
     for (std::size_t j = 0; j < (z.w_zero_count == 1 ? 1 : n); ++j)
       LOWBIT_RETURN_IF_ERROR(validate_zero_point(z.w_zeros[j], wf, "zeros.w_zeros"));
+  return status::success();
+}
+
+// Per-group weight zero points (float_output::w_group_zeros) for weights of format wf in
+// `groups` K groups: each within wf's value range; only with w_group_scales and without
+// per-channel zeros.w_zeros. Nothing is read when w_group_zeros is null.
+inline status validate_group_zeros(const float_output& o, format wf, std::size_t n,
+                                   std::size_t groups) noexcept {
+  if (o.w_group_zeros == nullptr) return status::success();
+  if (o.w_group_scales == nullptr)
+    return {errc::null_pointer, "out.w_group_scales (needed with out.w_group_zeros)"};
+  if (o.zeros.w_zeros != nullptr)
+    return {errc::invalid_argument, "out.zeros.w_zeros (not with out.w_group_zeros)"};
+  for (std::size_t x = 0; x < n * groups; ++x)
+    if (o.w_group_zeros[x] < min_value(wf) || o.w_group_zeros[x] > max_value(wf))
+      return status::out_of_range(errc::invalid_argument, "out.w_group_zeros", o.w_group_zeros[x],
+                                  min_value(wf), max_value(wf));
   return status::success();
 }
 

@@ -93,7 +93,7 @@ std::vector<isa> host_levels() {
 // Per-channel (or per-tensor) float stage inputs for N channels, made from bits.
 struct stage_data {
   std::vector<float> w_scales, bias, group_scales;
-  std::vector<std::int32_t> w_zeros;
+  std::vector<std::int32_t> w_zeros, group_zeros;
   float a_scale = 1.0f;
   std::int32_t a_zero = 0;
 
@@ -107,11 +107,15 @@ struct stage_data {
       w_zeros.push_back(zeros ? min_value(wf) + static_cast<std::int32_t>(r.next() % 3) : 0);
     }
     for (std::size_t x = 0; x < n * groups; ++x) group_scales.push_back(r.in_octave(-8, false));
+    // Per-group weight zero points anywhere in the weight format's value range.
+    const auto span = static_cast<std::uint64_t>(max_value(wf) - min_value(wf) + 1);
+    for (std::size_t x = 0; x < n * groups; ++x)
+      group_zeros.push_back(min_value(wf) + static_cast<std::int32_t>(r.next() % span));
     if (af.enc == encoding::unsigned_int) a_zero = (max_value(af) + 1) / 2;
   }
 };
 
-enum class stage_kind { tensor, channel_bias_relu, channel_bias_relu6, groups_bias };
+enum class stage_kind { tensor, channel_bias_relu, channel_bias_relu6, groups_bias, groups_zeros };
 
 const char* stage_name(stage_kind s) {
   switch (s) {
@@ -123,6 +127,8 @@ const char* stage_name(stage_kind s) {
       return "channel+bias+relu6";
     case stage_kind::groups_bias:
       return "group_scales+bias+zeros";
+    case stage_kind::groups_zeros:
+      return "group_scales+group_zeros+bias";
   }
   return "?";
 }
@@ -158,6 +164,12 @@ float_output make_stage(stage_kind kind, const stage_data& sd, std::size_t n, fl
       o.zeros.a_zero = sd.a_zero;
       o.zeros.w_zeros = sd.w_zeros.data();
       o.zeros.w_zero_count = n;
+      break;
+    case stage_kind::groups_zeros:
+      o.w_group_scales = sd.group_scales.data();
+      o.w_group_zeros = sd.group_zeros.data();
+      o.bias = sd.bias.data();
+      o.zeros.a_zero = sd.a_zero;
       break;
   }
   return o;
@@ -342,6 +354,9 @@ int main() {
       for (std::size_t kg : {32, 64})
         for (std::size_t m : {1, 3, 64})
           gemm_case(level, wf, af, m, 37, 256, kg, stage_kind::groups_bias);
+    for (auto [wf, af] : grouped)
+      for (std::size_t m : {1, 3, 64})
+        gemm_case(level, wf, af, m, 37, 200, 32, stage_kind::groups_zeros);
     for (const conv_case& cc : convs) run_conv(level, cc, stage_kind::channel_bias_relu);
     run_conv(level, convs[1], stage_kind::tensor);
     for (const conv_case& cc : conv_groups) run_conv(level, cc, stage_kind::groups_bias);

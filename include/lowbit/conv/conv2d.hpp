@@ -59,6 +59,10 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
   if constexpr (std::is_same<Stage, float_output>::value) kgrouped = out.w_group_scales != nullptr;
   if (kgrouped && w.k_group() == 0)
     return {errc::wrong_packing, "out.w_group_scales (weights not packed with k_group)"};
+  if constexpr (std::is_same<Stage, float_output>::value) {
+    if (out.w_group_zeros != nullptr)
+      return {errc::invalid_argument, "out.w_group_zeros (gemm only, not conv2d)"};
+  }
   // Heights and widths with their padding, and every product of sizes below, within size_t.
   const std::size_t dim_lim = std::numeric_limits<std::size_t>::max() / 2;  // + pads (< 2^25)
   if (in.h > dim_lim || in.w > dim_lim)

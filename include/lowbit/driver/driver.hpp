@@ -157,7 +157,7 @@ struct gemm_plan {
   std::size_t a_kblock_stride, a_panel_stride;
   std::size_t w_panel_bytes;              // one NR-row weight panel, all K blocks
   std::size_t off_rowcoef, off_colconst;  // shared
-  std::size_t off_rowsum, off_scratch, off_apack, off_gsums, per_thread;  // per thread
+  std::size_t off_rowsum, off_scratch, off_apack, off_gsums, off_gtables, per_thread;  // per thread
   std::size_t off_threads, threads, total;
 
   // M block ib: rows [first, first + rows). Blocks share the tiles evenly (sizes differ by at
@@ -234,7 +234,12 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   // Scratch rows have 64 bytes of slack after the last: sources may store a short copy whole.
   p.off_apack = p.off_scratch + (needs_scratch ? round64(p.mc * k + 64) : 0);
   p.off_gsums = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
-  p.per_thread = p.off_gsums + (grouped ? round64(p.mc * p.k_blocks * sizeof(std::uint32_t)) : 0);
+  // Grouped: two row terms per row and group, for whole MR-row tiles, then a column tile's
+  // tables of scales, x and column terms, NR per group each (grouped_block_runner).
+  p.off_gtables =
+      p.off_gsums + (grouped ? round64(2 * p.mc * p.k_blocks * sizeof(std::uint32_t)) : 0);
+  p.per_thread =
+      p.off_gtables + (grouped ? 3 * round64(std::size_t{d.nr} * p.k_blocks * sizeof(float)) : 0);
   p.total = off + p.threads * p.per_thread;
   return p;
 }
@@ -408,6 +413,12 @@ bool pack_a_block_checked(const Source& src, const kernels::ukernel_desc& d, con
 
 // Per-group weight scales: each K block is one quantization group; its exact integer result T_g
 // (with the group's own row and column sums) is scaled and accumulated in float, in group order.
+// Modulo 2^32, T_g[i][j] = alpha * S'_g + x_g[j] * y_g[i] + p_g[i] + c1 * colsum_g[j], where
+// x_g[j] = beta_w - (the group's or the channel's weight zero point), y_g[i] = alpha_a * sa_g[i]
+// + kg * beta_a', p_g[i] = alpha_a * alpha_w * w_offset * sa_g[i] - kpg * c3 (sa_g: the row's
+// u-code sum over the group): make_coefficients' terms with the zero point split out. A kernel
+// with run_grouped applies the scales inside its accumulation (ukernel.hpp, group_args); the
+// others run once per group and the loop below scales outside, with the same arithmetic.
 template <class Source>
 struct grouped_block_runner {
   const Source& src;
@@ -415,8 +426,7 @@ struct grouped_block_runner {
   const packed_weights& w;
   const kernels::ukernel_desc& d;
   const gemm_plan& p;
-  const std::uint32_t* rowcoef;  // alpha_a * alpha_w * w_offset + alpha_a * beta_w'[n]
-  const std::uint32_t* beta_w;   // beta_w'[n]: value of u = 0 minus the zero point
+  const std::uint32_t* beta_w;  // beta_w'[n]: value of u = 0 minus the channel's zero point
   std::uint32_t alpha;
   format af;
 
@@ -431,16 +441,12 @@ struct grouped_block_runner {
     alignas(64) std::int32_t tile[max_tile_elements];
     alignas(64) float facc[max_tile_elements];
     std::uint8_t* apack = region + p.off_apack;
-    auto* gsum = reinterpret_cast<std::uint32_t*>(region + p.off_gsums);  // [row][group]
+    // Row terms y and p per MR-row tile, group and row: [tile][g][i], padding rows zero.
+    const std::size_t tiles_m = (mc + mr - 1) / mr, terms = tiles_m * groups * mr;
+    auto* row_y = reinterpret_cast<std::uint32_t*>(region + p.off_gsums);
+    std::uint32_t* row_p = row_y + terms;
     std::size_t ldu = 0;
     const std::uint8_t* u = pack_a_block(src, d, p, ic, mc, region + p.off_scratch, apack, ldu);
-    for (std::size_t i = 0; i < mc; ++i)
-      for (std::size_t g = 0; g < groups; ++g) {
-        const std::size_t k0 = g * kc, k1 = (k0 + kc) < k ? (k0 + kc) : k;
-        std::uint32_t s = 0;
-        for (std::size_t x = k0; x < k1; ++x) s += u[i * ldu + x];
-        gsum[i * groups + g] = s;
-      }
     const affine_map ma = affine_of(af), mw = affine_of(w.weight_format());
     const std::uint32_t aa = static_cast<std::uint32_t>(ma.alpha);
     const std::uint32_t aw = static_cast<std::uint32_t>(mw.alpha);
@@ -448,31 +454,114 @@ struct grouped_block_runner {
     const std::uint32_t wo = static_cast<std::uint32_t>(static_cast<std::int32_t>(w.w_offset()));
     const std::uint32_t ba = static_cast<std::uint32_t>(ma.beta - out.zeros.a_zero);
     const std::uint32_t c1 = aa * aw * ao + aw * ba, c3 = aa * aw * ao * wo;
+    // One x for every column (no zero points per group, none or one per channel): x * y folds
+    // into p, and the kernels skip a multiply per element and group.
+    bool uniform = out.w_group_zeros == nullptr;
+    for (std::size_t j = 1; j < n && uniform; ++j) uniform = beta_w[j] == beta_w[0];
+    for (std::size_t i = 0; i < tiles_m * mr; ++i)
+      for (std::size_t g = 0; g < groups; ++g) {
+        const std::size_t k0 = g * kc, k1 = (k0 + kc) < k ? (k0 + kc) : k;
+        const auto kg = static_cast<std::uint32_t>(k1 - k0);
+        const auto kpg = static_cast<std::uint32_t>(kernels::round_up(k1 - k0, d.k_step));
+        const std::size_t at = ((i / mr) * groups + g) * mr + i % mr;
+        if (i >= mc) {
+          row_y[at] = row_p[at] = 0;
+          continue;
+        }
+        std::uint32_t sa = 0;
+        const std::uint8_t* ui = u + i * ldu;
+        for (std::size_t x = k0; x < k1; ++x) sa += ui[x];
+        row_y[at] = aa * sa + kg * ba;
+        row_p[at] = aa * aw * wo * sa - kpg * c3 + (uniform ? beta_w[0] * row_y[at] : 0);
+      }
+    const std::uint32_t x_base = static_cast<std::uint32_t>(mw.beta);
+    const std::int32_t* gz = out.w_group_zeros;
     const std::size_t ldo = out.ld ? out.ld : n;
+    const bool in_kernel = d.run_grouped != nullptr && !src.corrects();
+    // A column tile's tables for run_grouped (group-major, NR a group, zero past the columns):
+    // x when it is not uniform, the column terms c1 * colsum_g when c1 != 0, and the scales
+    // when several row tiles share them (one row tile reads the caller's rows directly).
+    const std::size_t tsize = round64(nr * groups * sizeof(float));
+    auto* t_scales = reinterpret_cast<float*>(region + p.off_gtables);
+    auto* t_x = reinterpret_cast<std::uint32_t*>(region + p.off_gtables + tsize);
+    auto* t_col = reinterpret_cast<std::uint32_t*>(region + p.off_gtables + 2 * tsize);
+    const bool scale_table = tiles_m > 1;
     for (std::size_t jt = jt0 * nr; jt < jt1 * nr && jt < n; jt += nr) {
       const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
+      if (in_kernel) {
+        for (std::size_t g = 0; g < groups; ++g) {
+          const std::uint32_t* swg = w.group_column_sums(g) + jt;
+          for (std::size_t j = 0; j < nr; ++j) {
+            const bool live = j < cols;
+            if (!uniform)
+              t_x[g * nr + j] =
+                  !live ? 0
+                        : (gz != nullptr
+                               ? x_base - static_cast<std::uint32_t>(gz[(jt + j) * groups + g])
+                               : beta_w[jt + j]);
+            if (c1 != 0) t_col[g * nr + j] = live ? c1 * swg[j] : 0;
+          }
+        }
+        if (scale_table)
+          for (std::size_t j = 0; j < nr; ++j) {
+            if (j >= cols) {
+              for (std::size_t g = 0; g < groups; ++g) t_scales[g * nr + j] = 0.0f;
+              continue;
+            }
+            const float* sj = out.w_group_scales + (jt + j) * groups;
+            for (std::size_t g = 0; g < groups; ++g) t_scales[g * nr + j] = sj[g];
+          }
+      }
       for (std::size_t it = 0; it < mc; it += mr) {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
         const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
-        for (std::size_t x = 0; x < rows * nr; ++x) facc[x] = 0.0f;
-        for (std::size_t g = 0; g < groups; ++g) {
-          const std::size_t kg = (g + 1 < groups) ? kc : k - g * kc;
-          const auto kpg = static_cast<std::uint32_t>(kernels::round_up(kg, d.k_step));
-          d.run(kg, ap + g * p.a_kblock_stride, w.panel(jt / nr, g), tile, nr, false);
-          const std::uint32_t* swg = w.group_column_sums(g);
-          for (std::size_t i = 0; i < rows; ++i) {
-            const std::uint32_t sa = gsum[(it + i) * groups + g];
-            std::int32_t* ti = tile + i * nr;  // T_g of this row, exact
-            for (std::size_t j = 0; j < cols; ++j) {
-              const std::size_t c = jt + j;
-              ti[j] = static_cast<std::int32_t>(
-                  alpha * static_cast<std::uint32_t>(ti[j]) + rowcoef[c] * sa + c1 * swg[c] +
-                  static_cast<std::uint32_t>(kg) * ba * beta_w[c] - kpg * c3);
+        const std::uint32_t* ty = row_y + (it / mr) * groups * mr;
+        const std::uint32_t* tp = row_p + (it / mr) * groups * mr;
+        if (in_kernel) {
+          const kernels::group_args ga{
+              groups,
+              kc,
+              k - (groups - 1) * kc,
+              ap,
+              p.a_kblock_stride,
+              static_cast<const std::uint8_t*>(w.panel(jt / nr, 0)),
+              static_cast<std::size_t>(static_cast<const std::uint8_t*>(w.panel(jt / nr, 1)) -
+                                       static_cast<const std::uint8_t*>(w.panel(jt / nr, 0))),
+              cols,
+              alpha,
+              ty,
+              tp,
+              uniform ? nullptr : t_x,
+              c1 != 0 ? t_col : nullptr,
+              scale_table ? t_scales : out.w_group_scales + jt * groups,
+              scale_table ? 1 : groups,
+              scale_table ? nr : 1,
+              facc};
+          d.run_grouped(ga);
+        } else {
+          for (std::size_t x = 0; x < rows * nr; ++x) facc[x] = 0.0f;
+          for (std::size_t g = 0; g < groups; ++g) {
+            const std::size_t kg = (g + 1 < groups) ? kc : k - g * kc;
+            d.run(kg, ap + g * p.a_kblock_stride, w.panel(jt / nr, g), tile, nr, false);
+            const std::uint32_t* swg = w.group_column_sums(g);
+            for (std::size_t i = 0; i < rows; ++i) {
+              const std::uint32_t y = ty[g * mr + i], pr = tp[g * mr + i];
+              std::int32_t* ti = tile + i * nr;  // T_g of this row, exact
+              for (std::size_t j = 0; j < cols; ++j) {
+                const std::size_t c = jt + j;
+                const std::uint32_t xg =
+                    uniform
+                        ? 0
+                        : (gz != nullptr ? x_base - static_cast<std::uint32_t>(gz[c * groups + g])
+                                         : beta_w[c]);
+                ti[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(ti[j]) +
+                                                  xg * y + pr + c1 * swg[c]);
+              }
+              src.correct_kgroup(ic + it + i, jt, cols, g, ti);
+              for (std::size_t j = 0; j < cols; ++j)
+                facc[i * nr + j] =
+                    group_term(facc[i * nr + j], out.w_group_scales[(jt + j) * groups + g], ti[j]);
             }
-            src.correct_kgroup(ic + it + i, jt, cols, g, ti);
-            for (std::size_t j = 0; j < cols; ++j)
-              facc[i * nr + j] =
-                  group_term(facc[i * nr + j], out.w_group_scales[(jt + j) * groups + g], ti[j]);
           }
         }
         for (std::size_t i = 0; i < rows; ++i) {
@@ -693,8 +782,7 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const std::size_t tiles = (n + d.nr - 1) / d.nr;
   if constexpr (std::is_same<Stage, float_output>::value) {
     if (out.w_group_scales != nullptr) {
-      const grouped_block_runner<Source> runner{src,     out,      w,     d,  p,
-                                                rowcoef, colconst, alpha, af, ops};
+      const grouped_block_runner<Source> runner{src, out, w, d, p, colconst, alpha, af, ops};
       return run_tasks(runner, p, base, tiles, ex);
     }
   }

@@ -283,10 +283,17 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
   if constexpr (std::is_same<Stage, float_output>::value) {
     if (out.w_group_scales != nullptr && w.k_group() == 0)
       return {errc::wrong_packing, "out.w_group_scales (weights not packed with k_group)"};
+    LOWBIT_RETURN_IF_ERROR(
+        validate_group_zeros(out, w.weight_format(), w.rows(), w.k_group() ? w.k_blocks() : 0));
   }
   LOWBIT_RETURN_IF_ERROR(validate_zero_points(out.zeros, af, w.weight_format(), w.rows()));
-  const std::int64_t kmax =
-      max_k(af, w.weight_format(), out.zeros.a_zero, max_abs_w_centered(w, out.zeros));
+  std::int64_t wmax = max_abs_w_centered(w, out.zeros);
+  if constexpr (std::is_same<Stage, float_output>::value) {
+    // Group zero points lie in the format's range: |q - z| is at most its span.
+    if (out.w_group_zeros != nullptr)
+      wmax = std::int64_t{max_value(w.weight_format())} - min_value(w.weight_format());
+  }
+  const std::int64_t kmax = max_k(af, w.weight_format(), out.zeros.a_zero, wmax);
   if (static_cast<std::int64_t>(a.cols) > kmax)
     return {errc::accumulator_overflow, "K", static_cast<std::int64_t>(a.cols), kmax};
   const matrix_source src{&a, af};

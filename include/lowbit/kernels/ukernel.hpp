@@ -113,6 +113,54 @@ using a_segment_table_fn = const std::uint8_t** (*)(void* a_panel, std::size_t n
 using pack_runs_fn = void (*)(const std::uint8_t* const* runs, std::size_t n_runs,
                               std::size_t run_bytes, std::size_t rows, void* dst);
 
+// One tile's per-group float accumulation (float_output::w_group_scales), for
+// ukernel_desc::run_grouped. The weights are packed one K block per group; for each group g in
+// order the kernel forms its exact sum S'_g (as run() would, over kc values, or k_last for the
+// last group), then, modulo 2^32, the group's exact integer result
+//   T_g[i][j] = alpha * S'_g[i][j] + col_x[g * NR + j] * row_y[g * MR + i]
+//               + row_p[g * MR + i] + col_terms[g * NR + j]
+// (a null col_x or col_terms: that term is absent), and accumulates acc[i][j] = acc[i][j] +
+// scale * float(T_g[i][j]) in float with scale = scales[j * scale_col + g * scale_group], the
+// product rounded on its own (never an FMA), starting from acc = 0. The scales come either as
+// the caller's N x groups rows (scale_col = groups, scale_group = 1), or as a group-major
+// table of NR a group (scale_col = 1, scale_group = NR) the driver made for a column tile that
+// many row tiles share. acc (MR x NR floats at stride NR) is written whole at the end. Columns
+// j >= cols of the scale rows are not read (the caller ignores their acc); the tables are
+// NR wide, and rows past the tile's have zero row terms.
+struct group_args {
+  std::size_t groups, kc, k_last;  // K groups; values of K per group, and in the last one
+  const std::uint8_t* a;           // A panel of group 0; group g's at a + g * a_stride
+  std::size_t a_stride;
+  const std::uint8_t* w;  // W panel of group 0; group g's at w + g * w_stride
+  std::size_t w_stride;
+  std::size_t cols;  // valid columns of the tile (1..NR)
+  std::uint32_t alpha;
+  const std::uint32_t* row_y;      // [g * MR + i]
+  const std::uint32_t* row_p;      // [g * MR + i]
+  const std::uint32_t* col_x;      // [g * NR + j], or nullptr
+  const std::uint32_t* col_terms;  // [g * NR + j], or nullptr
+  const float* scales;             // [j * scale_col + g * scale_group]
+  std::size_t scale_col, scale_group;
+  float* acc;  // MR x NR, stride NR
+};
+using run_grouped_fn = void (*)(const group_args& g);
+
+// For run_grouped kernels at group g, on the caller's scale rows (scale_col != 1): asks for
+// 1/groups of the next column tile's scales ahead of use. A tile's are NR contiguous rows of
+// `groups` floats, but read a column of them per group: NR interleaved streams the hardware
+// prefetchers do not follow, so without this every line is a demand miss taken a few at a time.
+template <int NR>
+inline void prefetch_next_group_rows(const group_args& ga, std::size_t g) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  const std::size_t first = g * NR * 4, end = first + NR * 4;  // bytes of the next tile's rows
+  const auto* s = reinterpret_cast<const char*>(ga.scales + NR * ga.scale_col);
+  for (std::size_t b = first; b < end; b += 64) __builtin_prefetch(s + b, 0, 3);
+#else
+  (void)ga;
+  (void)g;
+#endif
+}
+
 struct ukernel_desc {
   const char* name;  // says it all: "lut_actsum_w2a2_4x16__avx2"
   algorithm algo;
@@ -197,6 +245,9 @@ struct ukernel_desc {
   // Cycles per code pack_a_runs spends on conv2d's window rows, which dispatch charges instead of
   // an im2col copy plus a_pack_cycles (select.hpp); 0: not measured, charged as that copy.
   float a_runs_cycles = 0.0f;
+  // Optional: one tile over every K group with the group scales applied inside the kernel's
+  // accumulation (group_args). nullptr: the driver calls run() once per group and scales outside.
+  run_grouped_fn run_grouped = nullptr;
 };
 
 // Whether d's pack_a_runs takes n_runs runs of run_bytes codes each (its declared limits; at
@@ -365,6 +416,15 @@ struct finish_a_panel_of<K, std::enable_if_t<K::a_panel_finish>> {
 };
 
 template <class K, class = void>
+struct run_grouped_of {
+  static constexpr run_grouped_fn value = nullptr;
+};
+template <class K>
+struct run_grouped_of<K, std::enable_if_t<K::grouped>> {
+  static constexpr run_grouped_fn value = &K::run_grouped;
+};
+
+template <class K, class = void>
 struct pack_w_offset_of {
   static constexpr pack_offset_fn value = nullptr;
 };
@@ -423,8 +483,14 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
                        pack_a_checked_of<K>::value,
                        finish_a_panel_of<K>::value};
   // (A type test: comparing the function pointer is no constant expression under sanitizers.)
-  if constexpr (has_a_runs<K>::value) return with_runs_limits<typename K::pack_a_t>(d);
-  return d;
+  if constexpr (has_a_runs<K>::value) {
+    ukernel_desc r = with_runs_limits<typename K::pack_a_t>(d);
+    r.run_grouped = run_grouped_of<K>::value;
+    return r;
+  }
+  ukernel_desc r = d;
+  r.run_grouped = run_grouped_of<K>::value;
+  return r;
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

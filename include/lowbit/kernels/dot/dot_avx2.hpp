@@ -10,6 +10,9 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
+#include <cstdint>
+
 #include "lowbit/detail/x86/vec.hpp"
 
 #define LOWBIT_DOT_NS avx2
@@ -21,7 +24,33 @@ namespace kernels {
 namespace dot {
 namespace avx2 {
 
-struct ops : detail::x86::vec_avx2 {};
+struct ops : detail::x86::vec_avx2 {
+  // The per-group epilogue (group_tile): float lanes, column masks as lane masks, gathers.
+  static constexpr bool group_ops = true;
+  using fvec = __m256;
+  using cmask = __m256i;
+  LOWBIT_DOT_OP static cmask col_mask(std::size_t left) noexcept {
+    const int n = left >= 8 ? 8 : static_cast<int>(left);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota());
+  }
+  LOWBIT_DOT_OP static vec iota() noexcept { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
+  LOWBIT_DOT_OP static vec set1(std::int32_t x) noexcept { return _mm256_set1_epi32(x); }
+  LOWBIT_DOT_OP static vec mullo(vec a, vec b) noexcept { return _mm256_mullo_epi32(a, b); }
+  LOWBIT_DOT_OP static fvec gather_f(cmask m, vec idx, const float* base) noexcept {
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, _mm256_castsi256_ps(m), 4);
+  }
+  LOWBIT_DOT_OP static fvec fzero() noexcept { return _mm256_setzero_ps(); }
+  LOWBIT_DOT_OP static fvec cvt(vec v) noexcept { return _mm256_cvtepi32_ps(v); }
+  LOWBIT_DOT_OP static fvec fmul(fvec a, fvec b) noexcept { return _mm256_mul_ps(a, b); }
+  LOWBIT_DOT_OP static fvec fadd(fvec a, fvec b) noexcept { return _mm256_add_ps(a, b); }
+  // The product as an opaque register value: no FMA with the add that follows.
+  LOWBIT_DOT_OP static fvec unfused(fvec v) noexcept {
+    __asm__("" : "+x"(v));
+    return v;
+  }
+  LOWBIT_DOT_OP static fvec floadu(const float* p) noexcept { return _mm256_loadu_ps(p); }
+  LOWBIT_DOT_OP static void fstoreu(float* p, fvec v) noexcept { _mm256_storeu_ps(p, v); }
+};
 
 }  // namespace avx2
 }  // namespace dot

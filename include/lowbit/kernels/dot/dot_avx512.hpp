@@ -11,6 +11,9 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
+#include <cstdint>
+
 #include "lowbit/detail/x86/vec.hpp"
 
 #define LOWBIT_DOT_NS avx512
@@ -22,7 +25,35 @@ namespace kernels {
 namespace dot {
 namespace avx512 {
 
-struct ops : detail::x86::vec_avx512 {};
+struct ops : detail::x86::vec_avx512 {
+  // The per-group epilogue (group_tile): float lanes, column masks as mask registers, gathers.
+  // (Masked forms with an explicit source: GCC 12 warns on the plain ones' undefined operand.)
+  static constexpr bool group_ops = true;
+  using fvec = __m512;
+  using cmask = __mmask16;
+  LOWBIT_DOT_OP static cmask col_mask(std::size_t left) noexcept {
+    return left >= 16 ? cmask(0xFFFF) : cmask((1u << left) - 1);
+  }
+  LOWBIT_DOT_OP static vec iota() noexcept {
+    return _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  }
+  LOWBIT_DOT_OP static vec set1(std::int32_t x) noexcept { return _mm512_set1_epi32(x); }
+  LOWBIT_DOT_OP static vec mullo(vec a, vec b) noexcept { return _mm512_mullo_epi32(a, b); }
+  LOWBIT_DOT_OP static fvec gather_f(cmask m, vec idx, const float* base) noexcept {
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4);
+  }
+  LOWBIT_DOT_OP static fvec fzero() noexcept { return _mm512_setzero_ps(); }
+  LOWBIT_DOT_OP static fvec cvt(vec v) noexcept { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
+  LOWBIT_DOT_OP static fvec fmul(fvec a, fvec b) noexcept { return _mm512_mul_ps(a, b); }
+  LOWBIT_DOT_OP static fvec fadd(fvec a, fvec b) noexcept { return _mm512_add_ps(a, b); }
+  // The product as an opaque register value: no FMA with the add that follows.
+  LOWBIT_DOT_OP static fvec unfused(fvec v) noexcept {
+    __asm__("" : "+v"(v));
+    return v;
+  }
+  LOWBIT_DOT_OP static fvec floadu(const float* p) noexcept { return _mm512_loadu_ps(p); }
+  LOWBIT_DOT_OP static void fstoreu(float* p, fvec v) noexcept { _mm512_storeu_ps(p, v); }
+};
 
 }  // namespace avx512
 }  // namespace dot

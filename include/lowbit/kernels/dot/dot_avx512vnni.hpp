@@ -72,6 +72,24 @@ struct dot_vnni_rows : dot_vnni<ops, MR, NV> {
     tile::store(acc, c, ldc, accumulate);
   }
 
+  // The exact sums of a panel of rows read in place, in registers (run_grouped's groups: the
+  // driver packs grouped blocks from rows, never from segments).
+  LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
+                                 __m512i (&acc)[MR][NV]) noexcept {
+    typename pack_a_t::header h;
+    std::memcpy(&h, a_panel, sizeof h);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    const std::uint8_t* a = h.rows;
+    const std::size_t kp = h.stride;
+    const std::size_t nk = (kc + 3) / 4;
+    tile::zero(acc);
+    const auto row = [&](int i) { return a + i * kp; };
+    for (std::size_t s = 0; s < nk; ++s, a += 4, w += 4 * NR) tile::step(acc, w, row, vnni{});
+  }
+  LOWBIT_DOT_ENTRY static void run_grouped(const group_args& ga) noexcept {
+    group_tile<ops, MR, NV>::template run<dot_vnni_rows>(ga);
+  }
+
   // run() that also validates the panel's activations as it reads them: ORs every A byte of the
   // kc columns into one register (one full load per row and 64 columns, next to the 16 steps
   // that broadcast them) and returns whether any has a bit of `high` set, i.e. an invalid code of

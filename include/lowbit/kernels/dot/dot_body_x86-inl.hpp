@@ -37,9 +37,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "lowbit/isa.hpp"
 #include "lowbit/kernels/dot/dot_pack_x86.hpp"
+#include "lowbit/kernels/ukernel.hpp"
 
 // The shared bodies and the ops they call: inlined into the kernels' entry points, all compiled
 // for LOWBIT_DOT_TARGET (expanded where they are used).
@@ -140,6 +142,86 @@ struct mac_dpbusd {  // vpdpbusd: 4 u8 x s8 products into each int32 lane
   }
 };
 
+// Whether this ISA's ops carry the per-group epilogue's float and gather ops (group_ops).
+template <class O, class = void>
+struct has_group_ops : std::false_type {};
+template <class O>
+struct has_group_ops<O, std::enable_if_t<O::group_ops>> : std::true_type {};
+
+// ukernel.hpp's run_grouped over a kernel K's exact sums (K::sums, through L1): per group, the
+// exact T_g in int32 lanes, then acc + scale * float(T_g) with the product rounded on its own.
+template <class O, int MR, int NV>
+struct group_tile {
+  using vec = typename O::vec;
+  using fvec = typename O::fvec;
+  using cmask = typename O::cmask;
+  static constexpr int L = O::lanes, NR = NV * L;
+
+  // One group's exact sums into c (MR x NR at stride NR). Not inlined on purpose: inlined into
+  // run() below, the dot-product loop got two register copies per accumulator and step (GCC 12
+  // rotates the accumulators between two register sets), which cost more than the products.
+  template <class K>
+  __attribute__((noinline)) LOWBIT_DOT_ENTRY static void sums_to(std::size_t kc, const void* a,
+                                                                 const void* w,
+                                                                 std::int32_t* c) noexcept {
+    vec acc[MR][NV];
+    K::sums(kc, a, w, acc);
+    dot_tile<O, MR, NV>::store(acc, c, NR, false);
+  }
+
+  template <class K>
+  LOWBIT_DOT_OP static void run(const group_args& ga) noexcept {
+    alignas(64) std::int32_t sums[MR * NR];
+    // The group's int32 sums come through L1 (sums_to), so the float accumulators fit in
+    // registers beside the scales and terms.
+    cmask cm[NV];
+    vec idx[NV];
+    fvec facc[MR][NV];
+    const vec stride = O::set1(static_cast<std::int32_t>(ga.scale_col));
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      const std::size_t done = std::size_t{L} * j;
+      cm[j] = O::col_mask(ga.cols > done ? ga.cols - done : 0);
+      idx[j] = O::mullo(O::add32(O::iota(), O::set1(L * j)), stride);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) facc[i][j] = O::fzero();
+    }
+    const vec alpha = O::set1(static_cast<std::int32_t>(ga.alpha));
+    const bool table = ga.scale_col == 1;  // else the caller's rows: gathers
+    for (std::size_t g = 0; g < ga.groups; ++g) {
+      if (!table) prefetch_next_group_rows<NR>(ga, g);
+      sums_to<K>(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride,
+                 ga.w + g * ga.w_stride, sums);
+      const float* sg = ga.scales + g * ga.scale_group;
+      vec xv[NV], colt[NV];
+      fvec sc[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        xv[j] = ga.col_x != nullptr ? O::loadu(ga.col_x + g * NR + L * j) : O::zero();
+        colt[j] = ga.col_terms != nullptr ? O::loadu(ga.col_terms + g * NR + L * j) : O::zero();
+        sc[j] = table ? O::floadu(sg + L * j) : O::gather_f(cm[j], idx[j], sg);
+      }
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        const vec y = O::set1(static_cast<std::int32_t>(ga.row_y[g * MR + i]));
+        const vec pr = O::set1(static_cast<std::int32_t>(ga.row_p[g * MR + i]));
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) {
+          const vec r = O::loadu(sums + i * NR + L * j);
+          vec t = ga.alpha != 1 ? O::mullo(alpha, r) : r;
+          if (ga.col_x != nullptr) t = O::add32(t, O::mullo(xv[j], y));
+          t = O::add32(O::add32(t, pr), colt[j]);
+          facc[i][j] = O::fadd(facc[i][j], O::unfused(O::fmul(sc[j], O::cvt(t))));
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) O::fstoreu(ga.acc + i * NR + L * j, facc[i][j]);
+  }
+};
+
 // What every kernel here declares (ukernel.hpp's contract), and the run() of one that applies
 // `mac` to packed panels (k4 or k2 layout: 4 bytes per row and step of k_step values of K).
 template <class O, int MR, int NV, int K_STEP>
@@ -154,12 +236,18 @@ struct dot_packed {
   LOWBIT_DOT_OP static void run_packed(std::size_t kc, const void* a_panel, const void* w_panel,
                                        std::int32_t* c, std::size_t ldc, bool accumulate,
                                        Mac mac) noexcept {
+    vec acc[MR][NV];
+    packed_sums(kc, a_panel, w_panel, acc, mac);
+    tile::store(acc, c, ldc, accumulate);
+  }
+
+  template <class Mac>
+  LOWBIT_DOT_OP static void packed_sums(std::size_t kc, const void* a_panel, const void* w_panel,
+                                        vec (&acc)[MR][NV], Mac mac) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
-    vec acc[MR][NV];
     tile::zero(acc);
     tile::packed_steps(acc, a, w, 0, (kc + k_step - 1) / k_step, mac);
-    tile::store(acc, c, ldc, accumulate);
   }
 };
 
@@ -177,17 +265,28 @@ struct dot_maddubs : dot_packed<O, MR, NV, 4> {
   using pack_a_t = dot_pack_k4<MR, 0>;
   using pack_w_t = dot_pack_k4<base::NR, w_offset>;
 
+  static constexpr bool grouped = has_group_ops<O>::value;
+
   LOWBIT_DOT_ENTRY static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
+    vec acc[MR][NV];
+    sums(kc, a_panel, w_panel, acc);
+    tile::store(acc, c, ldc, accumulate);
+  }
+  LOWBIT_DOT_ENTRY static void run_grouped(const group_args& ga) noexcept {
+    group_tile<O, MR, NV>::template run<dot_maddubs>(ga);
+  }
+
+  LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
+                                 vec (&acc)[MR][NV]) noexcept {
     const vec ones = O::ones16();
     if constexpr (!low) {
-      base::run_packed(kc, a_panel, w_panel, c, ldc, accumulate, mac_maddubs_wide<O>{ones});
+      base::packed_sums(kc, a_panel, w_panel, acc, mac_maddubs_wide<O>{ones});
     } else {
       // acc holds the int32 sums; the int16 partial sums live in s16 for nflush steps.
       const auto* a = static_cast<const std::uint8_t*>(a_panel);
       const auto* w = static_cast<const std::uint8_t*>(w_panel);
       const std::size_t nk = (kc + 3) / 4;
-      vec acc[MR][NV];
       tile::zero(acc);
       for (std::size_t s0 = 0; s0 < nk; s0 += nflush) {
         const std::size_t s1 = s0 + nflush < nk ? s0 + nflush : nk;
@@ -199,7 +298,6 @@ struct dot_maddubs : dot_packed<O, MR, NV, 4> {
 #pragma GCC unroll 8
           for (int j = 0; j < NV; ++j) acc[i][j] = O::add32(acc[i][j], O::madd16(s16[i][j], ones));
       }
-      tile::store(acc, c, ldc, accumulate);
     }
   }
 };
@@ -211,9 +309,19 @@ struct dot_madd16 : dot_packed<O, MR, NV, 2> {
   using pack_a_t = dot_pack_k2_i16<MR>;
   using pack_w_t = dot_pack_k2_i16<NV * O::lanes>;
 
+  using vec = typename O::vec;
+  static constexpr bool grouped = has_group_ops<O>::value;
+
   LOWBIT_DOT_ENTRY static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
     dot_madd16::run_packed(kc, a_panel, w_panel, c, ldc, accumulate, mac_madd16<O>{});
+  }
+  LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
+                                 vec (&acc)[MR][NV]) noexcept {
+    dot_madd16::packed_sums(kc, a_panel, w_panel, acc, mac_madd16<O>{});
+  }
+  LOWBIT_DOT_ENTRY static void run_grouped(const group_args& ga) noexcept {
+    group_tile<O, MR, NV>::template run<dot_madd16>(ga);
   }
 };
 
@@ -225,9 +333,19 @@ struct dot_vnni : dot_packed<O, MR, NV, 4> {
   using pack_a_t = dot_pack_k4<MR, 0>;
   using pack_w_t = dot_pack_k4<NV * O::lanes, w_offset>;
 
+  using vec = typename O::vec;
+  static constexpr bool grouped = has_group_ops<O>::value;
+
   LOWBIT_DOT_ENTRY static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
     dot_vnni::run_packed(kc, a_panel, w_panel, c, ldc, accumulate, mac_dpbusd<O>{});
+  }
+  LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
+                                 vec (&acc)[MR][NV]) noexcept {
+    dot_vnni::packed_sums(kc, a_panel, w_panel, acc, mac_dpbusd<O>{});
+  }
+  LOWBIT_DOT_ENTRY static void run_grouped(const group_args& ga) noexcept {
+    group_tile<O, MR, NV>::template run<dot_vnni>(ga);
   }
 };
 

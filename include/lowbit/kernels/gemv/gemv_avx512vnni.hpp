@@ -48,9 +48,11 @@ struct gemv_vnni_avx512 {
   using pack_a_t = gemv_pack_a<MR, k_step>;
   using pack_w_t = gemv_pack_w<L>;
 
-  LOWBIT_TARGET_GEMV_VNNI512 static void run(std::size_t kc, const void* a_panel,
-                                             const void* w_panel, std::int32_t* c, std::size_t ldc,
-                                             bool accumulate) noexcept {
+  static constexpr bool grouped = true;  // run_grouped (ukernel.hpp's group_args)
+
+  // The exact sums S' of kc values into r[i][j] (int32, 16 columns each), in registers.
+  __attribute__((always_inline)) LOWBIT_TARGET_GEMV_VNNI512 static inline void sums(
+      std::size_t kc, const void* a_panel, const void* w_panel, __m512i (&r)[MR][NV]) noexcept {
     constexpr int G = L::G, Q = L::Q, C = L::C, T = L::slot_groups;
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
@@ -97,14 +99,153 @@ struct gemv_vnni_avx512 {
       for (int j = 0; j < NV; ++j) {
         // Remove the 2^(B t) factor of the masked codes: exact, the sums are below 2^31. (The
         // all-ones maskz forms: GCC 12 warns on the plain ones' _mm512_undefined_* operand.)
-        __m512i r = _mm512_maskz_srai_epi32(0xFFFF, acc[0][i][j], B * (j % T));
+        r[i][j] = _mm512_maskz_srai_epi32(0xFFFF, acc[0][i][j], B * (j % T));
 #pragma GCC unroll 4
         for (int u = 1; u < U; ++u)
-          r = _mm512_add_epi32(r, _mm512_maskz_srai_epi32(0xFFFF, acc[u][i][j], B * (j % T)));
-        std::int32_t* ci = c + i * ldc + 16 * j;
-        if (accumulate) r = _mm512_add_epi32(r, _mm512_loadu_si512(ci));
-        _mm512_storeu_si512(ci, r);
+          r[i][j] =
+              _mm512_add_epi32(r[i][j], _mm512_maskz_srai_epi32(0xFFFF, acc[u][i][j], B * (j % T)));
       }
+  }
+
+  LOWBIT_TARGET_GEMV_VNNI512 static void run(std::size_t kc, const void* a_panel,
+                                             const void* w_panel, std::int32_t* c, std::size_t ldc,
+                                             bool accumulate) noexcept {
+    __m512i r[MR][NV];
+    sums(kc, a_panel, w_panel, r);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        std::int32_t* ci = c + i * ldc + 16 * j;
+        __m512i v = r[i][j];
+        if (accumulate) v = _mm512_add_epi32(v, _mm512_loadu_si512(ci));
+        _mm512_storeu_si512(ci, v);
+      }
+  }
+
+  // One group's exact sums into c (MR x NR at stride NR). Not inlined on purpose: inlined into
+  // run_grouped, the dot-product loop got register copies and a spill per step.
+  __attribute__((noinline)) LOWBIT_TARGET_GEMV_VNNI512 static void sums_to(
+      std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c) noexcept {
+    __m512i r[MR][NV];
+    sums(kc, a_panel, w_panel, r);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) _mm512_store_si512(c + i * NR + 16 * j, r[i][j]);
+  }
+
+  // r[i] = 16 values of row i; returns with r[e] = element e of rows 0..15 (unpack within 128-bit
+  // lanes, then a 4 x 4 transpose of the lanes).
+  __attribute__((always_inline)) LOWBIT_TARGET_GEMV_VNNI512 static inline void transpose16(
+      __m512 (&r)[16]) noexcept {
+    __m512 t[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      t[2 * i] = _mm512_maskz_unpacklo_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
+    }
+    __m512 s[16];  // s[4 i + c], lane k: element 4 k + c of rows 4 i .. 4 i + 3
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+      const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+      s[4 * i] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, c));
+      s[4 * i + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, a, c));
+      s[4 * i + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, b, d));
+      s[4 * i + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, b, d));
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      const __m512 u0 = _mm512_maskz_shuffle_f32x4(0xFFFF, s[c], s[4 + c], 0x44);
+      const __m512 u1 = _mm512_maskz_shuffle_f32x4(0xFFFF, s[c], s[4 + c], 0xEE);
+      const __m512 u2 = _mm512_maskz_shuffle_f32x4(0xFFFF, s[8 + c], s[12 + c], 0x44);
+      const __m512 u3 = _mm512_maskz_shuffle_f32x4(0xFFFF, s[8 + c], s[12 + c], 0xEE);
+      r[c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u0, u2, 0x88);
+      r[4 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u0, u2, 0xDD);
+      r[8 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u1, u3, 0x88);
+      r[12 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u1, u3, 0xDD);
+    }
+  }
+
+  // Columns [0, cols) of a tile's N x groups values (rows of `groups`, the tile's first at p),
+  // groups [g0, g0 + gn), as buf[g - g0][column]: contiguous row loads and a transpose instead
+  // of a gather of 16 lines per group and vector (the load ports were the bottleneck).
+  __attribute__((always_inline)) LOWBIT_TARGET_GEMV_VNNI512 static inline void transpose_groups(
+      const void* p, std::size_t groups, std::size_t cols, std::size_t g0, std::size_t gn,
+      float (*buf)[NR]) noexcept {
+    const __mmask16 gm = gn >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << gn) - 1);
+    const auto* base = static_cast<const float*>(p) + g0;
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int l = 0; l < 16; ++l) {
+        const std::size_t col = 16 * std::size_t(j) + l;
+        r[l] = _mm512_maskz_loadu_ps(col < cols ? gm : __mmask16(0), base + col * groups);
+      }
+      transpose16(r);
+#pragma GCC unroll 16
+      for (int e = 0; e < 16; ++e) _mm512_store_ps(buf[e] + 16 * j, r[e]);
+    }
+  }
+
+  // All K groups of one tile, each group's exact result scaled and added to float accumulators
+  // kept in registers (group_args). Scales in the caller's rows are moved 16 groups at a time
+  // into a group-major buffer (contiguous row loads and a transpose instead of a gather of 16
+  // lines per group and vector: the load ports were the bottleneck).
+  LOWBIT_TARGET_GEMV_VNNI512 static void run_grouped(const group_args& ga) noexcept {
+    alignas(64) float sbuf[16][NR];
+    alignas(64) std::int32_t tsum[MR * NR];  // one group's exact sums
+    __m512 facc[MR][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) facc[i][j] = _mm512_setzero_ps();
+    const __m512i alpha = _mm512_set1_epi32(static_cast<std::int32_t>(ga.alpha));
+    const bool rows_layout = ga.scale_col != 1;
+    for (std::size_t g = 0; g < ga.groups; ++g) {
+      const float* sg = ga.scales + g * ga.scale_group;
+      if (rows_layout) {
+        prefetch_next_group_rows<NR>(ga, g);
+        if (g % 16 == 0) {
+          const std::size_t gn = ga.groups - g < 16 ? ga.groups - g : 16;
+          transpose_groups(ga.scales, ga.scale_col, ga.cols, g, gn, sbuf);
+        }
+        sg = sbuf[g % 16];
+      }
+      sums_to(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride, ga.w + g * ga.w_stride,
+              tsum);
+      __m512i xv[NV], colt[NV];
+      __m512 sc[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        xv[j] = ga.col_x != nullptr ? _mm512_loadu_si512(ga.col_x + g * NR + 16 * j)
+                                    : _mm512_setzero_si512();
+        colt[j] = ga.col_terms != nullptr ? _mm512_loadu_si512(ga.col_terms + g * NR + 16 * j)
+                                          : _mm512_setzero_si512();
+        sc[j] = _mm512_loadu_ps(sg + 16 * j);
+      }
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        const __m512i y = _mm512_set1_epi32(static_cast<std::int32_t>(ga.row_y[g * MR + i]));
+        const __m512i pr = _mm512_set1_epi32(static_cast<std::int32_t>(ga.row_p[g * MR + i]));
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) {
+          const __m512i r = _mm512_load_si512(tsum + i * NR + 16 * j);
+          __m512i t = ga.alpha != 1 ? _mm512_mullo_epi32(alpha, r) : r;
+          if (ga.col_x != nullptr) t = _mm512_add_epi32(t, _mm512_mullo_epi32(xv[j], y));
+          t = _mm512_add_epi32(_mm512_add_epi32(t, pr), colt[j]);
+          __m512 prod = _mm512_mul_ps(sc[j], _mm512_maskz_cvtepi32_ps(0xFFFF, t));
+          __asm__("" : "+v"(prod));  // rounded on its own: no FMA with the add
+          facc[i][j] = _mm512_add_ps(facc[i][j], prod);
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) _mm512_storeu_ps(ga.acc + i * NR + 16 * j, facc[i][j]);
   }
 };
 
