@@ -151,6 +151,73 @@ void register_stages(const Shapes& shapes) {
       }
 }
 
+// Per-group weight scales (LLM weights): w<W>a8, signed weights and activations, float output,
+// packed for M (m_hint) in K groups of g (float_output::w_group_scales) or, for g = 0, without
+// groups (per-channel w_scales): the cost of the groups against the plain float stage on the
+// same cell and shape. Names lowbit_stage/w<W>a8/<f32|f32_g<G>>/<M>x<N>x<K>.
+void bench_group(benchmark::State& state, int wb, std::size_t g, long m, long n, long k) {
+  const lowbit::format wf{wb, lowbit::encoding::signed_int};
+  const lowbit::format af{8, lowbit::encoding::signed_int};
+  const auto um = static_cast<std::size_t>(m), un = static_cast<std::size_t>(n),
+             uk = static_cast<std::size_t>(k);
+  std::mt19937 rng(1);
+  std::vector<std::uint8_t> a(um * uk), w(un * uk);
+  for (auto& x : a) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(af));
+  for (auto& x : w) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(wf));
+  lowbit::pack_options opt;
+  opt.m_hint = um;
+  opt.k_group = g;
+  lowbit::packed_weights pw;
+  lowbit::status s = lowbit::pack_weights(lowbit::codes(w.data(), un, uk), wf, af, pw, opt);
+  const std::size_t groups = g ? (uk + g - 1) / g : 1;
+  std::vector<float> scales(un * groups), bias(un), out(um * un);
+  for (auto& x : scales) x = 0.001f * static_cast<float>(1 + rng() % 100);
+  for (auto& x : bias) x = 0.01f * static_cast<float>(static_cast<int>(rng() % 200) - 100);
+  lowbit::float_output of;
+  of.data = out.data();
+  of.a_scale = 0.05f;
+  of.bias = bias.data();
+  if (g) {
+    of.w_group_scales = scales.data();
+  } else {
+    of.w_scales = scales.data();
+    of.w_scale_count = un;
+  }
+  lowbit::workspace ws;
+  const auto am = lowbit::codes(a.data(), um, uk);
+  if (s.ok()) s = lowbit::gemm(am, af, pw, of, ws);
+  if (!s.ok()) {
+    state.SkipWithError(s.message().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    s = lowbit::gemm(am, af, pw, of, ws);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(pw.kernel_name(um));
+  state.counters["GOPS"] =
+      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_groups() {
+  struct shape {
+    long n, k;
+  };
+  for (const int wb : {4, 2})
+    for (const long m : {1L, 256L})
+      for (const shape sh : {shape{4096, 4096}, shape{11008, 4096}})
+        for (const std::size_t g : {std::size_t{0}, std::size_t{32}, std::size_t{128}}) {
+          const std::string name = "lowbit_stage/w" + std::to_string(wb) + "a8/" +
+                                   (g ? "f32_g" + std::to_string(g) : std::string("f32")) + "/" +
+                                   std::to_string(m) + "x" + std::to_string(sh.n) + "x" +
+                                   std::to_string(sh.k);
+          benchmark::RegisterBenchmark(name.c_str(), bench_group, wb, g, m, sh.n, sh.k)
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime();
+        }
+}
+
 // One packing for every M (docs/gemv.md): the same 4096 x 4096 weights packed by default (no
 // m_hint; hint 0) or for m_hint = h, run at M = 1, 8 and 256, int32 output. The target: default
 // packing within a few percent of the best hinted packing at each M. Names
@@ -249,6 +316,7 @@ inline int register_lowbit_gemm_benchmarks() {
     lowbit::set_num_threads(static_cast<std::size_t>(std::atoi(t)));
   register_all(s::kResnet18, true);
   register_stages(s::kResnet18);
+  register_groups();
   register_all(s::kSquare);
   register_all(s::kGemv);
   // ResNet-50, VGG-16 and MobileNetV2 convolutions as im2col GEMMs (scripts/bench --networks).
