@@ -45,7 +45,8 @@ if(NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AN
    LOWBIT_SANITIZE STREQUAL "")
   find_program(LOWBIT_QEMU_X86_64 qemu-x86_64)
   if(LOWBIT_QEMU_X86_64)
-    set(LOWBIT_QEMU_TESTS test_gemm test_scalar test_errors test_noexcept test_driver_ops
+    set(LOWBIT_QEMU_TESTS test_gemm test_scalar test_errors test_noexcept test_driver_ops test_groups
+                          test_one_packing
                           ${LOWBIT_QEMU_EXTRA_TESTS})
     foreach(kt ${LOWBIT_TEST_SOURCES})
       get_filename_component(n ${kt} NAME_WE)
