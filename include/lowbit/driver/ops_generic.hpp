@@ -157,8 +157,10 @@ inline void exact_tile_xsimd(const std::int32_t* s, std::size_t lds, std::size_t
 
 #if defined(LOWBIT_XSIMD_FLOAT)
 // float_row_generic with xsimd, 4 columns per step (the tail through it): the same two rounded
-// products, the product kept apart from the bias add (xs_unfused), the same clamp (a NaN fails
-// both comparisons and stays NaN).
+// products, the product kept apart from the bias add (xs_unfused), the same clamp. Which NaN an
+// operation on two NaNs returns depends on its operand order, which compilers choose freely for
+// commutative operations: from the first step that makes a NaN on, the row is float_row_generic's
+// own, so even NaN signs are the plain row's.
 inline void float_row_xsimd(const std::int32_t* t, std::size_t n, const float_params& q,
                             float* dst) noexcept {
   const xs_f4 a_scale(q.a_scale), lo(q.lo), hi(q.hi);
@@ -168,6 +170,7 @@ inline void float_row_xsimd(const std::int32_t* t, std::size_t n, const float_pa
     const xs_f4 scale = q.per_channel ? a_scale * xs_f4::load_unaligned(q.w_scales + j) : scale0;
     xs_f4 v = xs_unfused(xsimd::to_float(xs_i4::load_unaligned(t + j)) * scale);
     if (q.bias) v += xs_f4::load_unaligned(q.bias + j);
+    if (xsimd::any(v != v)) break;  // a NaN: the plain row from here (see below)
     v = xsimd::select(v < lo, lo, xsimd::select(v > hi, hi, v));
     v.store_unaligned(dst + j);
   }
