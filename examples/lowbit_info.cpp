@@ -8,6 +8,7 @@
 //                        and the grids' cells one per line
 //   lowbit_info --json   the core profile and every runnable kernel's expected rate as JSON
 //                        (bench/report.py's ceilings)
+#include <lowbit/detail/portable_simd.hpp>
 #include <lowbit/dispatch/select.hpp>
 #include <lowbit/gemm.hpp>
 
@@ -140,6 +141,8 @@ int main(int argc, char** argv) {
   if (!cap_runs) std::printf(" (this CPU cannot run it: %s is used)", isa_name(host_isa()));
   std::printf("\nalgorithm (LOWBIT_ALGO): %s\ncore profile (LOWBIT_CORE): %s\n",
               algorithm_name(forced_algorithm()), core.name);
+  std::printf("portable path (the scalar level): %s (%s)\n", detail::portable_path(),
+              detail::portable_arch());
   if (all) {
     std::printf("\nkernels the host can run, with the rates dispatch expects on this core:\n");
     detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
