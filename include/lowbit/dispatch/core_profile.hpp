@@ -485,6 +485,30 @@ inline constexpr kernel_rate icelake_rates[] = {
     {"lut_product_w4a3_4x4c64__avx512vbmi", 18.2f},
 };
 
+// The driver's blocking on a core (driver/driver.hpp make_plan, run_tasks and the block runner),
+// in one place so a core whose caches differ can override it in profile_of. Every profile uses
+// these defaults, sized for the reference core's caches (about 2 MiB of L2 a core). KC is not
+// here: it is each kernel's accumulator bound (ukernel_desc::kc_max); NC is all of N.
+struct block_sizes {
+  // MC: an A block (u-code scratch plus twice its packed panels) fits in this many bytes, about
+  // half of L2, and holds at most mc_max rows.
+  std::size_t a_block_bytes = std::size_t{1024} << 10;
+  std::size_t mc_max = 1024;
+  // A kernel that prefers A outer runs that loop order while a task's weight panels fit in this
+  // many bytes (a quarter of L2); larger weights make the thread rule split N rather than add M
+  // blocks that would stream them again.
+  std::size_t a_outer_max_weight_bytes = std::size_t{512} << 10;
+  // Threads: M blocks are never shorter than min_block_tiles MR-row tiles; with fewer than
+  // min_thread_tiles tiles a thread, N is split too, into tasks_per_thread tasks a thread.
+  std::size_t min_block_tiles = 4;
+  std::size_t min_thread_tiles = 16;
+  std::size_t tasks_per_thread = 2;
+};
+// The defaults by name (tests compare plans against them).
+constexpr block_sizes default_block_sizes{};
+constexpr std::size_t min_block_tiles = default_block_sizes.min_block_tiles;
+constexpr std::size_t a_outer_max_weight_bytes = default_block_sizes.a_outer_max_weight_bytes;
+
 struct core_profile {
   core_kind kind = core_kind::reference;
   const char* name = "reference";
@@ -502,6 +526,8 @@ struct core_profile {
   // Bytes of weights per cycle one core streams when a small-M call is memory-bound (the
   // reference core: about 34 GB/s from L3 at 3.4 GHz).
   float weight_bytes_per_cycle = 10.0f;
+  // The driver's block sizes on this core.
+  block_sizes blocks = default_block_sizes;
 
   // The rate dispatch expects of kernel d on this core.
   float rate(const kernels::ukernel_desc& d) const noexcept {

@@ -27,6 +27,7 @@
 
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/detail/row_scan.hpp"
+#include "lowbit/dispatch/core_profile.hpp"
 #include "lowbit/driver/ops.hpp"
 #include "lowbit/executor.hpp"
 #include "lowbit/format.hpp"
@@ -65,13 +66,8 @@ class first_error {
   status first_;
 };
 constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
-// With threads, small M (fewer than min_thread_tiles MR-row tiles a thread) splits N as well,
-// into tasks_per_thread tasks a thread, so uneven task costs even out (the pool hands tasks out
-// dynamically); M blocks are never shorter than min_block_tiles (make_plan).
-constexpr std::size_t tasks_per_thread = 2;
-constexpr std::size_t min_block_tiles = 4;
-constexpr std::size_t min_thread_tiles = 16;
-constexpr std::size_t a_outer_max_weight_bytes = std::size_t{512} << 10;  // a quarter of L2
+// Block sizes (MC caps, the A-outer weight bound, the thread split) come from the host's core
+// profile (dispatch/core_profile.hpp block_sizes): make_plan copies the ones it uses into the plan.
 
 // Supplies u-codes of activation rows to the driver. A plain matrix: unsigned and odd-symmetric
 // one-per-byte codes are used in place; anything else is converted into scratch.
@@ -159,6 +155,8 @@ struct gemm_plan {
   std::size_t off_rowcoef, off_colconst;  // shared
   std::size_t off_rowsum, off_scratch, off_apack, off_gsums, off_gtables, per_thread;  // per thread
   std::size_t off_threads, threads, total;
+  std::size_t tasks_per_thread;          // block_sizes: run_tasks' N split
+  std::size_t a_outer_max_weight_bytes;  // block_sizes: the block runner's loop order
 
   // M block ib: rows [first, first + rows). Blocks share the tiles evenly (sizes differ by at
   // most one tile), so no block is a sliver and equal block counts per thread mean equal work.
@@ -171,8 +169,11 @@ struct gemm_plan {
 
 inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
                            std::size_t k, std::size_t kc, bool needs_scratch,
-                           std::size_t threads = 1, bool grouped = false) noexcept {
+                           std::size_t threads = 1, bool grouped = false,
+                           const block_sizes& bs = host_core_profile().blocks) noexcept {
   gemm_plan p{};
+  p.tasks_per_thread = bs.tasks_per_thread;
+  p.a_outer_max_weight_bytes = bs.a_outer_max_weight_bytes;
   p.m = m;
   p.n = n;
   p.k = k;
@@ -183,14 +184,14 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.a_panel_stride = p.k_blocks * p.a_kblock_stride;
   p.w_panel_bytes = p.k_blocks * round64(d.w_panel_bytes(kc));
   p.threads = threads ? threads : 1;
-  // MC: the A block (u-code scratch plus twice its packed panels) within about 1 MiB, inside
-  // L2, and at most 1024 rows. Panels are counted at their real size (a 1-bit plane is k/8
-  // bytes a row, an int8 panel k), so compact bitplane blocks grow to 1024 rows: on 1024^3
-  // w1a1 the old 2k-bytes-a-row rule cut 510 + 510 + 4 rows, the 4-row block streaming every
-  // weight panel again.
+  // MC: the A block (u-code scratch plus twice its packed panels) within bs.a_block_bytes
+  // (about 1 MiB, inside L2), and at most bs.mc_max rows (1024). Panels are counted at their real
+  // size (a 1-bit plane is k/8 bytes a row, an int8 panel k), so compact bitplane blocks grow to
+  // 1024 rows: on 1024^3 w1a1 the old 2k-bytes-a-row rule cut 510 + 510 + 4 rows, the 4-row block
+  // streaming every weight panel again.
   const std::size_t row_bytes = 2 * p.a_panel_stride / d.mr + (needs_scratch ? k : 0) + 1;
-  std::size_t cap_tiles = (std::size_t{1024} << 10) / row_bytes / d.mr;
-  if (cap_tiles > 1024 / d.mr) cap_tiles = 1024 / d.mr;
+  std::size_t cap_tiles = bs.a_block_bytes / row_bytes / d.mr;
+  if (cap_tiles > bs.mc_max / d.mr) cap_tiles = bs.mc_max / d.mr;
   if (cap_tiles < 1) cap_tiles = 1;
   p.m_tiles = (m + d.mr - 1) / d.mr;
   if (p.m_tiles == 0) p.m_tiles = 1;
@@ -207,12 +208,12 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   // tasks_per_thread tasks a thread that the pool balances.
   const std::size_t weight_bytes = (n + d.nr - 1) / d.nr * p.w_panel_bytes;
   if (p.threads > 1) {
-    const std::size_t most = p.m_tiles / min_block_tiles;
+    const std::size_t most = p.m_tiles / bs.min_block_tiles;
     std::size_t wanted = blocks;
-    if (p.m_tiles < p.threads * min_thread_tiles) {
+    if (p.m_tiles < p.threads * bs.min_thread_tiles) {
       p.split_n = true;
-      wanted = tasks_per_thread * p.threads;
-    } else if (weight_bytes <= a_outer_max_weight_bytes || blocks >= 2 * p.threads) {
+      wanted = bs.tasks_per_thread * p.threads;
+    } else if (weight_bytes <= bs.a_outer_max_weight_bytes || blocks >= 2 * p.threads) {
       wanted = (blocks + p.threads - 1) / p.threads * p.threads;
     }
     // At least min_block_tiles a block, unless L2 already made them shorter (large A panels:
@@ -299,7 +300,7 @@ status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, s
   }
   std::size_t n_chunks = 1;
   if (p.split_n || p.m_blocks % threads != 0)
-    n_chunks = (tasks_per_thread * threads + p.m_blocks - 1) / p.m_blocks;
+    n_chunks = (p.tasks_per_thread * threads + p.m_blocks - 1) / p.m_blocks;
   if (n_chunks > tiles) n_chunks = tiles;
   struct job {
     const Runner* runner;
@@ -611,7 +612,7 @@ struct gemm_block_runner {
     // first, streams from L2 (BLIS order). Kernel alone in these loops: on 3136 x 64 x 576,
     // A-outer 12% faster; on 49 x 512 x 4608 (2.3 MiB of weights), W-outer 30% faster. Packed
     // A (bitplane) gains nothing A-outer in GEMMs and loses 4-19% in convolutions.
-    if (d.prefers_a_outer && (jt1 - jt0) * p.w_panel_bytes <= a_outer_max_weight_bytes) {
+    if (d.prefers_a_outer && (jt1 - jt0) * p.w_panel_bytes <= p.a_outer_max_weight_bytes) {
       // Without row sums, a kernel that validates as it reads (run_checked) does so in each
       // group's first tile, which then goes through the scratch tile: C stays untouched from an
       // invalid code's group on, as with the separate pass this replaces.
