@@ -1,9 +1,10 @@
 # Every public header compiles alone (its own TU, nothing before it), in both modes: header-only
-# and compile-once declarations (LOWBIT_COMPILED); the convolution and driver folders' headers
-# (internal, definitions) header-only. Run by ctest as
+# and compile-once declarations (LOWBIT_COMPILED); the convolution, driver and packing folders'
+# headers (internal, definitions) header-only. Run by ctest as
 #   cmake -DCXX=<compiler> -DINCLUDE=<include dir> -DOUT=<dir> -P headers_alone.cmake
 file(GLOB headers RELATIVE ${INCLUDE} ${INCLUDE}/lowbit/*.hpp ${INCLUDE}/lowbit/dispatch/*.hpp)
-file(GLOB conv_headers RELATIVE ${INCLUDE} ${INCLUDE}/lowbit/conv/*.hpp ${INCLUDE}/lowbit/driver/*.hpp)
+file(GLOB conv_headers RELATIVE ${INCLUDE} ${INCLUDE}/lowbit/conv/*.hpp
+     ${INCLUDE}/lowbit/driver/*.hpp ${INCLUDE}/lowbit/packing/*.hpp)
 list(APPEND headers ${conv_headers})
 file(MAKE_DIRECTORY ${OUT})
 set(failed "")

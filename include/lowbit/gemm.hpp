@@ -9,7 +9,8 @@
 // lowbit::check() turns a failure into a lowbit::error exception when exceptions are on. Each
 // validates all of its arguments before it writes anything.
 //
-// This header declares; lowbit/driver/gemm_impl.hpp defines, included at the end unless the
+// This header declares; lowbit/packing/pack_weights.hpp (packing) and
+// lowbit/driver/gemm_impl.hpp (gemm) define, included at the end unless the
 // build compiles lowbit once (LOWBIT_COMPILED, config.hpp): then the TU that defines
 // LOWBIT_IMPLEMENTATION holds the definitions and the kernels, and other TUs only these lines.
 #pragma once
@@ -147,4 +148,5 @@ inline packed_weights pack_weights(const matrix_ref& w, format wf, format af,
 
 #if !defined(LOWBIT_DECLARATIONS_ONLY)
 #include "lowbit/driver/gemm_impl.hpp"
+#include "lowbit/packing/pack_weights.hpp"
 #endif

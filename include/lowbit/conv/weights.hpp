@@ -15,6 +15,7 @@
 #include "lowbit/detail/aligned_buffer.hpp"
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/driver/gemm_impl.hpp"
+#include "lowbit/packing/pack_weights.hpp"
 
 namespace lowbit {
 namespace detail {
@@ -23,22 +24,16 @@ namespace detail {
 constexpr std::size_t arena_bytes(std::size_t bytes) noexcept { return round64(bytes); }
 
 // Allocator bytes pack_weights(N x K) asks for (arena_bytes of each request: the packed buffer,
-// then the packing scratch), or 0 when it would find no kernel. The same sizes as pack_weights
-// (driver/gemm_impl.hpp) computes; tests/test_allocator.cpp checks they agree.
+// then the packing scratch), or 0 when it would find no kernel or the sizes overflow. The sizes
+// are pack_layout's own (packing/pack_weights.hpp layout_sizes_for); tests/test_allocator.cpp
+// checks they agree with what the allocator sees.
 inline std::size_t gemm_packing_bytes(std::size_t n, std::size_t k, format wf, format af,
                                       const pack_options& opt) noexcept {
   const kernels::ukernel_desc* d = query_kernel(wf, af, n, k, opt);
   if (d == nullptr || n == 0 || k == 0) return 0;
-  const std::size_t kc_cap = d->kc_max / d->k_step * d->k_step;
-  const std::size_t k_rounded = kernels::round_up(k, d->k_step);
-  const std::size_t kc = opt.k_group ? opt.k_group : (k_rounded < kc_cap ? k_rounded : kc_cap);
-  const std::size_t k_blocks = (k + kc - 1) / kc;
-  const std::size_t kblock_stride = round64(d->w_panel_bytes(kc));
-  const std::size_t tiles = (n + d->nr - 1) / d->nr;
-  const std::size_t groups = opt.k_group ? k_blocks : 0;
-  const std::size_t sums = round64((groups + 1) * n * sizeof(std::uint32_t));
-  return arena_bytes(sums + tiles * k_blocks * kblock_stride) +
-         arena_bytes(std::size_t{d->nr} * k + 64);
+  layout_sizes s;
+  if (!layout_sizes_for(*d, n, k, opt.k_group, s)) return 0;
+  return arena_bytes(s.sums + s.panels) + arena_bytes(s.scratch);
 }
 
 // The gapped copy's row gap (0: none) and its K, as pack_gapped_conv_weights decides them.

@@ -28,6 +28,8 @@ struct allocator {
 namespace detail {
 
 constexpr std::size_t cache_line = 64;
+// x rounded up to whole cache lines (every packed panel and scratch part starts on one).
+constexpr std::size_t round64(std::size_t x) noexcept { return (x + 63) / 64 * 64; }
 
 #if !defined(LOWBIT_NO_HEAP)
 inline void* heap_allocate(void*, std::size_t bytes, std::size_t alignment) noexcept {

@@ -11,11 +11,11 @@
 // pack_options::m_hint is set, also capped by the rate at which its weight bytes can be read
 // (small M is memory-bound: bit-dense kernels declare bytes_per_weight and win there). Rates are
 // the host core's where it has a profile (core_profile.hpp, LOWBIT_CORE).
-// A default packing also holds small-M layouts (gemm_impl.hpp choose_layouts, docs/gemv.md), and
-// each gemm call runs the layout for its M (packed_weights::for_rows). LOWBIT_VERBOSE=1 logs
-// every packing's kernels to stderr, per M as packed_weights::kernel_name(M) reports them. A
-// requested ISA level the CPU cannot run warns once and dispatch uses the host's best
-// (settings.hpp).
+// A default packing also holds small-M layouts (packing/pack_weights.hpp choose_layouts,
+// docs/gemv.md), and each gemm call runs the layout for its M (packed_weights::for_rows).
+// LOWBIT_VERBOSE=1 logs every packing's kernels to stderr, per M as packed_weights::kernel_name(M)
+// reports them. A requested ISA level the CPU cannot run warns once and dispatch uses the host's
+// best (settings.hpp).
 #pragma once
 
 #include <atomic>
@@ -137,7 +137,7 @@ inline const kernels::ukernel_desc* select_ukernel(int w_bits, int a_bits, std::
     // for m_hint 1..small_m_max: with more rows they re-read or re-expand their weights per row
     // tile, which their cache-resident rate does not show (on Zen 4 it ties the tile kernels').
     // A default packing (no hint) adds them as extra layouts for the M they serve
-    // (gemm_impl.hpp choose_layouts). Forced by name they run anyway.
+    // (packing/pack_weights.hpp choose_layouts). Forced by name they run anyway.
     if (d.bytes_per_weight > 0.0f && o.kernel_name == nullptr &&
         (o.m_hint == 0 || o.m_hint > detail::small_m_max))
       return;

@@ -40,8 +40,6 @@
 namespace lowbit {
 namespace detail {
 
-constexpr std::size_t round64(std::size_t x) noexcept { return (x + 63) / 64 * 64; }
-
 // The per-tile step stays inside the loops (bitplane tiles are ~700 cycles: a call costs).
 #if defined(__GNUC__) || defined(__clang__)
 #define LOWBIT_DRIVER_INLINE __attribute__((always_inline)) inline

@@ -1,11 +1,11 @@
 // lowbit: the x86 small-M (GEMV, batch decoding) kernels with bit-dense weights, as one list.
 //
 // Dispatch packs for them alone when pack_options::m_hint is 1..8, and a default packing stores
-// their layout next to the main one for the M they win at (gemm_impl.hpp choose_layouts): their
-// declared bytes_per_weight (B / 8) lets select.hpp's time model see that at M = 1..8 reading
-// the weights costs more than the MACs (see docs/gemv.md). macs_per_cycle: measured by
-// bench/ukernels/bench_gemv_x86.cpp on cache-resident panels (N = 256, K = 2048, pinned,
-// median of 5, g++ 12). The gemv_bitplane kernels (AND + vpopcntq, for 1- and 2-bit weights
+// their layout next to the main one for the M they win at (packing/pack_weights.hpp
+// choose_layouts): their declared bytes_per_weight (B / 8) lets select.hpp's time model see that at
+// M = 1..8 reading the weights costs more than the MACs (see docs/gemv.md). macs_per_cycle:
+// measured by bench/ukernels/bench_gemv_x86.cpp on cache-resident panels (N = 256, K = 2048,
+// pinned, median of 5, g++ 12). The gemv_bitplane kernels (AND + vpopcntq, for 1- and 2-bit weights
 // *and* activations) are listed with algorithm::bitplane (their rates: median of 3 runs' medians,
 // docs/gemv.md); the others are dot_i8 with a8.
 #pragma once
