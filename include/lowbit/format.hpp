@@ -103,18 +103,33 @@ constexpr std::int32_t code_value(format f, std::uint32_t code) noexcept {
   return 0;
 }
 
-// The u-code of a valid code: value == alpha * u + beta.
-constexpr std::uint8_t u_code(format f, std::uint32_t code) noexcept {
+// The one code -> u-code map, as byte operations: u = ((code + add) XOR flip) AND code_mask.
+// Signed: flip the sign bit; ternary: add 1 (codes 00, 01, 11, values 0, 1, -1, to value + 1);
+// unsigned and odd-symmetric: the code itself. u_code, the byte table (detail::u_table,
+// detail/codes.hpp) and the driver's vectorised form (detail::u_transform, detail/row_scan.hpp)
+// all derive from it.
+struct u_map {
+  std::uint8_t add;
+  std::uint8_t flip;
+};
+
+constexpr u_map u_map_of(format f) noexcept {
   switch (f.enc) {
     case encoding::unsigned_int:
     case encoding::odd_symmetric:
-      return static_cast<std::uint8_t>(code);
+      return {0, 0};
     case encoding::signed_int:
-      return static_cast<std::uint8_t>(code ^ (1u << (f.bits - 1)));
+      return {0, static_cast<std::uint8_t>(1u << (f.bits - 1))};
     case encoding::ternary:
-      return static_cast<std::uint8_t>(code_value(f, code) + 1);
+      return {1, 0};
   }
-  return 0;
+  return {0, 0};
+}
+
+// The u-code of a valid code: value == alpha * u + beta.
+constexpr std::uint8_t u_code(format f, std::uint32_t code) noexcept {
+  const u_map m = u_map_of(f);
+  return static_cast<std::uint8_t>(((code + m.add) ^ m.flip) & code_mask(f));
 }
 
 constexpr std::int32_t min_value(format f) noexcept {

@@ -4,9 +4,8 @@
 // kernels is comparable to the GEMM itself at small N, so it is vectorised: SSE2 (the x86-64
 // baseline, no dispatch needed), NEON on Arm, plain C++ elsewhere.
 //
-// u-code of a byte x (format.hpp): u = ((x + add) XOR flip) AND mask
-//   unsigned, odd-symmetric: add 0, flip 0;  signed: flip = the sign bit;  ternary: add 1
-// (ternary codes 00, 01, 11 and the int8 values 0, 1, -1 all map to value + 1).
+// u-code of a byte x: u = ((x + add) XOR flip) AND mask, format.hpp's u_map_of applied to the
+// whole byte (ternary codes 00, 01, 11 and the int8 values 0, 1, -1 all map to value + 1).
 #pragma once
 
 #include <cstddef>
@@ -43,9 +42,10 @@ inline u_transform make_u_transform(format f) noexcept {
   t.sign = static_cast<std::uint8_t>(1u << (f.bits - 1));
   t.sign_extension_ok = f.enc == encoding::signed_int || f.enc == encoding::ternary;
   t.ternary = f.enc == encoding::ternary;
-  t.add = t.ternary ? 1 : 0;
-  t.flip = f.enc == encoding::signed_int ? t.sign : 0;
-  t.identity = f.enc == encoding::unsigned_int || f.enc == encoding::odd_symmetric;
+  const u_map m = u_map_of(f);  // the one u-code map (format.hpp)
+  t.add = m.add;
+  t.flip = m.flip;
+  t.identity = m.add == 0 && m.flip == 0;
   return t;
 }
 
