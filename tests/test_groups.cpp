@@ -170,6 +170,22 @@ TEST_CASE("group scales and zero points: every kernel bit-identical to the refer
     }
 }
 
+TEST_CASE("one group (K <= G) with ragged N: no scale read past the last column", "[groups]") {
+  // With a single group the caller's scale rows are one float per column; a kernel that loaded
+  // whole vectors of them read past the end on the last, partial column tile (found by
+  // fuzz_gemm and fuzz_conv under ASan).
+  const format w4s{4, encoding::signed_int}, w2u{2, encoding::unsigned_int};
+  const format a8u{8, encoding::unsigned_int};
+  unsigned seed = 1000;
+  for (std::size_t group : {32, 64, 128})
+    for (std::size_t k : {group, group / 2 + 4})
+      for (std::size_t m : {1, 3, 8})
+        for (std::size_t n : {1, 7, 37}) {
+          check_groups({w4s, a8u, m, n, k, group, false, 0}, ++seed);
+          check_groups({w2u, a8u, m, n, k, group, true, 3}, ++seed);
+        }
+}
+
 TEST_CASE("group zero points: out of range or misused refused and nothing written",
           "[groups][errors]") {
   const format wf{4, encoding::unsigned_int}, af{8, encoding::unsigned_int};

@@ -484,7 +484,10 @@ struct grouped_block_runner {
     auto* t_scales = reinterpret_cast<float*>(region + p.off_gtables);
     auto* t_x = reinterpret_cast<std::uint32_t*>(region + p.off_gtables + tsize);
     auto* t_col = reinterpret_cast<std::uint32_t*>(region + p.off_gtables + 2 * tsize);
-    const bool scale_table = tiles_m > 1;
+    // Kernels tell the table from the caller's rows by scale_col == 1, which the rows also have
+    // with one group: then they would load whole vectors past the last column, so one group
+    // always goes through the table.
+    const bool scale_table = tiles_m > 1 || groups == 1;
     for (std::size_t jt = jt0 * nr; jt < jt1 * nr && jt < n; jt += nr) {
       const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
       if (in_kernel) {

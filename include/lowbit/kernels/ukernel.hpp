@@ -140,6 +140,9 @@ struct group_args {
   const std::uint32_t* col_x;      // [g * NR + j], or nullptr
   const std::uint32_t* col_terms;  // [g * NR + j], or nullptr
   const float* scales;             // [j * scale_col + g * scale_group]
+  // scale_col == 1: the driver's group-major table (NR a group, zero past cols: whole vectors
+  // may be loaded); otherwise the caller's rows of scale_col >= 2 groups (read only columns
+  // below cols).
   std::size_t scale_col, scale_group;
   float* acc;  // MR x NR, stride NR
 };
