@@ -115,21 +115,7 @@ inline void exact_row_terms(const std::int32_t* s, std::uint32_t alpha,
 }
 
 #if defined(LOWBIT_XSIMD_MUL32)
-// exact_row_generic and exact_row_terms with xsimd, 4 columns per step (the tail through them).
-inline void exact_row_xsimd(const std::int32_t* s, std::uint32_t alpha,
-                            const std::uint32_t* rowcoef, std::uint32_t sa,
-                            const std::uint32_t* colconst, std::size_t n,
-                            std::int32_t* t) noexcept {
-  const xs_u4 va(alpha), vsa(sa);
-  std::size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    xs_u4 v = va * xs_u4::load_unaligned(reinterpret_cast<const std::uint32_t*>(s + j));
-    v += xs_u4::load_unaligned(rowcoef + j) * vsa + xs_u4::load_unaligned(colconst + j);
-    v.store_unaligned(reinterpret_cast<std::uint32_t*>(t + j));
-  }
-  exact_row_generic(s + j, alpha, rowcoef + j, sa, colconst + j, n - j, t + j);
-}
-
+// exact_row_terms with xsimd, 4 columns per step (the tail through exact_row_terms).
 inline void exact_row_terms_xsimd(const std::int32_t* s, std::uint32_t alpha,
                                   const std::uint32_t* rowcoef, std::uint32_t sa,
                                   const std::uint32_t* colconst, std::size_t n,
@@ -144,6 +130,14 @@ inline void exact_row_terms_xsimd(const std::int32_t* s, std::uint32_t alpha,
   }
   exact_row_terms(s + j, alpha, rowcoef ? rowcoef + j : nullptr, sa,
                   colconst ? colconst + j : nullptr, n - j, t + j);
+}
+
+// exact_row_generic with xsimd: every term present.
+inline void exact_row_xsimd(const std::int32_t* s, std::uint32_t alpha,
+                            const std::uint32_t* rowcoef, std::uint32_t sa,
+                            const std::uint32_t* colconst, std::size_t n,
+                            std::int32_t* t) noexcept {
+  exact_row_terms_xsimd(s, alpha, rowcoef, sa, colconst, n, t);
 }
 
 inline void exact_tile_xsimd(const std::int32_t* s, std::size_t lds, std::size_t rows,
