@@ -49,9 +49,6 @@ struct ops : avx512bw::ops {
 }  // namespace kernels
 }  // namespace lowbit
 
-#undef LOWBIT_LUT_NS
-#undef LOWBIT_LUT_TARGET
-#undef LOWBIT_LUT_OP
-#undef LOWBIT_LUT_ENTRY
+#include "lowbit/kernels/lut/lut_end_x86-inl.hpp"
 
 #endif  // __x86_64__

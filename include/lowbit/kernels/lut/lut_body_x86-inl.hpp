@@ -14,11 +14,11 @@
 // lookup); hi8(v) and shl8(v) (16-bit lanes shifted by 8), set16, set32, maddubs, sad(v) (psadbw
 // against zero), widen16(h, half) (16-bit lanes of one half of h zero-extended to 32 bits) and
 // sum4(s0, s1, s2, s3) (the sums of each vector's 64-bit lanes, truncated to 32 bits, as one
-// 128-bit vector). It ends with #undef LOWBIT_LUT_NS / _TARGET / _OP / _ENTRY. Why a copy per ISA
-// and not one template over the ops: GCC does not inline an always_inline function with a target
-// attribute (every intrinsic, every op) into a function without that target, and Clang refuses
-// to compile the call, so a body compiled for the baseline could not use them; here every body
-// carries its ISA's target.
+// 128-bit vector). The ISA header ends by including lut_end_x86-inl.hpp, which #undefs
+// LOWBIT_LUT_NS / _TARGET / _OP / _ENTRY. Why a copy per ISA and not one template over the ops: GCC
+// does not inline an always_inline function with a target attribute (every intrinsic, every op)
+// into a function without that target, and Clang refuses to compile the call, so a body compiled
+// for the baseline could not use them; here every body carries its ISA's target.
 //
 // Named accumulators and `if (R < MR)` rows (explicit register blocking): from arrays, or with
 // the plain intrinsics, GCC 12 keeps the loop-carried vectors in memory or adds a move per lookup.
@@ -68,6 +68,10 @@
 #define LOWBIT_LUT_OP __attribute__((target(LOWBIT_LUT_TARGET), always_inline)) inline
 // A kernel's entry point (its address goes into the descriptor).
 #define LOWBIT_LUT_ENTRY __attribute__((target(LOWBIT_LUT_TARGET)))
+
+// Explicit register blocking: M(R) for each row R of a tile of up to 6 or 8 rows.
+#define LOWBIT_LUT_ROWS6(M) M(0) M(1) M(2) M(3) M(4) M(5)
+#define LOWBIT_LUT_ROWS8(M) LOWBIT_LUT_ROWS6(M) M(6) M(7)
 
 namespace lowbit {
 namespace kernels {
@@ -144,12 +148,7 @@ struct actsum_nv2 {
     O::acc8(a##R##0, O::lookup(t, i0));   \
     O::acc8(a##R##1, O::lookup(t, i1));   \
   }
-        LOWBIT_LUT_ROW(0)
-        LOWBIT_LUT_ROW(1)
-        LOWBIT_LUT_ROW(2)
-        LOWBIT_LUT_ROW(3)
-        LOWBIT_LUT_ROW(4)
-        LOWBIT_LUT_ROW(5)
+        LOWBIT_LUT_ROWS6(LOWBIT_LUT_ROW)
 #undef LOWBIT_LUT_ROW
       }
       const vec acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21},
@@ -256,14 +255,7 @@ struct actsum_nv1 {
       O::acc8(a##R, r);                                                                        \
     }                                                                                          \
   }
-        LOWBIT_LUT_ROW(0)
-        LOWBIT_LUT_ROW(1)
-        LOWBIT_LUT_ROW(2)
-        LOWBIT_LUT_ROW(3)
-        LOWBIT_LUT_ROW(4)
-        LOWBIT_LUT_ROW(5)
-        LOWBIT_LUT_ROW(6)
-        LOWBIT_LUT_ROW(7)
+        LOWBIT_LUT_ROWS8(LOWBIT_LUT_ROW)
 #undef LOWBIT_LUT_ROW
       }
       if (F > 1) {
@@ -272,14 +264,7 @@ struct actsum_nv1 {
     LOWBIT_LUT_WIDEN(R, a##R) \
     a##R = zero;              \
   }
-        LOWBIT_LUT_FLUSH(0)
-        LOWBIT_LUT_FLUSH(1)
-        LOWBIT_LUT_FLUSH(2)
-        LOWBIT_LUT_FLUSH(3)
-        LOWBIT_LUT_FLUSH(4)
-        LOWBIT_LUT_FLUSH(5)
-        LOWBIT_LUT_FLUSH(6)
-        LOWBIT_LUT_FLUSH(7)
+        LOWBIT_LUT_ROWS8(LOWBIT_LUT_FLUSH)
 #undef LOWBIT_LUT_FLUSH
       }
     }
@@ -398,3 +383,6 @@ struct product {
 }  // namespace lut
 }  // namespace kernels
 }  // namespace lowbit
+
+#undef LOWBIT_LUT_ROWS6
+#undef LOWBIT_LUT_ROWS8

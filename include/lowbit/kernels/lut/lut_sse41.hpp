@@ -53,9 +53,6 @@ struct ops : detail::x86::vec_sse4 {
 }  // namespace kernels
 }  // namespace lowbit
 
-#undef LOWBIT_LUT_NS
-#undef LOWBIT_LUT_TARGET
-#undef LOWBIT_LUT_OP
-#undef LOWBIT_LUT_ENTRY
+#include "lowbit/kernels/lut/lut_end_x86-inl.hpp"
 
 #endif  // __x86_64__
