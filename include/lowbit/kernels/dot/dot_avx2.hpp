@@ -19,10 +19,7 @@
 #define LOWBIT_DOT_TARGET LOWBIT_X86_TARGET_AVX2
 #include "lowbit/kernels/dot/dot_body_x86-inl.hpp"
 
-namespace lowbit {
-namespace kernels {
-namespace dot {
-namespace avx2 {
+namespace lowbit::kernels::dot::avx2 {
 
 struct ops : detail::x86::vec_avx2 {
   // The per-group epilogue (group_tile): float lanes, column masks as lane masks, gathers.
@@ -52,14 +49,8 @@ struct ops : detail::x86::vec_avx2 {
   LOWBIT_DOT_OP static void fstoreu(float* p, fvec v) noexcept { _mm256_storeu_ps(p, v); }
 };
 
-}  // namespace avx2
-}  // namespace dot
-}  // namespace kernels
-}  // namespace lowbit
+}  // namespace lowbit::kernels::dot::avx2
 
-#undef LOWBIT_DOT_NS
-#undef LOWBIT_DOT_TARGET
-#undef LOWBIT_DOT_OP
-#undef LOWBIT_DOT_ENTRY
+#include "lowbit/kernels/dot/dot_end_x86-inl.hpp"
 
 #endif  // __x86_64__

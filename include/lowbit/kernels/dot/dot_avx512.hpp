@@ -20,10 +20,7 @@
 #define LOWBIT_DOT_TARGET LOWBIT_X86_TARGET_AVX512
 #include "lowbit/kernels/dot/dot_body_x86-inl.hpp"
 
-namespace lowbit {
-namespace kernels {
-namespace dot {
-namespace avx512 {
+namespace lowbit::kernels::dot::avx512 {
 
 struct ops : detail::x86::vec_avx512 {
   // The per-group epilogue (group_tile): float lanes, column masks as mask registers, gathers.
@@ -55,14 +52,8 @@ struct ops : detail::x86::vec_avx512 {
   LOWBIT_DOT_OP static void fstoreu(float* p, fvec v) noexcept { _mm512_storeu_ps(p, v); }
 };
 
-}  // namespace avx512
-}  // namespace dot
-}  // namespace kernels
-}  // namespace lowbit
+}  // namespace lowbit::kernels::dot::avx512
 
-#undef LOWBIT_DOT_NS
-#undef LOWBIT_DOT_TARGET
-#undef LOWBIT_DOT_OP
-#undef LOWBIT_DOT_ENTRY
+#include "lowbit/kernels/dot/dot_end_x86-inl.hpp"
 
 #endif  // __x86_64__

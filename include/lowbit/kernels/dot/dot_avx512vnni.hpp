@@ -27,10 +27,7 @@
 #define LOWBIT_DOT_TARGET LOWBIT_X86_TARGET_AVX512VNNI
 #include "lowbit/kernels/dot/dot_body_x86-inl.hpp"
 
-namespace lowbit {
-namespace kernels {
-namespace dot {
-namespace avx512vnni {
+namespace lowbit::kernels::dot::avx512vnni {
 
 // AVX-512's ops (their target is a subset of this one, so they inline here) and vpdpbusd.
 struct ops : avx512::ops {
@@ -168,14 +165,8 @@ struct dot_vnni_rows : dot_vnni<ops, MR, NV> {
   }
 };
 
-}  // namespace avx512vnni
-}  // namespace dot
-}  // namespace kernels
-}  // namespace lowbit
+}  // namespace lowbit::kernels::dot::avx512vnni
 
-#undef LOWBIT_DOT_NS
-#undef LOWBIT_DOT_TARGET
-#undef LOWBIT_DOT_OP
-#undef LOWBIT_DOT_ENTRY
+#include "lowbit/kernels/dot/dot_end_x86-inl.hpp"
 
 #endif  // __x86_64__

@@ -18,10 +18,7 @@
 #define LOWBIT_DOT_TARGET LOWBIT_X86_TARGET_AVXVNNI
 #include "lowbit/kernels/dot/dot_body_x86-inl.hpp"
 
-namespace lowbit {
-namespace kernels {
-namespace dot {
-namespace avxvnni {
+namespace lowbit::kernels::dot::avxvnni {
 
 // AVX2's ops (their target is a subset of this one, so they inline here) and vpdpbusd.
 struct ops : avx2::ops {
@@ -30,14 +27,8 @@ struct ops : avx2::ops {
   }
 };
 
-}  // namespace avxvnni
-}  // namespace dot
-}  // namespace kernels
-}  // namespace lowbit
+}  // namespace lowbit::kernels::dot::avxvnni
 
-#undef LOWBIT_DOT_NS
-#undef LOWBIT_DOT_TARGET
-#undef LOWBIT_DOT_OP
-#undef LOWBIT_DOT_ENTRY
+#include "lowbit/kernels/dot/dot_end_x86-inl.hpp"
 
 #endif  // __x86_64__

@@ -7,11 +7,12 @@
 // and then defines, in that namespace, `struct ops` (its functions marked LOWBIT_DOT_OP): the
 // vector type `vec`, `lanes` (int32 lanes per vec), zero(), load(p) (aligned), loadu(c) and
 // storeu(c, v) (int32 rows of C), bcast4(p) (4 bytes to every int32 lane), ones16(), add16,
-// add32, maddubs(u8, s8), madd16, and on VNNI levels dpbusd(acc, u8, s8). It ends with
-// #undef LOWBIT_DOT_NS / _TARGET / _OP / _ENTRY. Why a copy per ISA and not one template over the
-// ops: GCC does not inline an always_inline function with a target attribute (every intrinsic,
-// every op) into a function without that target, and Clang refuses to compile the call, so a body
-// compiled for the baseline could not use them; here every body carries its ISA's target.
+// add32, maddubs(u8, s8), madd16, and on VNNI levels dpbusd(acc, u8, s8). It ends by including
+// dot_end_x86-inl.hpp (drops LOWBIT_DOT_NS / _TARGET / _OP / _ENTRY). Why a copy per ISA and not
+// one template over the ops: GCC does not inline an always_inline function with a target attribute
+// (every intrinsic, every op) into a function without that target, and Clang refuses to compile the
+// call, so a body compiled for the baseline could not use them; here every body carries its ISA's
+// target.
 //
 // Panels (dot_pack_x86.hpp): activations as u8, weights as s8 (u - w_offset), both in the k4
 // layout [k / 4][row][k % 4]; per 4 values of K the 4 A bytes of row i are broadcast and

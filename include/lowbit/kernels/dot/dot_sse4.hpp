@@ -17,21 +17,12 @@
 #define LOWBIT_DOT_TARGET LOWBIT_X86_TARGET_SSE4
 #include "lowbit/kernels/dot/dot_body_x86-inl.hpp"
 
-namespace lowbit {
-namespace kernels {
-namespace dot {
-namespace sse4 {
+namespace lowbit::kernels::dot::sse4 {
 
 struct ops : detail::x86::vec_sse4 {};
 
-}  // namespace sse4
-}  // namespace dot
-}  // namespace kernels
-}  // namespace lowbit
+}  // namespace lowbit::kernels::dot::sse4
 
-#undef LOWBIT_DOT_NS
-#undef LOWBIT_DOT_TARGET
-#undef LOWBIT_DOT_OP
-#undef LOWBIT_DOT_ENTRY
+#include "lowbit/kernels/dot/dot_end_x86-inl.hpp"
 
 #endif  // __x86_64__
