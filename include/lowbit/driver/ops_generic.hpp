@@ -84,6 +84,16 @@ struct driver_ops {
   requant_tile_fn requant_tile;
 };
 
+// The float stage's parameters from column n0 on (as output.hpp's requant_params_at).
+inline float_params float_params_at(const float_params& q, std::size_t n0) noexcept {
+  return {q.per_channel ? q.w_scales + n0 : q.w_scales,
+          q.bias ? q.bias + n0 : nullptr,
+          q.per_channel,
+          q.a_scale,
+          q.lo,
+          q.hi};
+}
+
 inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
                               const std::uint32_t* rowcoef, std::uint32_t sa,
                               const std::uint32_t* colconst, std::size_t n,
@@ -91,14 +101,6 @@ inline void exact_row_generic(const std::int32_t* s, std::uint32_t alpha,
   for (std::size_t j = 0; j < n; ++j)
     t[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(s[j]) + rowcoef[j] * sa +
                                      colconst[j]);
-}
-
-inline void exact_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
-                               std::uint32_t alpha, const std::uint32_t* rowcoef,
-                               const std::uint32_t* rowsum, const std::uint32_t* colconst,
-                               std::size_t n, std::int32_t* t, std::size_t ldt) noexcept {
-  for (std::size_t i = 0; i < rows; ++i)
-    exact_row_generic(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
 }
 
 // One row of exact results for the fused tiles, with the optional terms of float_tile_fn.
@@ -139,14 +141,6 @@ inline void exact_row_xsimd(const std::int32_t* s, std::uint32_t alpha,
                             std::int32_t* t) noexcept {
   exact_row_terms_xsimd(s, alpha, rowcoef, sa, colconst, n, t);
 }
-
-inline void exact_tile_xsimd(const std::int32_t* s, std::size_t lds, std::size_t rows,
-                             std::uint32_t alpha, const std::uint32_t* rowcoef,
-                             const std::uint32_t* rowsum, const std::uint32_t* colconst,
-                             std::size_t n, std::int32_t* t, std::size_t ldt) noexcept {
-  for (std::size_t i = 0; i < rows; ++i)
-    exact_row_xsimd(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
-}
 #endif
 
 #if defined(LOWBIT_XSIMD_FLOAT)
@@ -168,12 +162,7 @@ inline void float_row_xsimd(const std::int32_t* t, std::size_t n, const float_pa
     v = xsimd::select(v < lo, lo, xsimd::select(v > hi, hi, v));
     v.store_unaligned(dst + j);
   }
-  if (j < n) {
-    float_params r = q;
-    if (r.per_channel) r.w_scales += j;
-    if (r.bias) r.bias += j;
-    float_row_generic(t + j, n - j, r, dst + j);
-  }
+  if (j < n) float_row_generic(t + j, n - j, float_params_at(q, j), dst + j);
 }
 #endif
 
@@ -182,12 +171,22 @@ using exact_terms_fn = void (*)(const std::int32_t* s, std::uint32_t alpha,
                                 const std::uint32_t* rowcoef, std::uint32_t sa,
                                 const std::uint32_t* colconst, std::size_t n, std::int32_t* t);
 
-// A fused tile from a set's row functions: each row's exact results go through a scratch run on
-// the stack (up to tile_chunk columns at a time), then through the stage's row, with no indirect
-// call between them. Written once: the baseline and NEON sets use it as it is; the SSE4.1 and
-// AVX2 sets call it from thin wrappers compiled for their target, where it and their row
-// functions inline; AVX-512 has whole-tile code.
+// A set's tiles from its row functions: exact_tile_rows calls the exact row per tile row; a fused
+// tile sends each row's exact results through a scratch run on the stack (up to tile_chunk
+// columns at a time), then through the stage's row, with no indirect call between them. Written
+// once: the baseline and NEON sets take them as they are (untargeted_set); the SSE4.1 and AVX2
+// sets call them from thin wrappers compiled for their target (driver/x86/ops_body_x86-inl.hpp),
+// where they and the rows inline; AVX-512 has whole-tile code.
 constexpr std::size_t tile_chunk = 128;
+
+template <exact_row_fn Row>
+__attribute__((always_inline)) inline void exact_tile_rows(
+    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
+    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
+    std::size_t n, std::int32_t* t, std::size_t ldt) noexcept {
+  for (std::size_t i = 0; i < rows; ++i)
+    Row(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
+}
 
 template <exact_terms_fn Exact, float_row_fn Row>
 __attribute__((always_inline)) inline void float_tile_rows(
@@ -197,9 +196,7 @@ __attribute__((always_inline)) inline void float_tile_rows(
   alignas(64) std::int32_t t[tile_chunk];
   for (std::size_t j0 = 0; j0 < n; j0 += tile_chunk) {
     const std::size_t len = (n - j0) < tile_chunk ? (n - j0) : tile_chunk;
-    float_params r = q;
-    if (r.per_channel) r.w_scales += j0;
-    if (r.bias) r.bias += j0;
+    const float_params r = float_params_at(q, j0);
     for (std::size_t i = 0; i < rows; ++i) {
       Exact(s + i * lds + j0, alpha, rowcoef ? rowcoef + j0 : nullptr, rowcoef ? rowsum[i] : 0,
             colconst ? colconst + j0 : nullptr, len, t);
@@ -226,44 +223,61 @@ __attribute__((always_inline)) inline void requant_tile_rows(
   }
 }
 
-// The baseline set's rows: xsimd's where it serves them, else the plain ones.
+// A set whose rows need no target attribute (the baseline, NEON): its tiles are the loops above
+// around its rows, and table() its driver_ops.
+template <exact_row_fn ExactRow, exact_terms_fn Exact, float_row_fn Float, requant_row_fn Requant>
+struct untargeted_set {
+  static void exact_tile(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                         std::uint32_t alpha, const std::uint32_t* rowcoef,
+                         const std::uint32_t* rowsum, const std::uint32_t* colconst, std::size_t n,
+                         std::int32_t* t, std::size_t ldt) noexcept {
+    exact_tile_rows<ExactRow>(s, lds, rows, alpha, rowcoef, rowsum, colconst, n, t, ldt);
+  }
+  static void float_tile(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                         std::uint32_t alpha, const std::uint32_t* rowcoef,
+                         const std::uint32_t* rowsum, const std::uint32_t* colconst, std::size_t n,
+                         const float_params& q, float* dst, std::size_t ldd) noexcept {
+    float_tile_rows<Exact, Float>(s, lds, rows, alpha, rowcoef, rowsum, colconst, n, q, dst, ldd);
+  }
+  static void requant_tile(const std::int32_t* s, std::size_t lds, std::size_t rows,
+                           std::uint32_t alpha, const std::uint32_t* rowcoef,
+                           const std::uint32_t* rowsum, const std::uint32_t* colconst,
+                           std::size_t n, const requant_params& q, std::size_t q_col,
+                           std::uint8_t* dst, std::size_t ldd) noexcept {
+    requant_tile_rows<Exact, Requant>(s, lds, rows, alpha, rowcoef, rowsum, colconst, n, q, q_col,
+                                      dst, ldd);
+  }
+  static constexpr driver_ops table(const char* name) noexcept {
+    return driver_ops{name,        &scan_row_bytes, ExactRow,    Requant,      &any_high_bytes,
+                      &exact_tile, Float,           &float_tile, &requant_tile};
+  }
+};
+
+// The baseline set: xsimd's rows where it serves them, else the plain ones.
+using baseline_set = untargeted_set<
 #if defined(LOWBIT_XSIMD_MUL32)
-constexpr exact_row_fn exact_row_portable = &exact_row_xsimd;
-constexpr exact_tile_fn exact_tile_portable = &exact_tile_xsimd;
-constexpr exact_terms_fn exact_terms_portable = &exact_row_terms_xsimd;
+    &exact_row_xsimd, &exact_row_terms_xsimd,
 #else
-constexpr exact_row_fn exact_row_portable = &exact_row_generic;
-constexpr exact_tile_fn exact_tile_portable = &exact_tile_generic;
-constexpr exact_terms_fn exact_terms_portable = &exact_row_terms;
+    &exact_row_generic, &exact_row_terms,
 #endif
 #if defined(LOWBIT_XSIMD_FLOAT)
-constexpr float_row_fn float_row_portable = &float_row_xsimd;
+    &float_row_xsimd,
 #else
-constexpr float_row_fn float_row_portable = &float_row_generic;
+    &float_row_generic,
 #endif
+    &requant_row_generic>;
 
-// The baseline set's tiles (and AVX-512's fallback for out-of-reach zero points).
-inline void float_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
-                               std::uint32_t alpha, const std::uint32_t* rowcoef,
-                               const std::uint32_t* rowsum, const std::uint32_t* colconst,
-                               std::size_t n, const float_params& q, float* dst,
-                               std::size_t ldd) noexcept {
-  float_tile_rows<exact_terms_portable, float_row_portable>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                            colconst, n, q, dst, ldd);
-}
+// AVX-512's fallback for out-of-reach zero points.
 inline void requant_tile_generic(const std::int32_t* s, std::size_t lds, std::size_t rows,
                                  std::uint32_t alpha, const std::uint32_t* rowcoef,
                                  const std::uint32_t* rowsum, const std::uint32_t* colconst,
                                  std::size_t n, const requant_params& q, std::size_t q_col,
                                  std::uint8_t* dst, std::size_t ldd) noexcept {
-  requant_tile_rows<exact_terms_portable, requant_row_generic>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                               colconst, n, q, q_col, dst, ldd);
+  baseline_set::requant_tile(s, lds, rows, alpha, rowcoef, rowsum, colconst, n, q, q_col, dst, ldd);
 }
 
 inline const driver_ops& baseline_driver_ops() noexcept {
-  static const driver_ops ops{"baseline",           &scan_row_bytes,     exact_row_portable,
-                              &requant_row_generic, &any_high_bytes,     exact_tile_portable,
-                              float_row_portable,   &float_tile_generic, &requant_tile_generic};
+  static const driver_ops ops = baseline_set::table("baseline");
   return ops;
 }
 

@@ -1,9 +1,12 @@
 // lowbit internal: x86 vector traits, one struct per register width, shared by the kernel
-// families that write their bodies once over an `ops` struct (kernels/dot, kernels/lut).
+// families that write their bodies once over an `ops` struct (kernels/dot, kernels/lut) and by
+// the driver's x86 rows (driver/x86).
 //
 // Each struct is the integer vocabulary the bodies use on that width: the vector type, the
 // number of 32-bit lanes, loads and stores (aligned and not), broadcasts, lane-wise adds and
-// subtracts, the 16-bit shifts by 8, pmaddubsw / pmaddwd and psadbw against zero. A family's
+// subtracts, the 16-bit shifts by 8, pmaddubsw / pmaddwd and psadbw against zero; on the sse4
+// and avx2 widths also 32-bit multiplies and the float lanes the driver's rows use
+// (driver/x86/ops_body_x86-inl.hpp). A family's
 // `ops` derives from the struct of its width and adds what only it needs (table lookups, pinned
 // accumulations, dpbusd). Every function is always-inline with the smallest target that has its
 // instructions, so it inlines into any body compiled for that level or a later one (GCC inlines
@@ -64,6 +67,18 @@ struct vec_sse4 {
   LOWBIT_VEC_SSE4 static vec maddubs(vec a, vec b) noexcept { return _mm_maddubs_epi16(a, b); }
   LOWBIT_VEC_SSE4 static vec madd16(vec a, vec b) noexcept { return _mm_madd_epi16(a, b); }
   LOWBIT_VEC_SSE4 static vec sad(vec v) noexcept { return _mm_sad_epu8(v, _mm_setzero_si128()); }
+  LOWBIT_VEC_SSE4 static vec set32(int x) noexcept { return _mm_set1_epi32(x); }
+  LOWBIT_VEC_SSE4 static vec mullo32(vec a, vec b) noexcept { return _mm_mullo_epi32(a, b); }
+  // Float lanes, as many as the 32-bit integer ones.
+  using fvec = __m128;
+  LOWBIT_VEC_SSE4 static fvec fset(float x) noexcept { return _mm_set1_ps(x); }
+  LOWBIT_VEC_SSE4 static fvec floadu(const float* p) noexcept { return _mm_loadu_ps(p); }
+  LOWBIT_VEC_SSE4 static void fstoreu(float* p, fvec v) noexcept { _mm_storeu_ps(p, v); }
+  LOWBIT_VEC_SSE4 static fvec to_float(vec v) noexcept { return _mm_cvtepi32_ps(v); }
+  LOWBIT_VEC_SSE4 static fvec fadd(fvec a, fvec b) noexcept { return _mm_add_ps(a, b); }
+  LOWBIT_VEC_SSE4 static fvec fmul(fvec a, fvec b) noexcept { return _mm_mul_ps(a, b); }
+  LOWBIT_VEC_SSE4 static fvec fmin(fvec a, fvec b) noexcept { return _mm_min_ps(a, b); }
+  LOWBIT_VEC_SSE4 static fvec fmax(fvec a, fvec b) noexcept { return _mm_max_ps(a, b); }
 };
 
 struct vec_avx2 {
@@ -101,6 +116,17 @@ struct vec_avx2 {
   LOWBIT_VEC_AVX2 static vec sad(vec v) noexcept {
     return _mm256_sad_epu8(v, _mm256_setzero_si256());
   }
+  LOWBIT_VEC_AVX2 static vec set32(int x) noexcept { return _mm256_set1_epi32(x); }
+  LOWBIT_VEC_AVX2 static vec mullo32(vec a, vec b) noexcept { return _mm256_mullo_epi32(a, b); }
+  using fvec = __m256;
+  LOWBIT_VEC_AVX2 static fvec fset(float x) noexcept { return _mm256_set1_ps(x); }
+  LOWBIT_VEC_AVX2 static fvec floadu(const float* p) noexcept { return _mm256_loadu_ps(p); }
+  LOWBIT_VEC_AVX2 static void fstoreu(float* p, fvec v) noexcept { _mm256_storeu_ps(p, v); }
+  LOWBIT_VEC_AVX2 static fvec to_float(vec v) noexcept { return _mm256_cvtepi32_ps(v); }
+  LOWBIT_VEC_AVX2 static fvec fadd(fvec a, fvec b) noexcept { return _mm256_add_ps(a, b); }
+  LOWBIT_VEC_AVX2 static fvec fmul(fvec a, fvec b) noexcept { return _mm256_mul_ps(a, b); }
+  LOWBIT_VEC_AVX2 static fvec fmin(fvec a, fvec b) noexcept { return _mm256_min_ps(a, b); }
+  LOWBIT_VEC_AVX2 static fvec fmax(fvec a, fvec b) noexcept { return _mm256_max_ps(a, b); }
 };
 
 struct vec_avx512 {

@@ -41,14 +41,6 @@ inline void exact_row_neon(const std::int32_t* s, std::uint32_t alpha, const std
   exact_row_terms_neon(s, alpha, rowcoef, sa, colconst, n, t);
 }
 
-inline void exact_tile_neon(const std::int32_t* s, std::size_t lds, std::size_t rows,
-                            std::uint32_t alpha, const std::uint32_t* rowcoef,
-                            const std::uint32_t* rowsum, const std::uint32_t* colconst,
-                            std::size_t n, std::int32_t* t, std::size_t ldt) noexcept {
-  for (std::size_t i = 0; i < rows; ++i)
-    exact_row_terms_neon(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
-}
-
 #if defined(__aarch64__)
 // float_row_generic, 4 columns per step (the tail through it). The empty asm keeps each product
 // a rounded value the add cannot fuse into an FMA (GCC contracts vmulq + vaddq by default). The
@@ -70,12 +62,7 @@ inline void float_row_neon(const std::int32_t* t, std::size_t n, const float_par
     v = vbslq_f32(vcgtq_f32(v, hi), hi, v);
     vst1q_f32(dst + j, v);
   }
-  if (j < n) {
-    float_params r = q;
-    if (r.per_channel) r.w_scales += j;
-    if (r.bias) r.bias += j;
-    float_row_generic(t + j, n - j, r, dst + j);
-  }
+  if (j < n) float_row_generic(t + j, n - j, float_params_at(q, j), dst + j);
 }
 #else
 inline void float_row_neon(const std::int32_t* t, std::size_t n, const float_params& q,
@@ -129,30 +116,12 @@ inline void requant_row_neon(const std::int32_t* t, std::size_t n, const requant
   if (j < n) requant_row_generic(t + j, n - j, requant_params_at(q, j), dst + j);
 }
 
-// The fused tiles (float_tile_fn, requant_tile_fn): ops_generic.hpp's loop around this set's
-// rows, instantiated here so they inline into it.
-inline void float_tile_neon(const std::int32_t* s, std::size_t lds, std::size_t rows,
-                            std::uint32_t alpha, const std::uint32_t* rowcoef,
-                            const std::uint32_t* rowsum, const std::uint32_t* colconst,
-                            std::size_t n, const float_params& q, float* dst,
-                            std::size_t ldd) noexcept {
-  float_tile_rows<exact_row_terms_neon, float_row_neon>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                        colconst, n, q, dst, ldd);
-}
-
-inline void requant_tile_neon(const std::int32_t* s, std::size_t lds, std::size_t rows,
-                              std::uint32_t alpha, const std::uint32_t* rowcoef,
-                              const std::uint32_t* rowsum, const std::uint32_t* colconst,
-                              std::size_t n, const requant_params& q, std::size_t q_col,
-                              std::uint8_t* dst, std::size_t ldd) noexcept {
-  requant_tile_rows<exact_row_terms_neon, requant_row_neon>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                            colconst, n, q, q_col, dst, ldd);
-}
+// The tiles: ops_generic.hpp's loops around these rows.
+using neon_set =
+    untargeted_set<&exact_row_neon, &exact_row_terms_neon, &float_row_neon, &requant_row_neon>;
 
 inline const driver_ops& neon_driver_ops() noexcept {
-  static const driver_ops ops{
-      "neon",           &scan_row_bytes, &exact_row_neon,  &requant_row_neon, &any_high_bytes,
-      &exact_tile_neon, &float_row_neon, &float_tile_neon, &requant_tile_neon};
+  static const driver_ops ops = neon_set::table("neon");
   return ops;
 }
 

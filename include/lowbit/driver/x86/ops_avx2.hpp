@@ -1,5 +1,6 @@
 // lowbit internal: the driver's pre-pass and epilogue on AVX2. Chosen by driver/ops.hpp; see
-// there.
+// there. The row scans and the requantizing row are this level's own; the exact, float and
+// fused-tile rows are ops_body_x86-inl.hpp's on ymm.
 #pragma once
 
 #include <immintrin.h>
@@ -10,8 +11,14 @@
 
 #include "lowbit/detail/row_scan.hpp"
 #include "lowbit/driver/ops_generic.hpp"
+#include "lowbit/isa.hpp"
 
-#define LOWBIT_TARGET_DRIVER_AVX2 __attribute__((target("popcnt,avx2,fma,bmi2")))
+#define LOWBIT_DRIVER_NS driver_avx2
+#define LOWBIT_DRIVER_TARGET LOWBIT_X86_TARGET_AVX2
+#define LOWBIT_DRIVER_VEC detail::x86::vec_avx2
+#include "lowbit/driver/x86/ops_body_x86-inl.hpp"
+
+#define LOWBIT_TARGET_DRIVER_AVX2 __attribute__((target(LOWBIT_X86_TARGET_AVX2)))
 
 namespace lowbit {
 namespace detail {
@@ -60,31 +67,20 @@ LOWBIT_TARGET_DRIVER_AVX2 inline bool any_high_avx2(const std::uint8_t* p, std::
   return !_mm256_testz_si256(hi, hi) || (tail & high) != 0;
 }
 
-LOWBIT_TARGET_DRIVER_AVX2 inline void exact_row_avx2(const std::int32_t* s, std::uint32_t alpha,
-                                                     const std::uint32_t* rowcoef, std::uint32_t sa,
-                                                     const std::uint32_t* colconst, std::size_t n,
-                                                     std::int32_t* t) noexcept {
-  const __m256i va = _mm256_set1_epi32(static_cast<int>(alpha));
-  const __m256i vsa = _mm256_set1_epi32(static_cast<int>(sa));
-  std::size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j));
-    if (alpha != 1) v = _mm256_mullo_epi32(v, va);
-    const __m256i r =
-        _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rowcoef + j)), vsa);
-    v = _mm256_add_epi32(
-        v, _mm256_add_epi32(r, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(colconst + j))));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t + j), v);
-  }
-  exact_row_generic(s + j, alpha, rowcoef + j, sa, colconst + j, n - j, t + j);
+// The level's table; requant_row (below) is declared by the body.
+inline const driver_ops& avx2_driver_ops() noexcept {
+  static const driver_ops ops = driver_avx2::table("avx2", &scan_row_avx2, &any_high_avx2);
+  return ops;
 }
+
+namespace driver_avx2 {
 
 // requant_row_generic, 4 outputs per step in 64-bit lanes (AVX2 has no 64-bit abs, min/max or
 // arithmetic shift: signs are taken apart with compares and xor, bounds applied with blends); the
 // last n % 4 outputs go through the scalar rule.
-LOWBIT_TARGET_DRIVER_AVX2 inline void requant_row_avx2(const std::int32_t* t, std::size_t n,
-                                                       const requant_params& q,
-                                                       std::uint8_t* dst) noexcept {
+LOWBIT_TARGET_DRIVER_AVX2 inline void requant_row(const std::int32_t* t, std::size_t n,
+                                                  const requant_params& q,
+                                                  std::uint8_t* dst) noexcept {
   const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
   const __m256i i32max = _mm256_set1_epi64x(0x7FFFFFFF), i32min = _mm256_set1_epi64x(-0x80000000LL);
   const __m256i vzero = _mm256_set1_epi64x(q.out_zero), vmask = _mm256_set1_epi64x(q.mask);
@@ -135,90 +131,6 @@ LOWBIT_TARGET_DRIVER_AVX2 inline void requant_row_avx2(const std::int32_t* t, st
   if (j < n) requant_row_generic(t + j, n - j, requant_params_at(q, j), dst + j);
 }
 
-LOWBIT_TARGET_DRIVER_AVX2 inline void exact_tile_avx2(const std::int32_t* s, std::size_t lds,
-                                                      std::size_t rows, std::uint32_t alpha,
-                                                      const std::uint32_t* rowcoef,
-                                                      const std::uint32_t* rowsum,
-                                                      const std::uint32_t* colconst, std::size_t n,
-                                                      std::int32_t* t, std::size_t ldt) noexcept {
-  for (std::size_t i = 0; i < rows; ++i)
-    exact_row_avx2(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
-}
-
-// float_row_generic, 8 columns per step (the tail through it). The empty asm keeps each product
-// a rounded value the add cannot fuse into an FMA, as in the scalar row.
-LOWBIT_TARGET_DRIVER_AVX2 inline void float_row_avx2(const std::int32_t* t, std::size_t n,
-                                                     const float_params& q, float* dst) noexcept {
-  const __m256 a_scale = _mm256_set1_ps(q.a_scale), lo = _mm256_set1_ps(q.lo),
-               hi = _mm256_set1_ps(q.hi);
-  const __m256 one_scale = _mm256_mul_ps(a_scale, _mm256_set1_ps(q.w_scales[0]));
-  std::size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256 scale =
-        q.per_channel ? _mm256_mul_ps(a_scale, _mm256_loadu_ps(q.w_scales + j)) : one_scale;
-    __m256 v = _mm256_mul_ps(
-        _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + j))), scale);
-    __asm__("" : "+x"(v));
-    if (q.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(q.bias + j));
-    // max(lo, v) and min(hi, v) return v when it is NaN, as the scalar comparisons do.
-    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
-    _mm256_storeu_ps(dst + j, v);
-  }
-  if (j < n) {
-    float_params r = q;
-    if (r.per_channel) r.w_scales += j;
-    if (r.bias) r.bias += j;
-    float_row_generic(t + j, n - j, r, dst + j);
-  }
-}
-
-// exact_row_terms (the optional terms of float_tile_fn), 8 columns per step.
-LOWBIT_TARGET_DRIVER_AVX2 inline void exact_row_terms_avx2(
-    const std::int32_t* s, std::uint32_t alpha, const std::uint32_t* rowcoef, std::uint32_t sa,
-    const std::uint32_t* colconst, std::size_t n, std::int32_t* t) noexcept {
-  const __m256i va = _mm256_set1_epi32(static_cast<int>(alpha));
-  const __m256i vsa = _mm256_set1_epi32(static_cast<int>(sa));
-  std::size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j));
-    if (alpha != 1) v = _mm256_mullo_epi32(v, va);
-    if (rowcoef)
-      v = _mm256_add_epi32(
-          v, _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rowcoef + j)),
-                                vsa));
-    if (colconst)
-      v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(colconst + j)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t + j), v);
-  }
-  exact_row_terms(s + j, alpha, rowcoef ? rowcoef + j : nullptr, sa,
-                  colconst ? colconst + j : nullptr, n - j, t + j);
-}
-
-// The fused tiles (float_tile_fn, requant_tile_fn): ops_generic.hpp's loop around this set's
-// rows, instantiated here so they inline into it.
-LOWBIT_TARGET_DRIVER_AVX2 inline void float_tile_avx2(
-    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
-    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
-    std::size_t n, const float_params& q, float* dst, std::size_t ldd) noexcept {
-  float_tile_rows<exact_row_terms_avx2, float_row_avx2>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                        colconst, n, q, dst, ldd);
-}
-
-LOWBIT_TARGET_DRIVER_AVX2 inline void requant_tile_avx2(
-    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
-    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
-    std::size_t n, const requant_params& q, std::size_t q_col, std::uint8_t* dst,
-    std::size_t ldd) noexcept {
-  requant_tile_rows<exact_row_terms_avx2, requant_row_avx2>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                            colconst, n, q, q_col, dst, ldd);
-}
-
-inline const driver_ops& avx2_driver_ops() noexcept {
-  static const driver_ops ops{
-      "avx2",           &scan_row_avx2,  &exact_row_avx2,  &requant_row_avx2, &any_high_avx2,
-      &exact_tile_avx2, &float_row_avx2, &float_tile_avx2, &requant_tile_avx2};
-  return ops;
-}
-
+}  // namespace driver_avx2
 }  // namespace detail
 }  // namespace lowbit

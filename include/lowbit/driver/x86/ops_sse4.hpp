@@ -1,6 +1,7 @@
 // lowbit internal: the driver's epilogue and output stages on SSE4.1 (with SSSE3 and SSE4.2, the
 // sse4 ISA level), for CPUs without AVX2. Chosen by driver/ops.hpp; see there. The row scans stay
-// the baseline's SSE2 code.
+// the baseline's SSE2 code; the requantizing row is this level's own; the exact, float and
+// fused-tile rows are ops_body_x86-inl.hpp's on xmm.
 #pragma once
 
 #include <immintrin.h>
@@ -13,74 +14,23 @@
 #include "lowbit/driver/ops_generic.hpp"
 #include "lowbit/isa.hpp"
 
+#define LOWBIT_DRIVER_NS driver_sse4
+#define LOWBIT_DRIVER_TARGET LOWBIT_X86_TARGET_SSE4
+#define LOWBIT_DRIVER_VEC detail::x86::vec_sse4
+#include "lowbit/driver/x86/ops_body_x86-inl.hpp"
+
 #define LOWBIT_TARGET_DRIVER_SSE4 __attribute__((target(LOWBIT_X86_TARGET_SSE4)))
 
 namespace lowbit {
 namespace detail {
 
-// exact_row_terms (the optional terms of float_tile_fn), 4 columns per step.
-LOWBIT_TARGET_DRIVER_SSE4 inline void exact_row_terms_sse4(
-    const std::int32_t* s, std::uint32_t alpha, const std::uint32_t* rowcoef, std::uint32_t sa,
-    const std::uint32_t* colconst, std::size_t n, std::int32_t* t) noexcept {
-  const __m128i va = _mm_set1_epi32(static_cast<int>(alpha));
-  const __m128i vsa = _mm_set1_epi32(static_cast<int>(sa));
-  std::size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j));
-    if (alpha != 1) v = _mm_mullo_epi32(v, va);
-    if (rowcoef)
-      v = _mm_add_epi32(
-          v, _mm_mullo_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rowcoef + j)), vsa));
-    if (colconst)
-      v = _mm_add_epi32(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(colconst + j)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(t + j), v);
-  }
-  exact_row_terms(s + j, alpha, rowcoef ? rowcoef + j : nullptr, sa,
-                  colconst ? colconst + j : nullptr, n - j, t + j);
+// The level's table; requant_row (below) is declared by the body.
+inline const driver_ops& sse4_driver_ops() noexcept {
+  static const driver_ops ops = driver_sse4::table("sse4", &scan_row_bytes, &any_high_bytes);
+  return ops;
 }
 
-LOWBIT_TARGET_DRIVER_SSE4 inline void exact_row_sse4(const std::int32_t* s, std::uint32_t alpha,
-                                                     const std::uint32_t* rowcoef, std::uint32_t sa,
-                                                     const std::uint32_t* colconst, std::size_t n,
-                                                     std::int32_t* t) noexcept {
-  exact_row_terms_sse4(s, alpha, rowcoef, sa, colconst, n, t);
-}
-
-LOWBIT_TARGET_DRIVER_SSE4 inline void exact_tile_sse4(const std::int32_t* s, std::size_t lds,
-                                                      std::size_t rows, std::uint32_t alpha,
-                                                      const std::uint32_t* rowcoef,
-                                                      const std::uint32_t* rowsum,
-                                                      const std::uint32_t* colconst, std::size_t n,
-                                                      std::int32_t* t, std::size_t ldt) noexcept {
-  for (std::size_t i = 0; i < rows; ++i)
-    exact_row_terms_sse4(s + i * lds, alpha, rowcoef, rowsum[i], colconst, n, t + i * ldt);
-}
-
-// float_row_generic, 4 columns per step (the tail through it). The empty asm keeps each product
-// a rounded value the add cannot fuse into an FMA, as in the scalar row.
-LOWBIT_TARGET_DRIVER_SSE4 inline void float_row_sse4(const std::int32_t* t, std::size_t n,
-                                                     const float_params& q, float* dst) noexcept {
-  const __m128 a_scale = _mm_set1_ps(q.a_scale), lo = _mm_set1_ps(q.lo), hi = _mm_set1_ps(q.hi);
-  const __m128 one_scale = _mm_mul_ps(a_scale, _mm_set1_ps(q.w_scales[0]));
-  std::size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const __m128 scale =
-        q.per_channel ? _mm_mul_ps(a_scale, _mm_loadu_ps(q.w_scales + j)) : one_scale;
-    __m128 v = _mm_mul_ps(_mm_cvtepi32_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t + j))),
-                          scale);
-    __asm__("" : "+x"(v));
-    if (q.bias) v = _mm_add_ps(v, _mm_loadu_ps(q.bias + j));
-    // max(lo, v) and min(hi, v) return v when it is NaN, as the scalar comparisons do.
-    v = _mm_min_ps(hi, _mm_max_ps(lo, v));
-    _mm_storeu_ps(dst + j, v);
-  }
-  if (j < n) {
-    float_params r = q;
-    if (r.per_channel) r.w_scales += j;
-    if (r.bias) r.bias += j;
-    float_row_generic(t + j, n - j, r, dst + j);
-  }
-}
+namespace driver_sse4 {
 
 // requant_row_generic, 4 outputs per step, for rounding shifts s = 31 - shift >= 31 (multipliers
 // below 1, the usual case; other groups of 4 and the tail take the scalar rule). The products
@@ -90,9 +40,9 @@ LOWBIT_TARGET_DRIVER_SSE4 inline void float_row_sse4(const std::int32_t* t, std:
 // off after. With s >= 31 the result is within int32 (no saturation); clamping y to
 // [lo - out_zero, hi - out_zero] then is clamping y + out_zero to [lo, hi], and making the value
 // odd after the clamp commutes with it (lo, hi are odd then).
-LOWBIT_TARGET_DRIVER_SSE4 inline void requant_row_sse4(const std::int32_t* t, std::size_t n,
-                                                       const requant_params& q,
-                                                       std::uint8_t* dst) noexcept {
+LOWBIT_TARGET_DRIVER_SSE4 inline void requant_row(const std::int32_t* t, std::size_t n,
+                                                  const requant_params& q,
+                                                  std::uint8_t* dst) noexcept {
   const std::int64_t ylo = std::int64_t{q.lo} - q.out_zero, yhi = std::int64_t{q.hi} - q.out_zero;
   if (ylo > std::numeric_limits<std::int32_t>::max() ||
       yhi < std::numeric_limits<std::int32_t>::min() || (!q.per_channel && q.mult[0].shift > 0)) {
@@ -167,31 +117,6 @@ LOWBIT_TARGET_DRIVER_SSE4 inline void requant_row_sse4(const std::int32_t* t, st
   if (j < n) requant_row_generic(t + j, n - j, requant_params_at(q, j), dst + j);
 }
 
-// The fused tiles (float_tile_fn, requant_tile_fn): ops_generic.hpp's loop around this set's
-// rows, instantiated here so they inline into it.
-LOWBIT_TARGET_DRIVER_SSE4 inline void float_tile_sse4(
-    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
-    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
-    std::size_t n, const float_params& q, float* dst, std::size_t ldd) noexcept {
-  float_tile_rows<exact_row_terms_sse4, float_row_sse4>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                        colconst, n, q, dst, ldd);
-}
-
-LOWBIT_TARGET_DRIVER_SSE4 inline void requant_tile_sse4(
-    const std::int32_t* s, std::size_t lds, std::size_t rows, std::uint32_t alpha,
-    const std::uint32_t* rowcoef, const std::uint32_t* rowsum, const std::uint32_t* colconst,
-    std::size_t n, const requant_params& q, std::size_t q_col, std::uint8_t* dst,
-    std::size_t ldd) noexcept {
-  requant_tile_rows<exact_row_terms_sse4, requant_row_sse4>(s, lds, rows, alpha, rowcoef, rowsum,
-                                                            colconst, n, q, q_col, dst, ldd);
-}
-
-inline const driver_ops& sse4_driver_ops() noexcept {
-  static const driver_ops ops{
-      "sse4",           &scan_row_bytes, &exact_row_sse4,  &requant_row_sse4, &any_high_bytes,
-      &exact_tile_sse4, &float_row_sse4, &float_tile_sse4, &requant_tile_sse4};
-  return ops;
-}
-
+}  // namespace driver_sse4
 }  // namespace detail
 }  // namespace lowbit
