@@ -205,9 +205,51 @@ constexpr float arm_lut16_w2a2_declared = 26.7f;
 #endif
 
 // Arm profiles: 1 / (marginal cycles per MAC) of each NEON kernel in docs/arm-mca.md (llvm-mca
-// 14; AArch64 kernels first, then the Armv7 ones, whose names differ by their 2-row tiles).
+// 14). A build has either the AArch64 kernels or the Armv7 ones (whose names differ by their
+// 2-row tiles), so each profile lists the rows of its build's kernels.
 // Little: cortex-a55 model (it ranks the baseline kernels of every cell as the cortex-a53
 // model does, and prices UDOT, which the A53 lacks); Armv7 from cortex-a9.
+// Big: cortex-a57 model (LLVM 14's model for the A72, A76 and Neoverse N1 as well); Armv7 from
+// the same model in AArch32.
+// Apple: apple-m1 model (LLVM's Cyclone-family model); on Armv7 the big rows (no Apple core runs
+// AArch32).
+#if defined(__arm__)
+inline constexpr kernel_rate arm_little_rates[] = {
+    {"lut_actsum_w1a1_2x16c8__neon", 7.71f}, {"lut_actsum_w1a2_2x16c8__neon", 7.99f},
+    {"lut_actsum_w2a1_2x16c8__neon", 4.56f}, {"lut_actsum_w2a2_2x16c8__neon", 4.67f},
+    {"bitplane_w1a1_2x4c128__neon", 26.2f},  {"bitplane_w1a2_2x4c128__neon", 8.19f},
+    {"bitplane_w2a1_2x4c128__neon", 12.3f},  {"bitplane_w2a2_2x4c128__neon", 4.59f},
+    {"bitplane_w1a3_2x4c128__neon", 5.28f},  {"bitplane_w3a1_2x4c128__neon", 6.4f},
+    {"bitplane_w1a4_2x4c128__neon", 3.66f},  {"bitplane_w4a1_2x4c128__neon", 4.7f},
+    {"bitplane_w2a3_2x4c128__neon", 3.23f},  {"bitplane_w3a2_2x4c128__neon", 3.25f},
+    {"bitplane_w2a4_2x4c128__neon", 2.43f},  {"bitplane_w4a2_2x4c128__neon", 2.55f},
+    {"bitplane_w3a3_2x4c128__neon", 2.22f},  {"bitplane_w3a4_2x4c128__neon", 1.56f},
+    {"bitplane_w4a3_2x4c128__neon", 1.65f},  {"bitplane_w4a4_2x4c128__neon", 1.16f},
+    {"dot_w8a8_2x4c16__neon", 2.41f},        {"dot_w8a7_2x4c16__neon", 2.46f},
+    {"dot_w7a8_2x4c16__neon", 2.46f},        {"dot_w7a7_2x4c32__neon", 2.02f},
+    {"gemv_w4a8_1x4c32__neon", 3.39f},       {"gemv_w2a8_1x4c32__neon", 3.51f},
+    {"gemv_w1a8_1x4c32__neon", 3.88f},
+};
+
+inline constexpr kernel_rate arm_big_rates[] = {
+    {"lut_actsum_w1a1_2x16c8__neon", 17.5f}, {"lut_actsum_w1a2_2x16c8__neon", 18.3f},
+    {"lut_actsum_w2a1_2x16c8__neon", 11.2f}, {"lut_actsum_w2a2_2x16c8__neon", 11.7f},
+    {"bitplane_w1a1_2x4c128__neon", 73.0f},  {"bitplane_w1a2_2x4c128__neon", 32.1f},
+    {"bitplane_w2a1_2x4c128__neon", 36.6f},  {"bitplane_w2a2_2x4c128__neon", 16.0f},
+    {"bitplane_w1a3_2x4c128__neon", 21.3f},  {"bitplane_w3a1_2x4c128__neon", 23.3f},
+    {"bitplane_w1a4_2x4c128__neon", 16.0f},  {"bitplane_w4a1_2x4c128__neon", 17.1f},
+    {"bitplane_w2a3_2x4c128__neon", 10.7f},  {"bitplane_w3a2_2x4c128__neon", 10.7f},
+    {"bitplane_w2a4_2x4c128__neon", 8.0f},   {"bitplane_w4a2_2x4c128__neon", 8.0f},
+    {"bitplane_w3a3_2x4c128__neon", 7.11f},  {"bitplane_w3a4_2x4c128__neon", 5.33f},
+    {"bitplane_w4a3_2x4c128__neon", 5.33f},  {"bitplane_w4a4_2x4c128__neon", 4.0f},
+    {"dot_w8a8_2x4c16__neon", 7.53f},        {"dot_w8a7_2x4c16__neon", 7.98f},
+    {"dot_w7a8_2x4c16__neon", 7.98f},        {"dot_w7a7_2x4c32__neon", 8.01f},
+    {"gemv_w4a8_1x4c32__neon", 9.31f},       {"gemv_w2a8_1x4c32__neon", 6.97f},
+    {"gemv_w1a8_1x4c32__neon", 6.40f},
+};
+
+inline constexpr const auto& arm_apple_rates = arm_big_rates;
+#else
 inline constexpr kernel_rate arm_little_rates[] = {
     {"dot_w8a8_8x8c8__neoni8mm", 13.5f},        {"dot_w8a8_8x8c4__neondot", 12.8f},
     {"lut_actsum_w1a1_4x16c8__neon", 11.4f},    {"lut_actsum_w1a2_4x16c8__neon", 11.7f},
@@ -224,22 +266,11 @@ inline constexpr kernel_rate arm_little_rates[] = {
     {"bitplane_w4a3_4x4c128__neon", 1.98f},     {"bitplane_w4a4_4x4c128__neon", 1.52f},
     {"dot_w8a8_4x4c16__neon", 3.16f},           {"dot_w8a7_4x4c16__neon", 3.32f},
     {"dot_w7a8_4x4c16__neon", 3.32f},           {"dot_w7a7_4x4c32__neon", 3.85f},
-    {"lut_actsum_w1a1_2x16c8__neon", 7.71f},    {"lut_actsum_w1a2_2x16c8__neon", 7.99f},
-    {"lut_actsum_w2a1_2x16c8__neon", 4.56f},    {"lut_actsum_w2a2_2x16c8__neon", 4.67f},
-    {"bitplane_w1a1_2x4c128__neon", 26.2f},     {"bitplane_w1a2_2x4c128__neon", 8.19f},
-    {"bitplane_w2a1_2x4c128__neon", 12.3f},     {"bitplane_w2a2_2x4c128__neon", 4.59f},
-    {"bitplane_w1a3_2x4c128__neon", 5.28f},     {"bitplane_w3a1_2x4c128__neon", 6.4f},
-    {"bitplane_w1a4_2x4c128__neon", 3.66f},     {"bitplane_w4a1_2x4c128__neon", 4.7f},
-    {"bitplane_w2a3_2x4c128__neon", 3.23f},     {"bitplane_w3a2_2x4c128__neon", 3.25f},
-    {"bitplane_w2a4_2x4c128__neon", 2.43f},     {"bitplane_w4a2_2x4c128__neon", 2.55f},
-    {"bitplane_w3a3_2x4c128__neon", 2.22f},     {"bitplane_w3a4_2x4c128__neon", 1.56f},
-    {"bitplane_w4a3_2x4c128__neon", 1.65f},     {"bitplane_w4a4_2x4c128__neon", 1.16f},
-    {"dot_w8a8_2x4c16__neon", 2.41f},           {"dot_w8a7_2x4c16__neon", 2.46f},
-    {"dot_w7a8_2x4c16__neon", 2.46f},           {"dot_w7a7_2x4c32__neon", 2.02f},
+    {"gemv_w4a8_1x8c32__neondot", 4.57f},       {"gemv_w2a8_1x8c32__neondot", 5.02f},
+    {"gemv_w1a8_1x8c32__neondot", 4.83f},       {"gemv_w4a8_1x8c32__neon", 3.91f},
+    {"gemv_w2a8_1x8c32__neon", 3.61f},          {"gemv_w1a8_1x8c32__neon", 3.46f},
 };
 
-// Big: cortex-a57 model (LLVM 14's model for the A72, A76 and Neoverse N1 as well); Armv7 from
-// the same model in AArch32.
 inline constexpr kernel_rate arm_big_rates[] = {
     {"dot_w8a8_8x8c8__neoni8mm", 51.3f},
     {"dot_w8a8_8x8c4__neondot", 32.1f},
@@ -271,34 +302,14 @@ inline constexpr kernel_rate arm_big_rates[] = {
     {"dot_w8a7_4x4c16__neon", 8.0f},
     {"dot_w7a8_4x4c16__neon", 8.0f},
     {"dot_w7a7_4x4c32__neon", 8.0f},
-    {"lut_actsum_w1a1_2x16c8__neon", 17.5f},
-    {"lut_actsum_w1a2_2x16c8__neon", 18.3f},
-    {"lut_actsum_w2a1_2x16c8__neon", 11.2f},
-    {"lut_actsum_w2a2_2x16c8__neon", 11.7f},
-    {"bitplane_w1a1_2x4c128__neon", 73.0f},
-    {"bitplane_w1a2_2x4c128__neon", 32.1f},
-    {"bitplane_w2a1_2x4c128__neon", 36.6f},
-    {"bitplane_w2a2_2x4c128__neon", 16.0f},
-    {"bitplane_w1a3_2x4c128__neon", 21.3f},
-    {"bitplane_w3a1_2x4c128__neon", 23.3f},
-    {"bitplane_w1a4_2x4c128__neon", 16.0f},
-    {"bitplane_w4a1_2x4c128__neon", 17.1f},
-    {"bitplane_w2a3_2x4c128__neon", 10.7f},
-    {"bitplane_w3a2_2x4c128__neon", 10.7f},
-    {"bitplane_w2a4_2x4c128__neon", 8.0f},
-    {"bitplane_w4a2_2x4c128__neon", 8.0f},
-    {"bitplane_w3a3_2x4c128__neon", 7.11f},
-    {"bitplane_w3a4_2x4c128__neon", 5.33f},
-    {"bitplane_w4a3_2x4c128__neon", 5.33f},
-    {"bitplane_w4a4_2x4c128__neon", 4.0f},
-    {"dot_w8a8_2x4c16__neon", 7.53f},
-    {"dot_w8a7_2x4c16__neon", 7.98f},
-    {"dot_w7a8_2x4c16__neon", 7.98f},
-    {"dot_w7a7_2x4c32__neon", 8.01f},
+    {"gemv_w4a8_1x8c32__neondot", 16.0f},
+    {"gemv_w2a8_1x8c32__neondot", 12.8f},
+    {"gemv_w1a8_1x8c32__neondot", 11.6f},
+    {"gemv_w4a8_1x8c32__neon", 8.73f},
+    {"gemv_w2a8_1x8c32__neon", 8.0f},
+    {"gemv_w1a8_1x8c32__neon", 8.0f},
 };
 
-// Apple: apple-m1 model (LLVM's Cyclone-family model); Armv7 rows as big's (no Apple core
-// runs AArch32).
 inline constexpr kernel_rate arm_apple_rates[] = {
     {"dot_w8a8_8x8c8__neoni8mm", 96.2f},
     {"dot_w8a8_8x8c4__neondot", 48.1f},
@@ -330,31 +341,14 @@ inline constexpr kernel_rate arm_apple_rates[] = {
     {"dot_w8a7_4x4c16__neon", 10.7f},
     {"dot_w7a8_4x4c16__neon", 10.7f},
     {"dot_w7a7_4x4c32__neon", 12.8f},
-    {"lut_actsum_w1a1_2x16c8__neon", 17.5f},
-    {"lut_actsum_w1a2_2x16c8__neon", 18.3f},
-    {"lut_actsum_w2a1_2x16c8__neon", 11.2f},
-    {"lut_actsum_w2a2_2x16c8__neon", 11.7f},
-    {"bitplane_w1a1_2x4c128__neon", 73.0f},
-    {"bitplane_w1a2_2x4c128__neon", 32.1f},
-    {"bitplane_w2a1_2x4c128__neon", 36.6f},
-    {"bitplane_w2a2_2x4c128__neon", 16.0f},
-    {"bitplane_w1a3_2x4c128__neon", 21.3f},
-    {"bitplane_w3a1_2x4c128__neon", 23.3f},
-    {"bitplane_w1a4_2x4c128__neon", 16.0f},
-    {"bitplane_w4a1_2x4c128__neon", 17.1f},
-    {"bitplane_w2a3_2x4c128__neon", 10.7f},
-    {"bitplane_w3a2_2x4c128__neon", 10.7f},
-    {"bitplane_w2a4_2x4c128__neon", 8.0f},
-    {"bitplane_w4a2_2x4c128__neon", 8.0f},
-    {"bitplane_w3a3_2x4c128__neon", 7.11f},
-    {"bitplane_w3a4_2x4c128__neon", 5.33f},
-    {"bitplane_w4a3_2x4c128__neon", 5.33f},
-    {"bitplane_w4a4_2x4c128__neon", 4.0f},
-    {"dot_w8a8_2x4c16__neon", 7.53f},
-    {"dot_w8a7_2x4c16__neon", 7.98f},
-    {"dot_w7a8_2x4c16__neon", 7.98f},
-    {"dot_w7a7_2x4c32__neon", 8.01f},
+    {"gemv_w4a8_1x8c32__neondot", 24.0f},
+    {"gemv_w2a8_1x8c32__neondot", 19.2f},
+    {"gemv_w1a8_1x8c32__neondot", 17.5f},
+    {"gemv_w4a8_1x8c32__neon", 16.3f},
+    {"gemv_w2a8_1x8c32__neon", 13.7f},
+    {"gemv_w1a8_1x8c32__neon", 12.8f},
 };
+#endif
 
 // Intel Ice Lake server (family 6, model 0x6A), measured 2026-12-07 on a 2-vCPU KVM guest at about
 // 3.4 GHz, g++ 12, one pinned core, the machine otherwise idle: bench_dot_x86, bench_bitplane_x86
@@ -552,14 +546,20 @@ inline bool same_name(const char* a, const char* b) noexcept {
   return *a == *b;
 }
 
+// A profile's measured rates: the table and its length.
+template <std::size_t N>
+void use_rates(core_profile& p, const kernel_rate (&rates)[N]) noexcept {
+  p.rates = rates;
+  p.rate_count = N;
+}
+
 inline core_profile profile_of(core_kind k) noexcept {
   core_profile p;
   p.kind = k;
   switch (k) {
     case core_kind::amd_zen4:
       p.name = "zen4";
-      p.rates = zen4_rates;
-      p.rate_count = sizeof(zen4_rates) / sizeof(zen4_rates[0]);
+      use_rates(p, zen4_rates);
       break;
     case core_kind::amd_zen5:
       p.name = "zen5";
@@ -570,26 +570,22 @@ inline core_profile profile_of(core_kind k) noexcept {
       break;
     case core_kind::intel_icelake:
       p.name = "icelake";
-      p.rates = icelake_rates;
-      p.rate_count = sizeof(icelake_rates) / sizeof(icelake_rates[0]);
+      use_rates(p, icelake_rates);
       // The int8 tile kernel streamed byte panels at about 2.7 bytes a cycle at M = 8, N = K =
       // 4096 (the bit-dense GEMV kernels did better), so byte panels stop paying at small M.
       p.weight_bytes_per_cycle = 3.0f;
       break;
     case core_kind::arm_little:
       p.name = "little";
-      p.rates = arm_little_rates;
-      p.rate_count = sizeof(arm_little_rates) / sizeof(arm_little_rates[0]);
+      use_rates(p, arm_little_rates);
       break;
     case core_kind::arm_big:
       p.name = "big";
-      p.rates = arm_big_rates;
-      p.rate_count = sizeof(arm_big_rates) / sizeof(arm_big_rates[0]);
+      use_rates(p, arm_big_rates);
       break;
     case core_kind::apple:
       p.name = "apple";
-      p.rates = arm_apple_rates;
-      p.rate_count = sizeof(arm_apple_rates) / sizeof(arm_apple_rates[0]);
+      use_rates(p, arm_apple_rates);
       break;
     case core_kind::reference:
       break;
