@@ -7,6 +7,9 @@
 //   mca_kernels run <kernel> <K> <calls>
 //       packs one MR x K A panel and one NR x K W panel of random u-codes with the kernel's own
 //       packers, then calls its run() <calls> times (cache-resident panels, accumulate off).
+//       A kernel with run_grouped and a K step dividing 32 is also listed as <kernel>_g32 at
+//       run_grouped's address: K in groups of 32 with per-group scales in the caller's N x groups
+//       rows and column terms (a GEMV's one row tile), run_grouped <calls> times.
 //
 // The script links this program without PIE, so the addresses that `list` prints are those of
 // the disassembly. It runs `run` under QEMU with its execution log on and keeps the blocks that
@@ -46,11 +49,63 @@ struct aligned_buffer {
 
 volatile std::int32_t sink;  // keeps the result observable
 
+constexpr std::size_t group_k = 32;
+constexpr const char* grouped_suffix = "_g32";
+
+bool lists_grouped(const ukernel_desc& d) {
+  return d.run_grouped != nullptr && group_k % d.k_step == 0;
+}
+
+// run_grouped over K / 32 groups of 32 (the A and W panels of each group packed on their own).
+int run_grouped_kernel(const ukernel_desc& d, std::size_t k, unsigned long calls) {
+  if (k % group_k != 0) {
+    std::fprintf(stderr, "mca_kernels: K=%zu must be a multiple of %zu\n", k, group_k);
+    return 2;
+  }
+  const std::size_t mr = d.mr, nr = d.nr, groups = k / group_k;
+  std::mt19937 rng(12345);
+  std::vector<std::uint8_t> a(mr * k), w(nr * k);
+  for (auto& v : a) v = static_cast<std::uint8_t>(rng() & ((1u << d.a_bits) - 1));
+  for (auto& v : w) v = static_cast<std::uint8_t>(rng() & ((1u << d.w_bits) - 1));
+  const std::size_t a_stride = d.a_panel_bytes(group_k), w_stride = d.w_panel_bytes(group_k);
+  aligned_buffer a_panel(groups * a_stride), w_panel(groups * w_stride);
+  auto* ap = static_cast<std::uint8_t*>(a_panel.get());
+  auto* wp = static_cast<std::uint8_t*>(w_panel.get());
+  for (std::size_t g = 0; g < groups; ++g) {
+    d.pack_a(a.data() + g * group_k, k, mr, group_k, ap + g * a_stride);
+    d.pack_w(w.data() + g * group_k, k, nr, group_k, wp + g * w_stride);
+  }
+  std::vector<std::uint32_t> row_y(groups * mr), row_p(groups * mr), col_t(groups * nr);
+  for (auto* v : {&row_y, &row_p, &col_t})
+    for (auto& x : *v) x = rng() % 1000;
+  std::vector<float> scales(nr * groups), acc(mr * nr);
+  for (auto& x : scales) x = static_cast<float>(rng() % 100) / 64.0f;
+  const lowbit::kernels::group_args ga{
+      groups, group_k, group_k,      ap,           a_stride, wp,           w_stride,
+      nr,     1,       row_y.data(), row_p.data(), nullptr,  col_t.data(), scales.data(),
+      groups, 1,       acc.data()};
+  for (unsigned long i = 0; i < calls; ++i) d.run_grouped(ga);
+  float s = 0.0f;
+  for (float v : acc) s += v;
+  sink = static_cast<std::int32_t>(s);
+  return 0;
+}
+
 int run_kernel(const char* name, std::size_t k, unsigned long calls) {
   const ukernel_desc* kernel = nullptr;
   for_each_kernel([&](const ukernel_desc& d) {
     if (std::strcmp(d.name, name) == 0) kernel = &d;
   });
+  const std::size_t base_len = std::strlen(name) - std::strlen(grouped_suffix);
+  if (kernel == nullptr && std::strlen(name) > std::strlen(grouped_suffix) &&
+      std::strcmp(name + base_len, grouped_suffix) == 0) {
+    for_each_kernel([&](const ukernel_desc& d) {
+      if (lists_grouped(d) && std::strlen(d.name) == base_len &&
+          std::strncmp(d.name, name, base_len) == 0)
+        kernel = &d;
+    });
+    if (kernel != nullptr) return run_grouped_kernel(*kernel, k, calls);
+  }
   if (kernel == nullptr) {
     std::fprintf(stderr, "mca_kernels: no NEON kernel named %s\n", name);
     return 2;
@@ -85,6 +140,11 @@ int main(int argc, char** argv) {
       std::printf("%s %u %u %u 0x%llx\n", d.name, static_cast<unsigned>(d.mr),
                   static_cast<unsigned>(d.nr), static_cast<unsigned>(d.k_step),
                   static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(d.run)));
+      if (lists_grouped(d))
+        std::printf(
+            "%s%s %u %u %u 0x%llx\n", d.name, grouped_suffix, static_cast<unsigned>(d.mr),
+            static_cast<unsigned>(d.nr), static_cast<unsigned>(group_k),
+            static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(d.run_grouped)));
     });
     return 0;
   }

@@ -6,8 +6,11 @@
 // a warning by the tester, and the suite checks that at least the baseline ones ran. M and N
 // above the tile (several tiles, partial last tile) and K blocking beyond kc_max run through the
 // driver for every registered kernel in test_gemm.cpp.
+#include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <random>
+#include <vector>
 
 #include "ukernel_tester.hpp"
 
@@ -15,6 +18,7 @@
 
 #include "lowbit/dispatch/select.hpp"
 #include "lowbit/kernels/neon/neon_kernels.hpp"
+#include "lowbit/output.hpp"
 
 namespace {
 std::size_t run_all(lowbit::kernels::ukernel_list list) {
@@ -22,6 +26,94 @@ std::size_t run_all(lowbit::kernels::ukernel_list list) {
   for (const auto& d : list) {
     INFO(d.name);
     if (lowbit::test::ukernel_tester(d).test_all()) ++ran;
+  }
+  return ran;
+}
+
+// run_grouped of a one-row kernel against the documented order (ukernel.hpp group_args,
+// output.hpp group_term) over exact sums: `groups` groups of kc values (k_last in the last),
+// `cols` live columns, both scale layouts, with and without x and column terms, alpha 1 or not.
+void check_grouped(const lowbit::kernels::ukernel_desc& d, std::size_t groups, std::size_t kc,
+                   std::size_t k_last, std::size_t cols, bool rows_layout, bool terms,
+                   unsigned seed) {
+  using namespace lowbit;
+  REQUIRE(d.mr == 1);
+  const std::size_t nr = d.nr, k = (groups - 1) * kc + k_last;
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> a(k), w(cols * k);
+  for (auto& x : a) x = static_cast<std::uint8_t>(rng() % (1u << d.a_bits));
+  for (auto& x : w) x = static_cast<std::uint8_t>(rng() % (1u << d.w_bits));
+  const std::size_t a_stride = d.a_panel_bytes(kc), w_stride = d.w_panel_bytes(kc);
+  detail::aligned_buffer ap(groups * a_stride + 64), wp(groups * w_stride + 64);
+  std::fill_n(ap.bytes(), ap.size(), std::uint8_t{0xA5});
+  std::fill_n(wp.bytes(), wp.size(), std::uint8_t{0x5A});
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::size_t kg = g + 1 < groups ? kc : k_last;
+    d.pack_a(a.data() + g * kc, k, 1, kg, ap.bytes() + g * a_stride);
+    d.pack_w(w.data() + g * kc, k, cols, kg, wp.bytes() + g * w_stride);
+  }
+  std::vector<std::uint32_t> row_y(groups), row_p(groups), col_x(groups * nr), col_t(groups * nr);
+  for (auto* v : {&row_y, &row_p, &col_x, &col_t})
+    for (auto& x : *v) x = rng();
+  const std::uint32_t alpha = terms ? rng() % 7 + 2 : 1;
+  // The caller's N x groups rows with nothing past `cols` rows, or the driver's NR-wide table.
+  std::vector<float> scales(rows_layout ? cols * groups : nr * groups, 0.0f);
+  auto scale = [&](std::size_t j, std::size_t g) -> float& {
+    return rows_layout ? scales[j * groups + g] : scales[g * nr + j];
+  };
+  for (std::size_t j = 0; j < cols; ++j)
+    for (std::size_t g = 0; g < groups; ++g)
+      scale(j, g) = std::ldexp(static_cast<float>(rng() % 2001) - 1000.0f,
+                               -static_cast<int>(rng() % 20) - 20);
+  std::vector<float> acc(nr, -7.0f);
+  const kernels::group_args ga{groups,
+                               kc,
+                               k_last,
+                               ap.bytes(),
+                               a_stride,
+                               wp.bytes(),
+                               w_stride,
+                               cols,
+                               alpha,
+                               row_y.data(),
+                               row_p.data(),
+                               terms ? col_x.data() : nullptr,
+                               terms ? col_t.data() : nullptr,
+                               scales.data(),
+                               rows_layout ? groups : 1,
+                               rows_layout ? 1 : nr,
+                               acc.data()};
+  d.run_grouped(ga);
+  for (std::size_t j = 0; j < cols; ++j) {
+    float expect = 0.0f;
+    for (std::size_t g = 0; g < groups; ++g) {
+      std::uint32_t s = 0;
+      for (std::size_t x = g * kc; x < std::min(k, (g + 1) * kc); ++x) s += a[x] * w[j * k + x];
+      std::uint32_t t = alpha * s + row_p[g];
+      if (terms) t += col_x[g * nr + j] * row_y[g] + col_t[g * nr + j];
+      expect = detail::group_term(expect, scale(j, g), static_cast<std::int32_t>(t));
+    }
+    INFO(d.name << " groups " << groups << " kc " << kc << " k_last " << k_last << " cols " << cols
+                << " rows " << rows_layout << " terms " << terms << " column " << j);
+    REQUIRE(acc[j] == expect);
+  }
+}
+
+// Every one-row kernel with run_grouped: one group (K <= G), several, short last groups, ragged
+// columns. Returns how many ran (the host may lack a kernel's features).
+std::size_t check_all_grouped(lowbit::kernels::ukernel_list list) {
+  std::size_t ran = 0;
+  unsigned seed = 1;
+  for (const auto& d : list) {
+    if (d.run_grouped == nullptr || !lowbit::test::host_can_run(d)) continue;
+    ++ran;
+    for (std::size_t groups : {1, 2, 3, 9})
+      for (std::size_t kc : {32, 64, 128})
+        for (std::size_t k_last : {std::size_t{1}, kc / 2 + 3, kc})
+          for (std::size_t cols : {std::size_t{1}, std::size_t{3}, std::size_t{d.nr}})
+            for (bool rows_layout : {false, true})
+              for (bool terms : {false, true})
+                check_grouped(d, groups, kc, k_last, cols, rows_layout, terms, ++seed);
   }
   return ran;
 }
@@ -43,11 +135,47 @@ TEST_CASE("NEON activation-sum lookup-table kernels match the naive u-code dot p
         lowbit::kernels::neon::lut_ukernels().size);
 }
 
-TEST_CASE("the registry holds every NEON family's kernels", "[ukernel][neon]") {
-  std::size_t n = lowbit::kernels::neon::dot_ukernels().size +
-                  lowbit::kernels::neon::bitplane_ukernels().size +
-                  lowbit::kernels::neon::lut_ukernels().size;
+TEST_CASE("NEON GEMV kernels (bit-dense weights) match the naive u-code dot product",
+          "[ukernel][gemv][neon]") {
+  CHECK(run_all(lowbit::kernels::neon::gemv_ukernels()) ==
+        lowbit::kernels::neon::gemv_ukernels().size);
+}
+
+TEST_CASE("NEON GEMV kernels: run_grouped is the documented per-group float order",
+          "[ukernel][gemv][groups][neon]") {
+  CHECK(check_all_grouped(lowbit::kernels::neon::gemv_ukernels()) ==
+        lowbit::kernels::neon::gemv_ukernels().size);
+}
+
+// At M = 1 the weights' bytes bound the time (select.hpp's small-M model): dispatch packs the
+// bit-dense GEMV kernels, the dotprod ones where the CPU has dotprod, also for group scales of 32.
+TEST_CASE("NEON dispatch picks the GEMV kernels at M = 1", "[dispatch][gemv][neon]") {
+  const lowbit::feature_set host = lowbit::detail::host_features();
+  const bool has_dot = (host & lowbit::bit(lowbit::cpu_feature::neon_dotprod)) != 0;
+  for (std::size_t group : {0, 32, 128})
+    for (int bits : {1, 2, 4}) {
+      lowbit::dispatch_options o;
+      o.m_hint = 1;
+      o.k_group = group;
+      const lowbit::kernels::ukernel_desc* d = lowbit::select_ukernel(bits, 8, 4096, 4096, o);
+      REQUIRE(d != nullptr);
+      INFO("w" << bits << "a8 group " << group << " -> " << d->name);
+      CHECK(std::strncmp(d->name, "gemv_", 5) == 0);
+      CHECK((d->features & ~host) == 0);
 #if defined(__aarch64__)
+      CHECK((std::strstr(d->name, "neondot") != nullptr) == has_dot);
+#else
+      (void)has_dot;
+#endif
+    }
+}
+
+TEST_CASE("the registry holds every NEON family's kernels", "[ukernel][neon]") {
+  std::size_t n =
+      lowbit::kernels::neon::dot_ukernels().size + lowbit::kernels::neon::bitplane_ukernels().size +
+      lowbit::kernels::neon::lut_ukernels().size + lowbit::kernels::neon::gemv_ukernels().size;
+#if defined(__aarch64__)
+  n += lowbit::kernels::neon::gemv_dotprod_ukernels().size;
   n += lowbit::kernels::neon::lut_tbl4_ukernels().size;
   n += lowbit::kernels::neon::dotprod_ukernels().size;
   n += lowbit::kernels::neon::i8mm_ukernels().size;
@@ -69,6 +197,16 @@ TEST_CASE("NEON 64-entry (4-register TBL) lookup-table kernels match the naive u
 TEST_CASE("NEON dotprod kernels match the naive u-code dot product (when the CPU has dotprod)",
           "[ukernel][dot][neondot]") {
   run_all(lowbit::kernels::neon::dotprod_ukernels());
+}
+
+TEST_CASE("NEON dotprod GEMV kernels match the naive u-code dot product (when the CPU has dotprod)",
+          "[ukernel][gemv][neondot]") {
+  const std::size_t ran = run_all(lowbit::kernels::neon::gemv_dotprod_ukernels());
+  const std::size_t grouped = check_all_grouped(lowbit::kernels::neon::gemv_dotprod_ukernels());
+  const bool has_dot =
+      (lowbit::detail::host_features() & lowbit::bit(lowbit::cpu_feature::neon_dotprod)) != 0;
+  CHECK(ran == (has_dot ? lowbit::kernels::neon::gemv_dotprod_ukernels().size : 0u));
+  CHECK(grouped == ran);
 }
 
 TEST_CASE("NEON i8mm kernels match the naive u-code dot product (when the CPU has i8mm)",

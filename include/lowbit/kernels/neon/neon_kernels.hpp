@@ -12,18 +12,21 @@
 #include "lowbit/kernels/neon/dot_neon.hpp"
 #include "lowbit/kernels/neon/dot_neondot.hpp"
 #include "lowbit/kernels/neon/dot_neoni8mm.hpp"
+#include "lowbit/kernels/neon/gemv_neon.hpp"
 #include "lowbit/kernels/neon/lut_neon.hpp"
 #include "lowbit/kernels/neon/lut_neon_tbl4.hpp"
 
 // The families' lists in the order dispatch prefers on a tie (ISA extensions first), for the
 // registry's table of families (dispatch/registry.hpp).
 #if defined(__aarch64__)
-#define LOWBIT_NEON_FAMILIES                                             \
-  kernels::neon::i8mm_ukernels(), kernels::neon::dotprod_ukernels(),     \
-      kernels::neon::lut_ukernels(), kernels::neon::lut_tbl4_ukernels(), \
-      kernels::neon::bitplane_ukernels(), kernels::neon::dot_ukernels()
+#define LOWBIT_NEON_FAMILIES                                                  \
+  kernels::neon::i8mm_ukernels(), kernels::neon::dotprod_ukernels(),          \
+      kernels::neon::gemv_dotprod_ukernels(), kernels::neon::lut_ukernels(),  \
+      kernels::neon::lut_tbl4_ukernels(), kernels::neon::bitplane_ukernels(), \
+      kernels::neon::gemv_ukernels(), kernels::neon::dot_ukernels()
 #else
-#define LOWBIT_NEON_FAMILIES \
-  kernels::neon::lut_ukernels(), kernels::neon::bitplane_ukernels(), kernels::neon::dot_ukernels()
+#define LOWBIT_NEON_FAMILIES                                         \
+  kernels::neon::lut_ukernels(), kernels::neon::bitplane_ukernels(), \
+      kernels::neon::gemv_ukernels(), kernels::neon::dot_ukernels()
 #endif
 #endif
