@@ -19,16 +19,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lowbit/kernels/bitplane/bitplane_common_x86.hpp"
 #include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-#define LOWBIT_TARGET_BP256 __attribute__((target("popcnt,avx2,fma,bmi2")))
+#define LOWBIT_TARGET_BP256 __attribute__((target(LOWBIT_BITPLANE_TARGET_AVX2)))
 
 namespace lowbit {
 namespace kernels {
 namespace bitplane {
-
-constexpr feature_set avx2_bitplane_features = detail::x86_avx2;
 
 template <int WB, int AB, int MR, int NR>
 struct bitplane_avx2 {
@@ -104,17 +103,10 @@ struct bitplane_avx2 {
         }
       }
 
-    const __m256i low32 = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) {
-        // Low 32 bits of each 64-bit lane (S is mod 2^32), in column order.
-        __m128i r = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(tot[i][j], low32));
-        auto* ci = reinterpret_cast<__m128i*>(c + i * ldc + 4 * j);
-        if (accumulate) r = _mm_add_epi32(r, _mm_loadu_si128(ci));
-        _mm_storeu_si128(ci, r);
-      }
+      for (int j = 0; j < JB; ++j) store_low32(c + i * ldc + 4 * j, tot[i][j], accumulate);
   }
 };
 

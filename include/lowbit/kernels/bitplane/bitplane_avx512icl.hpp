@@ -24,20 +24,15 @@
 #include <cstring>
 #include <type_traits>
 
+#include "lowbit/kernels/bitplane/bitplane_common_x86.hpp"
 #include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-#define LOWBIT_TARGET_BP512 \
-  __attribute__((           \
-      target("popcnt,avx2,fma,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vpopcntdq")))
+#define LOWBIT_TARGET_BP512 __attribute__((target(LOWBIT_BITPLANE_TARGET_AVX512)))
 
 namespace lowbit {
 namespace kernels {
 namespace bitplane {
-
-// The feature set the code below is compiled for (must match LOWBIT_TARGET_BP512).
-constexpr feature_set avx512icl_bitplane_features =
-    detail::x86_avx512 | bit(cpu_feature::avx512vpopcntdq);
 
 // SW (signed weights): W planes hold u - 2^(WB-1) in two's complement and the top plane counts
 // negative, so S' = sum ua * (uw - 2^(WB-1)) (w_offset 2^(WB-1)): for signed weights that is
@@ -98,9 +93,7 @@ struct bitplane_avx512icl {
       std::size_t, const void* a_panel, const void* w_panel, std::int32_t* c, std::size_t ldc,
       bool accumulate) noexcept {
     plane_runs_panel h;
-    std::memcpy(&h, a_panel, sizeof h);
-    const auto* runs = reinterpret_cast<const std::uint64_t* const*>(
-        static_cast<const std::uint8_t*>(a_panel) + sizeof h);
+    const std::uint64_t* const* runs = read_plane_runs(a_panel, h);
     const auto* w = static_cast<const std::uint64_t*>(w_panel);
     const std::size_t w_plane = h.n_runs * h.run_words * NR;
     __m512i acc[MR][JB];
@@ -171,14 +164,7 @@ struct bitplane_avx512icl {
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) {
-        // Keep the low 32 bits of each lane (S is mod 2^32). The masked form with an explicit
-        // pass-through avoids GCC 12's -Wuninitialized on the plain intrinsic's undefined operand.
-        __m256i r = _mm512_mask_cvtepi64_epi32(_mm256_setzero_si256(), 0xFF, acc[i][j]);
-        auto* ci = reinterpret_cast<__m256i*>(c + i * ldc + 8 * j);
-        if (accumulate) r = _mm256_add_epi32(r, _mm256_loadu_si256(ci));
-        _mm256_storeu_si256(ci, r);
-      }
+      for (int j = 0; j < JB; ++j) store_low32(c + i * ldc + 8 * j, acc[i][j], accumulate);
   }
 };
 

@@ -47,12 +47,11 @@
 #include <cstring>
 
 #include "lowbit/kernels/bitplane/bitplane_avx512icl.hpp"
+#include "lowbit/kernels/bitplane/bitplane_common_x86.hpp"
 #include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-#define LOWBIT_TARGET_BPTL512 \
-  __attribute__((             \
-      target("popcnt,avx2,fma,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vpopcntdq")))
+#define LOWBIT_TARGET_BPTL512 __attribute__((target(LOWBIT_BITPLANE_TARGET_AVX512)))
 
 namespace lowbit {
 namespace kernels {
@@ -219,9 +218,7 @@ struct bitplane_tl_w2a2_avx512icl {
       std::size_t, const void* a_panel, const void* w_panel, std::int32_t* c, std::size_t ldc,
       bool accumulate) noexcept {
     plane_runs_panel h;
-    std::memcpy(&h, a_panel, sizeof h);
-    const auto* runs = reinterpret_cast<const std::uint64_t* const*>(
-        static_cast<const std::uint8_t*>(a_panel) + sizeof h);
+    const std::uint64_t* const* runs = read_plane_runs(a_panel, h);
     const auto* w = static_cast<const std::uint64_t*>(w_panel);
     const std::size_t nch = h.n_runs * h.run_words, w_plane = nch * NR;
     const std::uint64_t* const* runs1 = runs + h.n_runs * MR;  // plane 1's table
