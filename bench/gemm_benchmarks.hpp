@@ -255,7 +255,7 @@ void bench_packing(benchmark::State& state, cell c, std::size_t hint, long m) {
 }
 
 void register_packing() {
-  for (const cell c : {cell{4, 8}, cell{2, 8}, cell{2, 2}, cell{1, 1}})
+  for (const cell c : {cell{4, 8}, cell{2, 8}, cell{1, 8}, cell{2, 2}, cell{1, 1}})
     for (const long m : {1L, 8L, 256L})
       for (const std::size_t hint :
            {std::size_t{0}, std::size_t{1}, std::size_t{8}, std::size_t{256}}) {

@@ -1,7 +1,8 @@
-// One packing for every M: pack_weights without a hint holds the main layout and the small-M
-// layouts (docs/gemv.md), and each gemm call runs the layout for its M. One packed object is
-// driven at several M through the int32, float and quantized stages, against the reference,
-// under every ISA level this host runs; hinted packing gives the same results.
+// One packing for every M: pack_weights without a hint holds one bit-dense layout (unpacked per
+// call for large M) or the main layout and the small-M layouts (docs/gemv.md), and each gemm
+// call runs the layout for its M. One packed object is driven at several M through the int32,
+// float and quantized stages, against the reference, under every ISA level this host runs;
+// hinted packing gives the same results.
 #include <algorithm>
 #include <cstring>
 #include <random>
@@ -12,6 +13,7 @@
 
 #include "gemm_tester.hpp"
 #include "lowbit/dispatch/select.hpp"
+#include "lowbit/executor.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/output.hpp"
 #include "lowbit/reference.hpp"
@@ -31,6 +33,13 @@ std::vector<isa> host_levels() {
     if ((isa_features(l) & ~detail::host_features()) == 0) out.push_back(l);
   out.push_back(isa::native);
   return out;
+}
+
+// Whether the host runs level l; if not, says the test is skipped.
+bool host_runs(isa l) {
+  if ((isa_features(l) & ~detail::host_features()) == 0) return true;
+  WARN("skipping: the host lacks " << isa_name(l));
+  return false;
 }
 
 struct data {
@@ -186,10 +195,7 @@ TEST_CASE("packing with and without m_hint gives identical results", "[gemm][one
 #if defined(__x86_64__)
 TEST_CASE("default packing runs the bit-dense gemv kernels at M = 1 where the host has them",
           "[gemm][one_packing][x86]") {
-  if ((isa_features(isa::avx512vnni) & ~detail::host_features()) != 0) {
-    WARN("skipping: the host lacks AVX-512 VNNI");
-    return;
-  }
+  if (!host_runs(isa::avx512vnni)) return;
   const std::size_t n = 4096, k = 4096;
   for (const cell& c : cells) {
     if (c.wf.bits > 4 || (c.af.bits != 8 && c.af.bits > 2)) continue;
@@ -201,11 +207,95 @@ TEST_CASE("default packing runs the bit-dense gemv kernels at M = 1 where the ho
     REQUIRE(plain != nullptr);
     INFO("w" << c.wf.bits << " a" << c.af.bits << ": hinted " << hinted->name << ", default "
              << plain->name);
-    CHECK(plain == hinted);
+    // The hinted kernel, or (one bit-dense layout for every M) the 1-row kernel over the 8-row
+    // kernel's panels: bit-dense either way, of the same width.
+    CHECK(plain->mr == 1);
+    CHECK(plain->w_bits == hinted->w_bits);
     CHECK(plain->bytes_per_weight > 0.0f);
     // Large M runs the main layout's kernel (or its short-tile sibling).
     CHECK(query_kernel_for_rows(c.wf, c.af, n, k, 256) ==
           &kernels::kernel_for_rows(*query_kernel(c.wf, c.af, n, k), 256));
   }
+}
+
+TEST_CASE("default packing of 1/2/4-bit weights holds one bit-dense layout",
+          "[gemm][one_packing][x86]") {
+  if (!host_runs(isa::avx512vnni)) return;
+  const std::size_t n = 4096, k = 4096;
+  const format af{8, encoding::unsigned_int};
+  for (int bits : {1, 2, 4}) {
+    const format wf{bits, bits == 1 ? encoding::odd_symmetric : encoding::signed_int};
+    std::vector<std::uint8_t> w(n * k, 0);
+    packed_weights pw;
+    REQUIRE(pack_weights(codes(w.data(), n, k), wf, af, pw).ok());
+    INFO("w" << bits << "a8: main " << pw.kernel_name() << ", stored " << pw.stored_kernel()->name);
+    CHECK(pw.small_layouts() == 0);
+    CHECK(pw.stored_kernel()->bytes_per_weight * 8.0f == static_cast<float>(bits));
+    // The bit-dense panels and one row of column sums, nothing else.
+    CHECK(pw.size_bytes() == n * k * static_cast<std::size_t>(bits) / 8 + n * 4);
+    CHECK(!pw.unpacks_for(1));
+    CHECK(!pw.unpacks_for(8));
+    CHECK(pw.unpacks_for(256));
+    CHECK(std::string(pw.kernel_name(256)) == kernels::kernel_for_rows(*pw.kernel(), 256).name);
+    // A hint still packs one layout, as before.
+    pack_options hint;
+    hint.m_hint = 256;
+    packed_weights hinted;
+    REQUIRE(pack_weights(codes(w.data(), n, k), wf, af, hinted, hint).ok());
+    CHECK(!hinted.unpacks_for(256));
+    CHECK(hinted.stored_kernel() == hinted.kernel());
+  }
+}
+
+TEST_CASE("default bitplane packing of 1/2-bit weights and activations holds one layout",
+          "[gemm][one_packing][x86]") {
+  if (!host_runs(isa::avx512icl)) return;
+  const std::size_t n = 4096, k = 4096;
+  // w1a1, w1a2 (w2a1 packs the signed-plane kernel, whose panels no 1-row kernel reads)
+  const cell bitplane_cells[] = {cells[4], cells[5]};
+  for (const cell& c : bitplane_cells) {
+    std::vector<std::uint8_t> w(n * k, 0);
+    packed_weights pw;
+    REQUIRE(pack_weights(codes(w.data(), n, k), c.wf, c.af, pw).ok());
+    INFO("w" << c.wf.bits << "a" << c.af.bits << ": main " << pw.kernel_name() << ", M=1 runs "
+             << pw.kernel_name(1));
+    // M = 1 runs a 1-row bitplane kernel over the main kernel's own panels.
+    CHECK(pw.small_layouts() == 0);
+    CHECK(pw.kernel_for_call(1).mr == 1);
+    CHECK(pw.kernel_for_call(1).bytes_per_weight > 0.0f);
+    CHECK(pw.size_bytes() == n * k * static_cast<std::size_t>(c.wf.bits) / 8 + n * 4);
+  }
+}
+
+TEST_CASE("panels unpacked per call: both loop orders, K blocks, threads, caller workspace",
+          "[gemm][one_packing][x86]") {
+  if (!host_runs(isa::avx512vnni)) return;
+  struct shape {
+    std::size_t m, n, k;
+  };
+  // Small weights (A outer, all panels unpacked once), weights past the A-outer bound (one panel
+  // unpacked before its row tiles), and K past the bit-dense kernels' 65536 (two K blocks).
+  const shape shapes[] = {{37, 70, 200}, {40, 700, 1000}, {9, 40, 65536 + 100}};
+  const cell dense_cells[] = {cells[0], cells[1], cells[2], cells[7]};
+  for (const shape& sh : shapes)
+    for (const cell& c : dense_cells) {
+      const data d = make_data(c.wf, c.af, sh.m, sh.n, sh.k, 7u + static_cast<unsigned>(sh.k));
+      packed_weights pw;
+      REQUIRE(pack_weights(codes(d.w.data(), sh.n, sh.k), c.wf, c.af, pw).ok());
+      INFO("w" << c.wf.bits << " a" << c.af.bits << " " << sh.m << "x" << sh.n << "x" << sh.k
+               << " runs " << pw.kernel_name(sh.m));
+      CHECK(pw.unpacks_for(sh.m));
+      check_stages(pw, c.af, d, sh.m);
+      // Two threads (tasks split along N too) in a caller-owned workspace of the size asked for.
+      thread_pool pool(2);
+      const std::size_t bytes = gemm_workspace_size(pw, sh.m, false, 2);
+      std::vector<std::uint8_t> buf(bytes);
+      workspace ws(buf.data(), bytes);
+      std::vector<std::int32_t> out(sh.m * sh.n);
+      REQUIRE(
+          gemm(codes(d.a.data(), sh.m, sh.k), c.af, pw, int32_output{out.data(), sh.n}, ws, &pool)
+              .ok());
+      CHECK(std::equal(out.begin(), out.end(), d.t.begin()));
+    }
 }
 #endif

@@ -1,10 +1,13 @@
 // lowbit: weights packed once, for every M.
 //
 // An owning, 64-byte aligned, movable object that remembers the weight format, N, K, the kernel
-// it was packed for (its name, algorithm, tile and bit widths) and the K blocking. By default it
-// also holds the same weights in up to two small-M layouts (the bit-dense kernels/gemv panels,
-// each a nested packed_weights): a call runs the layout for_rows(M) names, chosen per call from M
-// (docs/gemv.md). Layout of each:
+// it was packed for (its name, algorithm, tile and bit widths) and the K blocking. Where the host
+// has bit-dense small-M kernels (kernels/gemv) for 1/2/4-bit weights whose 32-column panels the
+// int8 dot kernels can take unpacked, a default packing stores that one bit-dense layout only:
+// M = 1..8 run the small-M kernels on it, larger M the main kernel on panels the driver unpacks
+// per call (unpacks_for). Otherwise it may also hold the weights in up to two small-M layouts
+// (each a nested packed_weights): a call runs the layout for_rows(M) names, chosen per call from
+// M (docs/gemv.md). Layout of each:
 //   [column sums of u-codes: N x uint32, then N per K group when packed in groups; 64-aligned]
 //   [panel 0: K block 0 | K block 1 | ...] [panel 1: ...] ...    (a panel = NR rows of W)
 // Each K block is one micro-panel in the kernel's own layout, at a 64-byte aligned offset.
@@ -26,6 +29,9 @@
 namespace lowbit {
 
 class packed_weights;
+// Unpacks one K block's stored panel (kc values a row) into the main kernel's panel at dst, each
+// weight stored as u - w_offset (kernels/gemv/gemv_pack_x86.hpp gemv_unpack_k4).
+using panel_unpack_fn = void (*)(const void* src, std::size_t kc, void* dst, int w_offset);
 namespace detail {
 struct packed_weights_access;
 }
@@ -52,6 +58,17 @@ class packed_weights {
   std::size_t cols() const noexcept { return k_; }  // K
   // The kernel of the main layout (the one large M runs; conv2d always runs it).
   const char* kernel_name() const noexcept { return kernel_ ? kernel_->name : ""; }
+  // The kernel whose panels are stored: kernel(), or the bit-dense one a call unpacks from.
+  const kernels::ukernel_desc* stored_kernel() const noexcept {
+    return stored_ ? stored_ : kernel_;
+  }
+  // Whether a gemm call with m rows runs kernel_for_call(m) on panels unpacked per call from the
+  // stored bit-dense ones (stored as u - unpack_w_offset(), with the stored K blocking).
+  bool unpacks_for(std::size_t m) const noexcept {
+    return unpack_ != nullptr && kernel_for_call(m).bytes_per_weight == 0.0f;
+  }
+  panel_unpack_fn unpack_fn() const noexcept { return unpack_; }
+  int unpack_w_offset() const noexcept { return unpack_w_offset_; }
   // The layout a gemm call with m rows of activations runs: a small-M layout packed for m, or
   // this object's own.
   const packed_weights& for_rows(std::size_t m) const noexcept {
@@ -84,7 +101,8 @@ class packed_weights {
   }
   const kernels::ukernel_desc* kernel() const noexcept { return kernel_; }
   // Bytes of packed weights held, every layout counted: column sums and panels with their
-  // 64-byte alignment padding (docs/gemv.md has bytes per weight for the default cases).
+  // 64-byte alignment padding; panels unpacked per call live in the call's workspace, not here
+  // (docs/gemv.md has bytes per weight for the default cases).
   std::size_t size_bytes() const noexcept {
     std::size_t s = buffer_.size();
     for (const packed_weights* l : small_)
@@ -134,6 +152,9 @@ class packed_weights {
     panels_offset_ = std::exchange(o.panels_offset_, 0);
     panel_stride_ = std::exchange(o.panel_stride_, 0);
     kblock_stride_ = std::exchange(o.kblock_stride_, 0);
+    stored_ = std::exchange(o.stored_, nullptr);
+    unpack_ = std::exchange(o.unpack_, nullptr);
+    unpack_w_offset_ = std::exchange(o.unpack_w_offset_, 0);
   }
 
   // Destroys the nested small-M layouts (constructed in small_store_ by the packer).
@@ -163,6 +184,11 @@ class packed_weights {
   int w_offset_ = 0;
   std::size_t n_ = 0, k_ = 0, kc_ = 0, k_group_ = 0;
   std::size_t panels_offset_ = 0, panel_stride_ = 0, kblock_stride_ = 0;
+  // One bit-dense layout for every M: the kernel whose panels are stored (kernel_ is then the
+  // main kernel large M runs), the unpacker into kernel_'s panels and the offset it stores.
+  const kernels::ukernel_desc* stored_ = nullptr;
+  panel_unpack_fn unpack_ = nullptr;
+  int unpack_w_offset_ = 0;
 };
 
 namespace detail {
@@ -202,6 +228,18 @@ struct packed_weights_access {
           packed_weights(std::move(smalls[i]));
     for (std::size_t m = 0; m < 9; ++m) p.small_for_m_[m] = for_m[m];
     return true;
+  }
+  // Makes p (packed for a bit-dense kernel) one layout for every M: main runs large M on panels
+  // unpack makes per call (stored as u - w_offset); run[m] (m = 0..8) is the kernel a call with
+  // m rows runs (a bit-dense one on the stored panels, or nullptr: main's, unpacked).
+  static void set_dense(packed_weights& p, const kernels::ukernel_desc* main,
+                        panel_unpack_fn unpack, int w_offset,
+                        const kernels::ukernel_desc* const (&run)[9]) noexcept {
+    p.stored_ = p.kernel_;
+    p.kernel_ = main;
+    p.unpack_ = unpack;
+    p.unpack_w_offset_ = w_offset;
+    for (std::size_t m = 0; m < 9; ++m) p.run_for_m_[m] = run[m];
   }
 };
 }  // namespace detail

@@ -177,6 +177,9 @@ inline void log_kernel_choice(const packed_weights& w, int w_bits, const char* w
       std::fprintf(stderr, "; M=%zu..%zu runs %s", m, e, name);
     m = e + 1;
   }
+  if (w.stored_kernel() != &d)
+    std::fprintf(stderr, "; panels stored bit-dense for %s, unpacked per call for %s",
+                 w.stored_kernel()->name, d.name);
   if (d.short_tile != nullptr)
     std::fprintf(stderr, "; larger M that pads fewer rows in %u-row tiles than in %u runs %s",
                  static_cast<unsigned>(d.short_tile->mr), static_cast<unsigned>(d.mr),

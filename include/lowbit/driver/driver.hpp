@@ -152,6 +152,7 @@ struct gemm_plan {
   std::size_t w_panel_bytes;              // one NR-row weight panel, all K blocks
   std::size_t off_rowcoef, off_colconst;  // shared
   std::size_t off_rowsum, off_scratch, off_apack, off_gsums, off_gtables, per_thread;  // per thread
+  std::size_t off_wunpack, wunpack_bytes;  // per thread: weight panels unpacked per call
   std::size_t off_threads, threads, total;
   std::size_t tasks_per_thread;          // block_sizes: run_tasks' N split
   std::size_t a_outer_max_weight_bytes;  // block_sizes: the block runner's loop order
@@ -240,6 +241,24 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.per_thread =
       p.off_gtables + (grouped ? 3 * round64(std::size_t{d.nr} * p.k_blocks * sizeof(float)) : 0);
   p.total = off + p.threads * p.per_thread;
+  return p;
+}
+
+// The plan of a gemm call with m rows on layout w: make_plan for the kernel the call runs, and
+// when it runs on panels unpacked per call (packed_weights::unpacks_for), room for them in each
+// thread's scratch: all of N's panels when they fit the A-outer weight bound (the block runner
+// then unpacks a task's panels once, before its row tiles), else one panel, unpacked before the
+// row tiles that use it.
+inline gemm_plan plan_for_call(const packed_weights& w, std::size_t m, bool needs_scratch,
+                               std::size_t threads, bool grouped) noexcept {
+  const kernels::ukernel_desc& d = w.kernel_for_call(m);
+  gemm_plan p = make_plan(d, m, w.rows(), w.cols(), w.kc(), needs_scratch, threads, grouped);
+  if (!w.unpacks_for(m)) return p;
+  const std::size_t all = (w.rows() + d.nr - 1) / d.nr * p.w_panel_bytes;
+  p.wunpack_bytes = all <= p.a_outer_max_weight_bytes ? all : p.w_panel_bytes;
+  p.off_wunpack = p.per_thread;
+  p.per_thread += round64(p.wunpack_bytes);
+  p.total = p.off_threads + p.threads * p.per_thread;
   return p;
 }
 
@@ -592,11 +611,13 @@ struct gemm_block_runner {
   bool row_sums;   // some rowcoef is non-zero: the epilogue needs the u-code sums of A's rows
   bool direct;     // the kernel's sums are the int32 results: full tiles go straight to C
   bool constants;  // some colconst is non-zero
+  bool unpack;     // weight panels are unpacked per call (packed_weights::unpacks_for)
 
   status operator()(std::size_t ic, std::size_t mc, std::size_t jt0, std::size_t jt1,
                     std::uint8_t* region) const noexcept {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n;
     auto* rowsum = reinterpret_cast<std::uint32_t*>(region + p.off_rowsum);  // rows ic..
+    std::uint8_t* wbuf = unpack ? region + p.off_wunpack : nullptr;
     requant_params requant{};
     if constexpr (std::is_same<Stage, quantized_output>::value) requant = make_requant_params(out);
     std::uint8_t* apack = region + p.off_apack;
@@ -613,7 +634,10 @@ struct gemm_block_runner {
     // first, streams from L2 (BLIS order). Kernel alone in these loops: on 3136 x 64 x 576,
     // A-outer 12% faster; on 49 x 512 x 4608 (2.3 MiB of weights), W-outer 30% faster. Packed
     // A (bitplane) gains nothing A-outer in GEMMs and loses 4-19% in convolutions.
-    if (d.prefers_a_outer && (jt1 - jt0) * p.w_panel_bytes <= p.a_outer_max_weight_bytes) {
+    const std::size_t task_bytes = (jt1 - jt0) * p.w_panel_bytes;
+    if (d.prefers_a_outer && task_bytes <= p.a_outer_max_weight_bytes &&
+        (!unpack || task_bytes <= p.wunpack_bytes)) {
+      if (unpack) unpack_panels(jt0, jt1, wbuf);
       // Without row sums, a kernel that validates as it reads (run_checked) does so in each
       // group's first tile, which then goes through the scratch tile: C stays untouched from an
       // invalid code's group on, as with the separate pass this replaces.
@@ -627,12 +651,13 @@ struct gemm_block_runner {
         if (it + mr < mc) src.prefetch(ic + it + mr, (mc - it - mr) < mr ? (mc - it - mr) : mr);
         std::size_t jt = jt0 * nr;
         if (high != 0 && jt < j_end &&
-            !checked_tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, high)) {
+            !checked_tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, high, wbuf)) {
           const status s = src.scan(ic + it, rows, rowsum + it, ops, false);  // names the code
           return s.ok() ? status{errc::invalid_code, "a.data", -1} : s;
         }
         for (jt += high != 0 ? nr : 0; jt < j_end; jt += nr)
-          tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how);
+          tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how,
+               unpack ? wbuf + (jt / nr - jt0) * p.w_panel_bytes : nullptr);
       }
       return status::success();
     }
@@ -650,10 +675,23 @@ struct gemm_block_runner {
       if (!row_sums) std::memset(rowsum, 0, mc * sizeof(std::uint32_t));  // multiplied by zeros
       pack_a_rows(src, d, p, ic, 0, mc, scratch, apack, ldu, how);
     }
-    for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr)
+    for (std::size_t jt = jt0 * nr; jt < j_end; jt += nr) {
+      if (unpack) unpack_panels(jt / nr, jt / nr + 1, wbuf);  // used by every row tile below
       for (std::size_t it = 0; it < mc; it += mr)
-        tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how);
+        tile(ic, mc, it, jt, apack, rowsum, requant, tbuf, trow, how, wbuf);
+    }
     return status::success();
+  }
+
+  // The stored panels of tiles [t0, t1), every K block, unpacked into the kernel's at dst (the
+  // plan's w_panel_bytes a tile).
+  void unpack_panels(std::size_t t0, std::size_t t1, std::uint8_t* dst) const noexcept {
+    const std::size_t kb_stride = p.w_panel_bytes / p.k_blocks;
+    for (std::size_t t = t0; t < t1; ++t, dst += p.w_panel_bytes)
+      for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
+        const std::size_t kcb = (kb + 1 < p.k_blocks) ? p.kc : p.k - kb * p.kc;
+        w.unpack_fn()(w.panel(t, kb), kcb, dst + kb * kb_stride, w.unpack_w_offset());
+      }
   }
 
   // tile() through run_checked, into the scratch tile: false (and C untouched) when an
@@ -661,10 +699,10 @@ struct gemm_block_runner {
   LOWBIT_DRIVER_INLINE bool checked_tile(std::size_t ic, std::size_t mc, std::size_t it,
                                          std::size_t jt, const std::uint8_t* apack,
                                          const std::uint32_t* rowsum, const requant_params& requant,
-                                         std::int32_t* tile, std::int32_t* trow,
-                                         std::uint8_t high) const noexcept {
+                                         std::int32_t* tile, std::int32_t* trow, std::uint8_t high,
+                                         const std::uint8_t* wu) const noexcept {
     bool bad = false;
-    for_k_blocks(apack, it, jt, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
+    for_k_blocks(apack, it, jt, wu, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
       bad |= d.run_checked(kcb, a, wp, tile, d.nr, acc, high);
     });
     if (bad) return false;
@@ -673,11 +711,12 @@ struct gemm_block_runner {
   }
 
   // One MR x NR tile at rows ic + it, columns jt: the kernel over every K block, then the
-  // epilogue while the tile is hot.
+  // epilogue while the tile is hot. wu: the tile's unpacked weight panel, or nullptr (stored).
   LOWBIT_DRIVER_INLINE void tile(std::size_t ic, std::size_t mc, std::size_t it, std::size_t jt,
                                  const std::uint8_t* apack, const std::uint32_t* rowsum,
                                  const requant_params& requant, std::int32_t* tile,
-                                 std::int32_t* trow, a_packing how) const noexcept {
+                                 std::int32_t* trow, a_packing how,
+                                 const std::uint8_t* wu) const noexcept {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n;
     const kernels::run_fn run = how == a_packing::plane_runs ? d.run_plane_runs : d.run;
     const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
@@ -686,26 +725,31 @@ struct gemm_block_runner {
       if (direct && rows == mr && cols == nr) {
         const std::size_t ldc = out.ld ? out.ld : n;
         std::int32_t* c = out.data + (ic + it) * ldc + jt;
-        for_k_blocks(apack, it, jt, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
-          run(kcb, a, wp, c, ldc, acc);
-        });
+        for_k_blocks(apack, it, jt, wu,
+                     [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
+                       run(kcb, a, wp, c, ldc, acc);
+                     });
         return;
       }
     }
-    for_k_blocks(apack, it, jt, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
+    for_k_blocks(apack, it, jt, wu, [&](std::size_t kcb, const void* a, const void* wp, bool acc) {
       run(kcb, a, wp, tile, nr, acc);
     });
     epilogue(ic, mc, it, jt, rowsum, requant, tile, trow);
   }
 
-  // f(kc of the block, A panel, W panel, accumulate) for each K block of the tile at (it, jt).
+  // f(kc of the block, A panel, W panel, accumulate) for each K block of the tile at (it, jt);
+  // the W panels are the stored ones, or those unpacked at wu.
   template <class F>
   LOWBIT_DRIVER_INLINE void for_k_blocks(const std::uint8_t* apack, std::size_t it, std::size_t jt,
-                                         F&& f) const noexcept {
+                                         const std::uint8_t* wu, F&& f) const noexcept {
     const std::uint8_t* ap = apack + (it / d.mr) * p.a_panel_stride;
+    const std::size_t wu_stride = p.w_panel_bytes / p.k_blocks;
     for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
       const std::size_t kcb = (kb + 1 < p.k_blocks) ? p.kc : p.k - kb * p.kc;
-      f(kcb, ap + kb * p.a_kblock_stride, w.panel(jt / d.nr, kb), kb > 0);
+      f(kcb, ap + kb * p.a_kblock_stride,
+        wu != nullptr ? static_cast<const void*>(wu + kb * wu_stride) : w.panel(jt / d.nr, kb),
+        kb > 0);
     }
   }
 
@@ -762,7 +806,10 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const std::size_t threads = ex ? ex->threads() : 1;
   bool grouped = false;
   if constexpr (std::is_same<Stage, float_output>::value) grouped = out.w_group_scales != nullptr;
-  const gemm_plan p = make_plan(d, m, n, k, kc, !src.in_place(), threads, grouped);
+  const gemm_plan p = plan_for_call(w, m, !src.in_place(), threads, grouped);
+  // Panels unpacked per call store u - unpack_w_offset(), the stored ones u - w_offset().
+  const bool unpack = w.unpacks_for(m);
+  const int w_offset = unpack ? w.unpack_w_offset() : w.w_offset();
   std::uint8_t* base = nullptr;
   LOWBIT_RETURN_IF_ERROR(ws.acquire(p.total, base));
   const driver_ops& ops = driver_ops_for(d.features);
@@ -774,7 +821,7 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
     const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
     k_padded += kernels::round_up(kcb, d.k_step);
   }
-  make_coefficients(d, w.w_offset(), af, w.weight_format(), zeros, w.column_sums(), n, k, k_padded,
+  make_coefficients(d, w_offset, af, w.weight_format(), zeros, w.column_sums(), n, k, k_padded,
                     rowcoef, colconst);
   if (grouped)  // the per-group constants are formed per block; keep beta_w'[n] instead
     for (std::size_t j = 0; j < n; ++j)
@@ -791,12 +838,12 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   // Weights that store their values (pack_weights' choice of offset) and no weight zero points
   // leave every rowcoef zero: no row sums. If colconst is zero too (unsigned activations without
   // a zero point) and alpha is 1, the kernel's sums are already the int32 results.
-  const bool row_sums = row_sums_needed(w.w_offset(), af, w.weight_format(), zeros, n);
+  const bool row_sums = row_sums_needed(w_offset, af, w.weight_format(), zeros, n);
   bool constants = false;
   for (std::size_t j = 0; j < n; ++j) constants |= colconst[j] != 0;
   const bool direct = !row_sums && !constants && alpha == 1 && !src.corrects();
-  const gemm_block_runner<Source, Stage> runner{src,      out,   w,   d,        p,      rowcoef,
-                                                colconst, alpha, ops, row_sums, direct, constants};
+  const gemm_block_runner<Source, Stage> runner{
+      src, out, w, d, p, rowcoef, colconst, alpha, ops, row_sums, direct, constants, unpack};
   return run_tasks(runner, p, base, tiles, ex);
 }
 

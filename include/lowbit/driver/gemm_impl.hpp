@@ -92,9 +92,7 @@ LOWBIT_API std::size_t gemm_workspace_size(const packed_weights& w, std::size_t 
   if (m > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) || threads > 4096)
     return std::numeric_limits<std::size_t>::max();
   const packed_weights& l = w.for_rows(m);
-  return detail::make_plan(l.kernel_for_call(m), m, l.rows(), l.cols(), l.kc(),
-                           activations_need_conversion, threads, l.k_group() != 0)
-             .total +
+  return detail::plan_for_call(l, m, activations_need_conversion, threads, l.k_group() != 0).total +
          detail::cache_line;
 }
 

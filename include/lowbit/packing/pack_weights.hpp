@@ -65,12 +65,69 @@ namespace detail {
 // larger one the main kernel alone), no kernel forced by name, not one_layout (conv2d's).
 // run[m]: the kernel the main layout runs for m rows when it is not kernel_for_rows' choice (a
 // taller sibling over the same panels: with_short_tile's pair seen from the short side).
+//
+// One bit-dense layout instead (dense.rows8 != nullptr): where the model picks an 8-row kernel
+// for some M, the host has the bit-dense family of the weights' width (kernels/gemv/gemv_x86.hpp
+// dense_families: the 8-row kernel, a 1-row kernel over its panels and an unpacker) and the main
+// kernel takes the unpacked panels (the int8 dot kernels' 32-row k4 panels), the packing stores
+// the family's layout alone (packed with dense.row1, whose K step is the larger): M = 1..8 run
+// run[m] on it (the 1-row or the 8-row kernel where the model picked a small-M kernel), and
+// every other M the main kernel on panels the driver unpacks per call. Not with k_group (the
+// grouped driver reads stored panels only).
+struct dense_layout {
+  const kernels::ukernel_desc* rows8;  // the 8-row kernel
+  const kernels::ukernel_desc* row1;   // the 1-row kernel over its panels (packs the layout)
+  panel_unpack_fn unpack;              // its panels into the main kernel's
+};
 struct layout_choice {
   const kernels::ukernel_desc* kernels[3] = {};
   std::size_t count = 0;
   std::uint8_t for_m[small_m_max + 1] = {};
   const kernels::ukernel_desc* run[small_m_max + 1] = {};
+  dense_layout dense{};
 };
+
+// The bit-dense family for weights of w_bits whose panels main can take unpacked (dense.rows8
+// nullptr: none): the narrowest family at least w_bits wide that the options allow.
+inline dense_layout dense_family_for(const kernels::ukernel_desc& main, int w_bits,
+                                     const pack_options& opt) noexcept {
+  dense_layout r{};
+#if defined(LOWBIT_X86_KERNELS)
+  if (main.pack_w_offset != &kernels::dot::dot_pack_k4<32, 128>::pack_at || main.nr != 32 ||
+      opt.k_group != 0)
+    return r;
+  const feature_set allowed = allowed_features(opt);
+  std::size_t count = 0;
+  const kernels::gemv::dense_family* fam = kernels::gemv::dense_families(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const kernels::gemv::dense_family& f = fam[i];
+    if (f.row1.w_bits < w_bits || (f.row1.features & ~allowed) != 0) continue;
+    if (r.rows8 != nullptr && r.row1->w_bits <= f.row1.w_bits) continue;
+    for_each_ukernel([&](const kernels::ukernel_desc& d) {
+      if (std::strcmp(d.name, f.rows8) == 0) r = dense_layout{&d, &f.row1, f.unpack};
+    });
+  }
+#else
+  (void)main, (void)w_bits, (void)opt;
+#endif
+  return r;
+}
+
+// The 32-column twin of small-M kernel s that reads main's panels, or nullptr.
+inline const kernels::ukernel_desc* column32_twin_for(const kernels::ukernel_desc& s,
+                                                      const kernels::ukernel_desc& main) noexcept {
+#if defined(LOWBIT_X86_KERNELS)
+  std::size_t count = 0;
+  const kernels::gemv::column32_twin* t = kernels::gemv::column32_twins(count);
+  for (std::size_t i = 0; i < count; ++i)
+    if (std::strcmp(t[i].row1, s.name) == 0 && main.pack_w == t[i].main_pack &&
+        main.w_bits == t[i].twin.w_bits && main.w_offset == 0 && main.kc_max == t[i].twin.kc_max)
+      return &t[i].twin;
+#else
+  (void)s, (void)main;
+#endif
+  return nullptr;
+}
 
 inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::size_t k,
                                     const pack_options& opt) noexcept {
@@ -124,6 +181,31 @@ inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::si
     if (idx == c.count) c.kernels[c.count++] = pick;
     c.for_m[m] = static_cast<std::uint8_t>(idx);
   }
+  // A small-M kernel with a 32-column twin over the main layout's panels (gemv_x86.hpp
+  // column32_twins) runs as that twin on them: no layout of its own.
+  std::size_t kept = 1;
+  for (std::size_t i = 1; i < c.count; ++i) {
+    const kernels::ukernel_desc* twin = column32_twin_for(*c.kernels[i], *c.kernels[0]);
+    for (std::size_t m = 1; m <= small_m_max; ++m) {
+      if (c.for_m[m] != i) continue;
+      c.for_m[m] = twin != nullptr ? 0 : static_cast<std::uint8_t>(kept);
+      if (twin != nullptr) c.run[m] = twin;
+    }
+    if (twin == nullptr) c.kernels[kept++] = c.kernels[i];
+  }
+  c.count = kept;
+  // One bit-dense layout where the model picked an 8-row small-M kernel: each M keeps the kind
+  // of kernel it picked (1-row, 8-row, or the main one, now on unpacked panels).
+  bool rows8 = false;
+  for (std::size_t i = 1; i < c.count; ++i) rows8 |= c.kernels[i]->mr > 1;
+  const dense_layout dense = rows8 ? dense_family_for(*c.kernels[0], wf.bits, opt) : dense_layout{};
+  if (dense.rows8 == nullptr) return c;
+  for (std::size_t m = 1; m <= small_m_max; ++m) {
+    if (c.for_m[m] != 0) c.run[m] = c.kernels[c.for_m[m]]->mr == 1 ? dense.row1 : dense.rows8;
+    c.for_m[m] = 0;
+  }
+  c.count = 1;
+  c.dense = dense;
   return c;
 }
 
@@ -249,6 +331,14 @@ LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed
                             "an algorithm with a kernel for these widths under the ISA cap whose "
                             "K step divides k_group (lowbit_info --all lists them)",
                             static_cast<std::int64_t>(opt.algo));
+  }
+  if (c.dense.rows8 != nullptr) {
+    LOWBIT_RETURN_IF_ERROR(
+        detail::pack_layout(w, wf, af.bits, table, c.dense.row1, opt.k_group, out));
+    detail::packed_weights_access::set_dense(out, d, c.dense.unpack,
+                                             detail::choose_w_offset(*d, wf), c.run);
+    detail::log_kernel_choice(out, wf.bits, encoding_name(wf.enc), af.bits);
+    return status::success();
   }
   packed_weights smalls[2];
   for (std::size_t i = 1; i < c.count; ++i) {

@@ -35,7 +35,7 @@ LOWBIT_DRIVER_FN void requant_row(const std::int32_t* t, std::size_t n, const re
                                   std::uint8_t* dst) noexcept;
 
 // t[j] = alpha * s[j] + rowcoef[j] * sa + colconst[j] (mod 2^32), V::lanes columns per step, the
-// tail through the scalar row. With Every (exact_row_fn) both terms are present; without, a null
+// tail through the scalar rows. With Every (exact_row_fn) both terms are present; without, a null
 // rowcoef or colconst drops its term (exact_terms_fn, the fused tiles).
 template <bool Every>
 __attribute__((target(LOWBIT_DRIVER_TARGET), always_inline)) inline void exact_cols(
@@ -51,8 +51,11 @@ __attribute__((target(LOWBIT_DRIVER_TARGET), always_inline)) inline void exact_c
     if (Every || colconst) v = V::add32(v, V::loadu(colconst + j));
     V::storeu(t + j, v);
   }
-  detail::exact_row_terms(s + j, alpha, rowcoef ? rowcoef + j : nullptr, sa,
-                          colconst ? colconst + j : nullptr, n - j, t + j);
+  if (Every)
+    exact_row_generic(s + j, alpha, rowcoef + j, sa, colconst + j, n - j, t + j);
+  else
+    detail::exact_row_terms(s + j, alpha, rowcoef ? rowcoef + j : nullptr, sa,
+                            colconst ? colconst + j : nullptr, n - j, t + j);
 }
 
 LOWBIT_DRIVER_FN void exact_terms(const std::int32_t* s, std::uint32_t alpha,

@@ -15,10 +15,13 @@
 
 #if defined(__x86_64__)
 
+#include <immintrin.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include "lowbit/isa.hpp"
 #include "lowbit/kernels/dot/dot_pack_x86.hpp"
 
 namespace lowbit {
@@ -72,6 +75,41 @@ struct gemv_pack_a {
                    void* dst) noexcept {
     std::memset(dst, 0x80, panel_bytes(kc));
     dot::dot_pack_k4<MR, 128>::pack(u, ldu, rows, kc, dst);
+  }
+};
+
+// Large M from a bit-dense layout (a default packing stores only that one, docs/gemv.md): the
+// driver unpacks each weight panel per call, just before its row tiles use it, into the k4
+// layout of the int8 dot kernels' 32-row panels (dot_pack_k4<32, *>), stored as u - w_offset.
+// With NV = 2 (32 columns, the dot kernels' NR) slot s of a chunk is the 16-column x 4-k piece
+// at k4 group s / 2, column half s % 2, so chunk c unpacks into the k4 panel's 64-byte pieces
+// c G .. c G + G - 1 in order: a shift, an AND and a subtraction per 64 bytes written.
+// Unpacks one K block's panel (kc values a row) of a bit-dense layout into dst.
+using unpack_fn = void (*)(const void* src, std::size_t kc, void* dst, int w_offset);
+
+template <class L>
+struct gemv_unpack_k4 {
+  static_assert(L::groups == 2, "the pieces follow k4 order only with 32-column panels");
+
+  __attribute__((target(LOWBIT_X86_TARGET_AVX512))) static void unpack(const void* src,
+                                                                       std::size_t kc, void* dst,
+                                                                       int w_offset) noexcept {
+    constexpr int B = L::bits, G = L::G;
+    const std::size_t pieces = (kc + 3) / 4 * 2;  // 64-byte pieces of the k4 panel
+    const auto* in = static_cast<const std::uint8_t*>(src);
+    auto* out = static_cast<std::uint8_t*>(dst);
+    const __m512i mask = _mm512_set1_epi8(static_cast<char>((1 << B) - 1));
+    const __m512i off = _mm512_set1_epi8(static_cast<char>(w_offset));
+    for (std::size_t p = 0; p < pieces; p += G, in += 64) {
+      const __m512i v = _mm512_loadu_si512(in);
+      const int last = pieces - p < G ? static_cast<int>(pieces - p) : G;
+#pragma GCC unroll 8
+      for (int s = 0; s < last; ++s) {
+        // 16-bit shifts: bits crossing from the next byte are masked off.
+        const __m512i x = s == 0 ? v : _mm512_maskz_srli_epi16(~__mmask32{0}, v, B * s);
+        _mm512_storeu_si512(out + (p + s) * 64, _mm512_sub_epi8(_mm512_and_si512(x, mask), off));
+      }
+    }
   }
 };
 

@@ -14,6 +14,7 @@
 
 #include "lowbit/kernels/gemv/gemv_avx512vnni.hpp"
 #include "lowbit/kernels/gemv/gemv_bitplane_avx512icl.hpp"
+#include "lowbit/kernels/gemv/gemv_row1_avx512vnni.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
 namespace lowbit {
@@ -65,6 +66,68 @@ inline ukernel_list x86_ukernels() noexcept {
 }
 
 #undef LOWBIT_GEMV_BP512
+
+// One bit-dense layout for every M (a default packing, packing/pack_weights.hpp choose_layouts):
+// the 8-row kernel's panels (NV = 2: 32 columns, as the int8 dot kernels), which a 1-row kernel
+// reads at M = 1 (gemv_row1_avx512vnni.hpp; it packs the layout, its K step being the larger) and
+// the driver unpacks per call into the dot kernels' panels at large M (gemv_unpack_k4). Not in the
+// dispatch list: a hint of 1 still packs the 64-column kernel alone.
+struct dense_family {
+  const char* rows8;        // the 8-row kernel in x86_ukernels()
+  const ukernel_desc row1;  // the 1-row kernel over its panels
+  unpack_fn unpack;         // its panels into dot_pack_k4<32, *>'s
+};
+
+inline const dense_family* dense_families(std::size_t& count) noexcept {
+  static const dense_family list[] = {
+      {"gemv_w1a8_8x32c16__avx512vnni",
+       gemv_desc<gemv_row1_avx512<1, 1>>("gemv_w1a8_1x32c16__avx512vnni", avx512vnni_gemv_features,
+                                         1, 1, 56.0f),
+       &gemv_unpack_k4<gemv_layout<1, 2, 1>>::unpack},
+      {"gemv_w2a8_8x32c8__avx512vnni",
+       gemv_desc<gemv_row1_avx512<2, 4>>("gemv_w2a8_1x32c32__avx512vnni", avx512vnni_gemv_features,
+                                         2, 1, 60.0f),
+       &gemv_unpack_k4<gemv_layout<2, 2, 1>>::unpack},
+      {"gemv_w4a8_8x32c4__avx512vnni",
+       gemv_desc<gemv_row1_avx512<4, 4>>("gemv_w4a8_1x32c16__avx512vnni", avx512vnni_gemv_features,
+                                         4, 1, 52.0f),
+       &gemv_unpack_k4<gemv_layout<4, 2, 1>>::unpack},
+  };
+  count = sizeof(list) / sizeof(list[0]);
+  return list;
+}
+
+// 32-column twins of the 1-row bitplane kernels: they read the bitplane family's 32-row weight
+// panels (bitplane_pack_avx512<32, W, 64>, the layout of bitplane_w<W>a<A>_6x32c64), so a default
+// packing whose main kernel has those panels runs M = 1 on them instead of storing a 64-column
+// layout next to them. Not in the dispatch list.
+struct column32_twin {
+  const char* row1;  // the 64-column 1-row kernel in x86_ukernels()
+  const ukernel_desc twin;
+  pack_fn main_pack;  // the W packer of the main kernels it can share panels with
+};
+
+// clang-format off
+#define LOWBIT_GEMV_BP512_TWIN(W, A, MPC)                                                    \
+  {"gemv_bitplane_w" #W "a" #A "_1x64c64__avx512icl",                                        \
+   gemv_bitplane_desc<gemv_bitplane_avx512icl<W, A, 1, 32>>(                                 \
+       "gemv_bitplane_w" #W "a" #A "_1x32c64__avx512icl", avx512icl_gemv_bitplane_features, W, \
+       A, 1, MPC),                                                                           \
+   &bitplane::bitplane_pack_avx512<32, W, 64>::pack}
+// clang-format on
+
+inline const column32_twin* column32_twins(std::size_t& count) noexcept {
+  static const column32_twin list[] = {
+      LOWBIT_GEMV_BP512_TWIN(1, 1, 250.0f),
+      LOWBIT_GEMV_BP512_TWIN(1, 2, 144.0f),
+      LOWBIT_GEMV_BP512_TWIN(2, 1, 115.0f),
+      LOWBIT_GEMV_BP512_TWIN(2, 2, 64.0f),
+  };
+  count = sizeof(list) / sizeof(list[0]);
+  return list;
+}
+
+#undef LOWBIT_GEMV_BP512_TWIN
 
 }  // namespace gemv
 }  // namespace kernels
