@@ -507,37 +507,67 @@ struct grouped_block_runner {
     // with one group: then they would load whole vectors past the last column, so one group
     // always goes through the table.
     const bool scale_table = tiles_m > 1 || groups == 1;
+    // Zero row and column terms for the exact row that forms the column-term tables (the tile
+    // scratch, which only the per-group loop uses).
+    auto* zero_terms = reinterpret_cast<std::uint32_t*>(tile);
+    if (in_kernel)
+      for (std::size_t j = 0; j < nr; ++j) zero_terms[j] = 0;
     for (std::size_t jt = jt0 * nr; jt < jt1 * nr && jt < n; jt += nr) {
       const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
       if (in_kernel) {
         for (std::size_t g = 0; g < groups; ++g) {
           const std::uint32_t* swg = w.group_column_sums(g) + jt;
-          for (std::size_t j = 0; j < nr; ++j) {
-            const bool live = j < cols;
-            if (!uniform)
+          if (c1 != 0) {  // c1 * colsum_g through the vector exact row (zero row and column terms)
+            ops.exact_row(reinterpret_cast<const std::int32_t*>(swg), c1, zero_terms, 0, zero_terms,
+                          cols, reinterpret_cast<std::int32_t*>(t_col + g * nr));
+            for (std::size_t j = cols; j < nr; ++j) t_col[g * nr + j] = 0;
+          }
+          if (!uniform)
+            for (std::size_t j = 0; j < nr; ++j)
               t_x[g * nr + j] =
-                  !live ? 0
-                        : (gz != nullptr
-                               ? x_base - static_cast<std::uint32_t>(gz[(jt + j) * groups + g])
-                               : beta_w[jt + j]);
-            if (c1 != 0) t_col[g * nr + j] = live ? c1 * swg[j] : 0;
+                  j >= cols ? 0
+                            : (gz != nullptr
+                                   ? x_base - static_cast<std::uint32_t>(gz[(jt + j) * groups + g])
+                                   : beta_w[jt + j]);
+        }
+        // Group by group: contiguous stores (column by column, the stores 4 * NR bytes apart
+        // were several times slower).
+        if (scale_table) {
+          const float* sc = out.w_group_scales + jt * groups;
+          for (std::size_t g = 0; g < groups; ++g) {
+            float* tg = t_scales + g * nr;
+            for (std::size_t j = 0; j < cols; ++j) tg[j] = sc[j * groups + g];
+            for (std::size_t j = cols; j < nr; ++j) tg[j] = 0.0f;
           }
         }
-        if (scale_table)
-          for (std::size_t j = 0; j < nr; ++j) {
-            if (j >= cols) {
-              for (std::size_t g = 0; g < groups; ++g) t_scales[g * nr + j] = 0.0f;
-              continue;
-            }
-            const float* sj = out.w_group_scales + (jt + j) * groups;
-            for (std::size_t g = 0; g < groups; ++g) t_scales[g * nr + j] = sj[g];
-          }
       }
+      // What the next column tile's tables read, asked for a share per row tile: its per-group
+      // column sums (a few lines per group, the groups N * 4 bytes apart: streams the hardware
+      // prefetchers do not follow, so every line was a miss) and, for the scale table, its rows
+      // of scales (contiguous, but the prefetchers stopped at each page).
+      const std::size_t jn = jt + nr, ncols = jn < n ? ((n - jn) < nr ? (n - jn) : nr) : 0;
+      const bool ahead = in_kernel && jn < jt1 * nr && ncols != 0;
+      const auto* next_scales =
+          ahead ? reinterpret_cast<const char*>(out.w_group_scales + jn * groups) : nullptr;
+      const std::size_t scale_bytes = ahead && scale_table ? ncols * groups * sizeof(float) : 0;
       for (std::size_t it = 0; it < mc; it += mr) {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
         const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
         const std::uint32_t* ty = row_y + (it / mr) * groups * mr;
         const std::uint32_t* tp = row_p + (it / mr) * groups * mr;
+        if (ahead) {
+          const std::size_t r = it / mr;
+          for (std::size_t g = r * groups / tiles_m; c1 != 0 && g < (r + 1) * groups / tiles_m;
+               ++g) {
+            const auto* s = reinterpret_cast<const char*>(w.group_column_sums(g) + jn);
+            for (std::size_t b = 0; b < ncols * sizeof(std::uint32_t); b += 64)
+              __builtin_prefetch(s + b, 0, 3);
+            __builtin_prefetch(s + ncols * sizeof(std::uint32_t) - 1, 0, 3);
+          }
+          for (std::size_t b = r * scale_bytes / tiles_m / 64 * 64;
+               b < (r + 1) * scale_bytes / tiles_m; b += 64)
+            __builtin_prefetch(next_scales + b, 0, 3);
+        }
         if (in_kernel) {
           const kernels::group_args ga{
               groups,

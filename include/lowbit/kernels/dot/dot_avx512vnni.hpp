@@ -56,30 +56,22 @@ struct dot_vnni_rows : dot_vnni<ops, MR, NV> {
     // GEMM 2-3%).
     if (__builtin_expect(pack_a_t::segmented(a_panel), 0))
       return run_segments(a_panel, w_panel, c, ldc, accumulate);
-    typename pack_a_t::header h;
-    std::memcpy(&h, a_panel, sizeof h);
-    const auto* w = static_cast<const std::uint8_t*>(w_panel);
-    const std::uint8_t* a = h.rows;
-    const std::size_t kp = h.stride;
-    const std::size_t nk = (kc + 3) / 4;
     __m512i acc[MR][NV];
     tile::zero(acc);
-    const auto row = [&](int i) { return a + i * kp; };
-    for (std::size_t s = 0; s < nk; ++s, a += 4, w += 4 * NR) tile::step(acc, w, row, vnni{});
+    sums_onto(kc, a_panel, w_panel, acc);
     tile::store(acc, c, ldc, accumulate);
   }
 
-  // The exact sums of a panel of rows read in place, in registers (run_grouped's groups: the
-  // driver packs grouped blocks from rows, never from segments).
-  LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
-                                 __m512i (&acc)[MR][NV]) noexcept {
+  // The exact sums of a panel of rows read in place, added onto acc (run's, and run_grouped's
+  // groups: the driver packs grouped blocks from rows, never from segments).
+  LOWBIT_DOT_OP static void sums_onto(std::size_t kc, const void* a_panel, const void* w_panel,
+                                      __m512i (&acc)[MR][NV]) noexcept {
     typename pack_a_t::header h;
     std::memcpy(&h, a_panel, sizeof h);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     const std::uint8_t* a = h.rows;
     const std::size_t kp = h.stride;
     const std::size_t nk = (kc + 3) / 4;
-    tile::zero(acc);
     const auto row = [&](int i) { return a + i * kp; };
     for (std::size_t s = 0; s < nk; ++s, a += 4, w += 4 * NR) tile::step(acc, w, row, vnni{});
   }

@@ -149,8 +149,14 @@ struct has_group_ops : std::false_type {};
 template <class O>
 struct has_group_ops<O, std::enable_if_t<O::group_ops>> : std::true_type {};
 
-// ukernel.hpp's run_grouped over a kernel K's exact sums (K::sums, through L1): per group, the
-// exact T_g in int32 lanes, then acc + scale * float(T_g) with the product rounded on its own.
+// ukernel.hpp's run_grouped over a kernel K's sums (K::sums_onto adds a panel's exact sums onto
+// int32 accumulators). Per group the accumulators start from the group's terms (p_g[i] +
+// colterm_g[j], + x_g[j] * y_g[i] when x is not uniform), so with alpha = 1 the products land
+// on them and the registers end holding T_g itself (int32 sums wrap mod 2^32, whose result does
+// not depend on the order of the additions): no pass over the tile between the products and the
+// convert. With alpha != 1 they start from zero and T_g = alpha * S'_g + terms after. Then
+// acc[i][j] = acc[i][j] + scale * float(T_g), the product rounded on its own; acc is the
+// caller's tile in memory (L1), which keeps the loop's registers for the products.
 template <class O, int MR, int NV>
 struct group_tile {
   using vec = typename O::vec;
@@ -158,68 +164,91 @@ struct group_tile {
   using cmask = typename O::cmask;
   static constexpr int L = O::lanes, NR = NV * L;
 
-  // One group's exact sums into c (MR x NR at stride NR). Not inlined on purpose: inlined into
-  // run() below, the dot-product loop got two register copies per accumulator and step (GCC 12
-  // rotates the accumulators between two register sets), which cost more than the products.
-  template <class K>
-  __attribute__((noinline)) LOWBIT_DOT_ENTRY static void sums_to(std::size_t kc, const void* a,
-                                                                 const void* w,
-                                                                 std::int32_t* c) noexcept {
-    vec acc[MR][NV];
-    K::sums(kc, a, w, acc);
-    dot_tile<O, MR, NV>::store(acc, c, NR, false);
-  }
-
   template <class K>
   LOWBIT_DOT_OP static void run(const group_args& ga) noexcept {
-    alignas(64) std::int32_t sums[MR * NR];
-    // The group's int32 sums come through L1 (sums_to), so the float accumulators fit in
-    // registers beside the scales and terms.
-    cmask cm[NV];
-    vec idx[NV];
-    fvec facc[MR][NV];
-    const vec stride = O::set1(static_cast<std::int32_t>(ga.scale_col));
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) {
-      const std::size_t done = std::size_t{L} * j;
-      cm[j] = O::col_mask(ga.cols > done ? ga.cols - done : 0);
-      idx[j] = O::mullo(O::add32(O::iota(), O::set1(L * j)), stride);
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) facc[i][j] = O::fzero();
+    if (ga.alpha == 1) {
+      if (ga.col_x == nullptr) return groups<K, true, false>(ga);
+      return groups<K, true, true>(ga);
     }
-    const vec alpha = O::set1(static_cast<std::int32_t>(ga.alpha));
-    const bool table = ga.scale_col == 1;  // else the caller's rows: gathers
-    for (std::size_t g = 0; g < ga.groups; ++g) {
-      if (!table) prefetch_next_group_rows<NR>(ga, g);
-      sums_to<K>(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride,
-                 ga.w + g * ga.w_stride, sums);
-      const float* sg = ga.scales + g * ga.scale_group;
-      vec xv[NV], colt[NV];
-      fvec sc[NV];
-#pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) {
-        xv[j] = ga.col_x != nullptr ? O::loadu(ga.col_x + g * NR + L * j) : O::zero();
-        colt[j] = ga.col_terms != nullptr ? O::loadu(ga.col_terms + g * NR + L * j) : O::zero();
-        sc[j] = table ? O::floadu(sg + L * j) : O::gather_f(cm[j], idx[j], sg);
-      }
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) {
-        const vec y = O::set1(static_cast<std::int32_t>(ga.row_y[g * MR + i]));
-        const vec pr = O::set1(static_cast<std::int32_t>(ga.row_p[g * MR + i]));
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) {
-          const vec r = O::loadu(sums + i * NR + L * j);
-          vec t = ga.alpha != 1 ? O::mullo(alpha, r) : r;
-          if (ga.col_x != nullptr) t = O::add32(t, O::mullo(xv[j], y));
-          t = O::add32(O::add32(t, pr), colt[j]);
-          facc[i][j] = O::fadd(facc[i][j], O::unfused(O::fmul(sc[j], O::cvt(t))));
-        }
-      }
-    }
+    groups<K, false, true>(ga);
+  }
+
+  // The group's terms of row i and column vector j: colterm + p (+ x * y).
+  template <bool X>
+  LOWBIT_DOT_OP static vec terms(vec colt, vec pr, vec x, vec y) noexcept {
+    const vec t = O::add32(colt, pr);
+    return X ? O::add32(t, O::mullo(x, y)) : t;
+  }
+
+  // UNIT: alpha == 1 (the accumulators start from the terms); X: x may not be uniform (col_x).
+  template <class K, bool UNIT, bool X>
+  LOWBIT_DOT_OP static void groups(const group_args& ga) noexcept {
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) O::fstoreu(ga.acc + i * NR + L * j, facc[i][j]);
+      for (int j = 0; j < NV; ++j) O::fstoreu(ga.acc + i * NR + L * j, O::fzero());
+    const bool table = ga.scale_col == 1;  // else the caller's rows: gathers
+    for (std::size_t g = 0; g < ga.groups; ++g) {
+      if (!table) prefetch_next_group_rows<NR>(ga, g);
+      group<K, UNIT, X>(ga, g);
+    }
+  }
+
+  // Group g: its products onto the terms (or zero), then acc += scale * float(T_g).
+  template <class K, bool UNIT, bool X>
+  LOWBIT_DOT_OP static void group(const group_args& ga, std::size_t g) noexcept {
+    const std::uint32_t* yg = ga.row_y + g * MR;
+    const std::uint32_t* pg = ga.row_p + g * MR;
+    vec xv[NV], colt[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      xv[j] = X && ga.col_x != nullptr ? O::loadu(ga.col_x + g * NR + L * j) : O::zero();
+      colt[j] = ga.col_terms != nullptr ? O::loadu(ga.col_terms + g * NR + L * j) : O::zero();
+    }
+    vec acc[MR][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const vec y = O::set1(static_cast<std::int32_t>(yg[i]));
+      const vec pr = O::set1(static_cast<std::int32_t>(pg[i]));
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = UNIT ? terms<X>(colt[j], pr, xv[j], y) : O::zero();
+    }
+    K::sums_onto(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride,
+                 ga.w + g * ga.w_stride, acc);
+    // An opaque use of the sums here: without it GCC 12 rotates the accumulators between two
+    // register sets in the product loop (two copies per accumulator and step).
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) __asm__("" : "+v"(acc[i][j]));
+    const float* sg = ga.scales + g * ga.scale_group;
+    fvec sc[NV];
+    if (ga.scale_col == 1) {
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) sc[j] = O::floadu(sg + L * j);
+    } else {
+      const vec stride = O::set1(static_cast<std::int32_t>(ga.scale_col));
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        const std::size_t done = std::size_t{L} * j;
+        const vec idx = O::mullo(O::add32(O::iota(), O::set1(L * j)), stride);
+        sc[j] = O::gather_f(O::col_mask(ga.cols > done ? ga.cols - done : 0), idx, sg);
+      }
+    }
+    const vec alpha = O::set1(static_cast<std::int32_t>(ga.alpha));
+    float* const facc = ga.acc;
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const vec y = O::set1(static_cast<std::int32_t>(yg[i]));
+      const vec pr = O::set1(static_cast<std::int32_t>(pg[i]));
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        const vec t = UNIT ? acc[i][j]
+                           : O::add32(O::mullo(alpha, acc[i][j]), terms<X>(colt[j], pr, xv[j], y));
+        float* f = facc + i * NR + L * j;
+        O::fstoreu(f, O::fadd(O::floadu(f), O::unfused(O::fmul(sc[j], O::cvt(t)))));
+      }
+    }
   }
 };
 
@@ -245,9 +274,15 @@ struct dot_packed {
   template <class Mac>
   LOWBIT_DOT_OP static void packed_sums(std::size_t kc, const void* a_panel, const void* w_panel,
                                         vec (&acc)[MR][NV], Mac mac) noexcept {
+    tile::zero(acc);
+    packed_onto(kc, a_panel, w_panel, acc, mac);
+  }
+  // The panels' sums added onto acc.
+  template <class Mac>
+  LOWBIT_DOT_OP static void packed_onto(std::size_t kc, const void* a_panel, const void* w_panel,
+                                        vec (&acc)[MR][NV], Mac mac) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
-    tile::zero(acc);
     tile::packed_steps(acc, a, w, 0, (kc + k_step - 1) / k_step, mac);
   }
 };
@@ -280,15 +315,19 @@ struct dot_maddubs : dot_packed<O, MR, NV, 4> {
 
   LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
                                  vec (&acc)[MR][NV]) noexcept {
+    tile::zero(acc);
+    sums_onto(kc, a_panel, w_panel, acc);
+  }
+  LOWBIT_DOT_OP static void sums_onto(std::size_t kc, const void* a_panel, const void* w_panel,
+                                      vec (&acc)[MR][NV]) noexcept {
     const vec ones = O::ones16();
     if constexpr (!low) {
-      base::packed_sums(kc, a_panel, w_panel, acc, mac_maddubs_wide<O>{ones});
+      base::packed_onto(kc, a_panel, w_panel, acc, mac_maddubs_wide<O>{ones});
     } else {
       // acc holds the int32 sums; the int16 partial sums live in s16 for nflush steps.
       const auto* a = static_cast<const std::uint8_t*>(a_panel);
       const auto* w = static_cast<const std::uint8_t*>(w_panel);
       const std::size_t nk = (kc + 3) / 4;
-      tile::zero(acc);
       for (std::size_t s0 = 0; s0 < nk; s0 += nflush) {
         const std::size_t s1 = s0 + nflush < nk ? s0 + nflush : nk;
         vec s16[MR][NV];
@@ -317,9 +356,9 @@ struct dot_madd16 : dot_packed<O, MR, NV, 2> {
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
     dot_madd16::run_packed(kc, a_panel, w_panel, c, ldc, accumulate, mac_madd16<O>{});
   }
-  LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
-                                 vec (&acc)[MR][NV]) noexcept {
-    dot_madd16::packed_sums(kc, a_panel, w_panel, acc, mac_madd16<O>{});
+  LOWBIT_DOT_OP static void sums_onto(std::size_t kc, const void* a_panel, const void* w_panel,
+                                      vec (&acc)[MR][NV]) noexcept {
+    dot_madd16::packed_onto(kc, a_panel, w_panel, acc, mac_madd16<O>{});
   }
   LOWBIT_DOT_ENTRY static void run_grouped(const group_args& ga) noexcept {
     group_tile<O, MR, NV>::template run<dot_madd16>(ga);
@@ -341,9 +380,9 @@ struct dot_vnni : dot_packed<O, MR, NV, 4> {
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
     dot_vnni::run_packed(kc, a_panel, w_panel, c, ldc, accumulate, mac_dpbusd<O>{});
   }
-  LOWBIT_DOT_OP static void sums(std::size_t kc, const void* a_panel, const void* w_panel,
-                                 vec (&acc)[MR][NV]) noexcept {
-    dot_vnni::packed_sums(kc, a_panel, w_panel, acc, mac_dpbusd<O>{});
+  LOWBIT_DOT_OP static void sums_onto(std::size_t kc, const void* a_panel, const void* w_panel,
+                                      vec (&acc)[MR][NV]) noexcept {
+    dot_vnni::packed_onto(kc, a_panel, w_panel, acc, mac_dpbusd<O>{});
   }
   LOWBIT_DOT_ENTRY static void run_grouped(const group_args& ga) noexcept {
     group_tile<O, MR, NV>::template run<dot_vnni>(ga);

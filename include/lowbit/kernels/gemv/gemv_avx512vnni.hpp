@@ -93,17 +93,25 @@ struct gemv_vnni_avx512 {
         }
       }
     }
+    // An opaque use of the sums here: without it, inlined into run_grouped, GCC 12 copied the
+    // accumulators between two register sets in the loop above (two moves per vpdpbusd).
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u)
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) __asm__("" : "+v"(acc[u][i][j]));
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) {
-        // Remove the 2^(B t) factor of the masked codes: exact, the sums are below 2^31. (The
-        // all-ones maskz forms: GCC 12 warns on the plain ones' _mm512_undefined_* operand.)
-        r[i][j] = _mm512_maskz_srai_epi32(0xFFFF, acc[0][i][j], B * (j % T));
+        // The U partial sums added first (their total, the sum over all kc values, is below 2^31
+        // as well), then the 2^(B t) factor of the masked codes removed by one exact shift (the
+        // all-ones maskz form: GCC 12 warns on the plain one's _mm512_undefined_* operand).
+        __m512i v = acc[0][i][j];
 #pragma GCC unroll 4
-        for (int u = 1; u < U; ++u)
-          r[i][j] =
-              _mm512_add_epi32(r[i][j], _mm512_maskz_srai_epi32(0xFFFF, acc[u][i][j], B * (j % T)));
+        for (int u = 1; u < U; ++u) v = _mm512_add_epi32(v, acc[u][i][j]);
+        r[i][j] = j % T == 0 ? v : _mm512_maskz_srai_epi32(0xFFFF, v, B * (j % T));
       }
   }
 
@@ -121,18 +129,6 @@ struct gemv_vnni_avx512 {
         if (accumulate) v = _mm512_add_epi32(v, _mm512_loadu_si512(ci));
         _mm512_storeu_si512(ci, v);
       }
-  }
-
-  // One group's exact sums into c (MR x NR at stride NR). Not inlined on purpose: inlined into
-  // run_grouped, the dot-product loop got register copies and a spill per step.
-  __attribute__((noinline)) LOWBIT_TARGET_GEMV_VNNI512 static void sums_to(
-      std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c) noexcept {
-    __m512i r[MR][NV];
-    sums(kc, a_panel, w_panel, r);
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) _mm512_store_si512(c + i * NR + 16 * j, r[i][j]);
   }
 
   // r[i] = 16 values of row i; returns with r[e] = element e of rows 0..15 (unpack within 128-bit
@@ -191,17 +187,16 @@ struct gemv_vnni_avx512 {
   }
 
   // All K groups of one tile, each group's exact result scaled and added to float accumulators
-  // kept in registers (group_args). Scales in the caller's rows are moved 16 groups at a time
-  // into a group-major buffer (contiguous row loads and a transpose instead of a gather of 16
-  // lines per group and vector: the load ports were the bottleneck).
+  // (group_args; the caller's acc tile, in L1). Scales in the caller's rows are moved 16 groups
+  // at a time into a group-major buffer (contiguous row loads and a transpose instead of a
+  // gather of 16 lines per group and vector: the load ports were the bottleneck).
   LOWBIT_TARGET_GEMV_VNNI512 static void run_grouped(const group_args& ga) noexcept {
     alignas(64) float sbuf[16][NR];
-    alignas(64) std::int32_t tsum[MR * NR];  // one group's exact sums
-    __m512 facc[MR][NV];
+    float* const facc = ga.acc;
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) facc[i][j] = _mm512_setzero_ps();
+      for (int j = 0; j < NV; ++j) _mm512_storeu_ps(facc + i * NR + 16 * j, _mm512_setzero_ps());
     const __m512i alpha = _mm512_set1_epi32(static_cast<std::int32_t>(ga.alpha));
     const bool rows_layout = ga.scale_col != 1;
     for (std::size_t g = 0; g < ga.groups; ++g) {
@@ -214,8 +209,15 @@ struct gemv_vnni_avx512 {
         }
         sg = sbuf[g % 16];
       }
-      sums_to(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride, ga.w + g * ga.w_stride,
-              tsum);
+      // The weights of the group 4 ahead: a group is a short run of the stream (1 KiB at G =
+      // 32), cut by the scale and epilogue work in between.
+      if (g + 4 < ga.groups) {
+        const auto* wn = reinterpret_cast<const char*>(ga.w + (g + 4) * ga.w_stride);
+        for (std::size_t b = 0; b < ga.w_stride; b += 64) __builtin_prefetch(wn + b, 0, 3);
+      }
+      __m512i r[MR][NV];
+      sums(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride, ga.w + g * ga.w_stride,
+           r);
       __m512i xv[NV], colt[NV];
       __m512 sc[NV];
 #pragma GCC unroll 8
@@ -232,20 +234,17 @@ struct gemv_vnni_avx512 {
         const __m512i pr = _mm512_set1_epi32(static_cast<std::int32_t>(ga.row_p[g * MR + i]));
 #pragma GCC unroll 8
         for (int j = 0; j < NV; ++j) {
-          const __m512i r = _mm512_load_si512(tsum + i * NR + 16 * j);
-          __m512i t = ga.alpha != 1 ? _mm512_mullo_epi32(alpha, r) : r;
+          __m512i t = ga.alpha != 1 ? _mm512_mullo_epi32(alpha, r[i][j]) : r[i][j];
           if (ga.col_x != nullptr) t = _mm512_add_epi32(t, _mm512_mullo_epi32(xv[j], y));
-          t = _mm512_add_epi32(_mm512_add_epi32(t, pr), colt[j]);
+          t = _mm512_add_epi32(t, pr);
+          if (ga.col_terms != nullptr) t = _mm512_add_epi32(t, colt[j]);
           __m512 prod = _mm512_mul_ps(sc[j], _mm512_maskz_cvtepi32_ps(0xFFFF, t));
           __asm__("" : "+v"(prod));  // rounded on its own: no FMA with the add
-          facc[i][j] = _mm512_add_ps(facc[i][j], prod);
+          float* f = facc + i * NR + 16 * j;
+          _mm512_storeu_ps(f, _mm512_add_ps(_mm512_loadu_ps(f), prod));
         }
       }
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) _mm512_storeu_ps(ga.acc + i * NR + 16 * j, facc[i][j]);
   }
 };
 
