@@ -7,10 +7,9 @@ if(LOWBIT_BUILD_FUZZERS)
   else()
     # The library compiled once for all fuzzers, with the coverage instrumentation libFuzzer
     # steers by (fuzzer-no-link) and the same sanitizers; each target sees declarations only.
-    set(LOWBIT_FUZZ_IMPL ${CMAKE_CURRENT_BINARY_DIR}/lowbit_fuzz_implementation.cpp)
-    file(WRITE ${LOWBIT_FUZZ_IMPL}.in
-         "#define LOWBIT_IMPLEMENTATION\n#include <lowbit/implementation.hpp>\n")
-    configure_file(${LOWBIT_FUZZ_IMPL}.in ${LOWBIT_FUZZ_IMPL} COPYONLY)
+    # In parts (CMakeLists.txt), so both cores compile it.
+    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_impl)
+    lowbit_implementation_sources(LOWBIT_FUZZ_IMPL ${CMAKE_CURRENT_BINARY_DIR}/fuzz_impl)
     add_library(lowbit_fuzz_impl STATIC ${LOWBIT_FUZZ_IMPL})
     target_link_libraries(lowbit_fuzz_impl PUBLIC lowbit::lowbit)
     target_compile_definitions(lowbit_fuzz_impl PUBLIC LOWBIT_COMPILED)
