@@ -127,6 +127,16 @@ namespace gemv_dot {
 }  // namespace gemv_dot
 #endif
 
+// {a0 + a1, a2 + a3, ..., a6 + a7, b0 + b1, ..., b6 + b7}: one ADDP on AArch64, two on Armv7.
+inline uint16x8_t padd_u16(uint16x8_t a, uint16x8_t b) noexcept {
+#if defined(__aarch64__)
+  return vpaddq_u16(a, b);
+#else
+  return vcombine_u16(vpadd_u16(vget_low_u16(a), vget_high_u16(a)),
+                      vpadd_u16(vget_low_u16(b), vget_high_u16(b)));
+#endif
+}
+
 // Baseline NEON: UMULL/UMLAL into u16, UADALP into u32. H independent u16 sets (one for each
 // half of a block's K) keep the in-order cores' multiply-accumulate chains apart where there
 // are registers for them (AArch64).
@@ -177,14 +187,17 @@ struct gemv_widen {
       gemv_chunks<chunks, 1>(
           w, [&](uint8x16_t q, int c)
                  __attribute__((always_inline)) { slots<0>(q, mask, av, c, p); });
+      // Reduced in u16 as far as it fits: a lane holds at most 4 products of one block (both
+      // sets), 4 wmax 255 <= 15300, and two pairwise adds make it at most 61200; then one UADDLP
+      // gives the four columns' totals (instead of widening every column, then adding across).
+      uint16x8_t t[NR];
 #pragma GCC unroll 16
-      for (int j = 0; j < NR; ++j) {
-        acc[j] = vpaddlq_u16(p[0][j]);
-        if (H == 2) acc[j] = vpadalq_u16(acc[j], p[H - 1][j]);
-      }
+      for (int j = 0; j < NR; ++j) t[j] = H == 2 ? vaddq_u16(p[0][j], p[H - 1][j]) : p[0][j];
 #pragma GCC unroll 4
       for (int q = 0; q < NR / 4; ++q)
-        s[q] = hsum4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+        s[q] = vpaddlq_u16(
+            padd_u16(padd_u16(t[4 * q], t[4 * q + 1]), padd_u16(t[4 * q + 2], t[4 * q + 3])));
+      (void)acc;
       return;
     }
 #pragma GCC unroll 16
@@ -252,12 +265,15 @@ struct gemv_udot {
     if constexpr (S + 1 < G) slots<S + 1, Sets>(q, mask, a, c, acc);
   }
 
-  // The exact sums of kc values, four columns a vector. One: kc <= 32 (one block, no loop, one
-  // accumulator set: fewer values to zero and add before the group's float step).
+  // The exact sums of kc values, four columns a vector. One: kc <= 32 (one block, no loop), with
+  // one accumulator set where a chunk holds several columns (w2, w1: fewer values to zero and add
+  // before the group's float step; the chunks' UDOTs alternate between columns), two for w4
+  // (a chunk is one column, whose two UDOTs would otherwise wait on each other), and the barrier
+  // every two chunks.
   template <bool One = false>
   __attribute__((always_inline)) LOWBIT_TARGET_GEMV_NEONDOT static inline void sums(
       std::size_t kc, const void* a_panel, const void* w_panel, uint32x4_t (&s)[NR / 4]) noexcept {
-    constexpr int Sets = One ? 1 : 2;
+    constexpr int Sets = One && per_chunk > 1 ? 1 : 2;
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     const uint8x16_t mask = vdupq_n_u8(static_cast<std::uint8_t>(wmax));
@@ -280,7 +296,7 @@ struct gemv_udot {
         uint8x16_t next = cur;
         if (c + 1 < chunks) next = vld1q_u8(w + 16 * (c + 1));
         slots<0, Sets>(cur, mask, av, c, acc);
-        __asm__ __volatile__("");
+        if (!One || c % 2 == 1) __asm__ __volatile__("");  // as gemv_chunks's
         cur = next;
       }
     }
