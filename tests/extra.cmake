@@ -24,7 +24,8 @@ if(NOT CMAKE_CROSSCOMPILING)
            COMMAND ${CMAKE_COMMAND} -DCXX=${CMAKE_CXX_COMPILER} -DINCLUDE=${PROJECT_SOURCE_DIR}/include
                    -DOUT=${CMAKE_CURRENT_BINARY_DIR}/headers_alone -P
                    ${CMAKE_CURRENT_SOURCE_DIR}/headers_alone.cmake)
-  set_tests_properties(headers:compile_alone PROPERTIES TIMEOUT 600)
+  # COST: ctest starts the longest tests first, so they do not run alone at the end.
+  set_tests_properties(headers:compile_alone PROPERTIES TIMEOUT 600 COST 1000)
 endif()
 
 # Consumers (not under cross-compilation: they build for the host).
@@ -35,7 +36,7 @@ if(NOT CMAKE_CROSSCOMPILING AND LOWBIT_SANITIZE STREQUAL "")
                      ${CMAKE_CURRENT_BINARY_DIR}/consumer-${mode})
     # The consumers build with this build's generator and compiler (a fresh machine may have
     # Ninja and no make).
-    set_tests_properties(consumer:${mode} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+    set_tests_properties(consumer:${mode} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 COST 500
       ENVIRONMENT "CMAKE_GENERATOR=${CMAKE_GENERATOR};CXX=${CMAKE_CXX_COMPILER}")
   endforeach()
 endif()

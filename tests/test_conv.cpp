@@ -8,6 +8,9 @@
 
 #include "gemm_tester.hpp"
 #include "lowbit/conv.hpp"
+#include "lowbit/conv/a_sources.hpp"   // detail::conv_a_sources
+#include "lowbit/conv/access.hpp"      // detail::conv_access
+#include "lowbit/dispatch/select.hpp"  // detail::for_each_ukernel, select_ukernel
 
 using namespace lowbit;
 
@@ -101,7 +104,7 @@ template <class Has>
 std::vector<const kernels::ukernel_desc*> host_kernels(Has has) {
   std::vector<const kernels::ukernel_desc*> ks;
   detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
-    if (has(d) && (d.features & ~detail::host_features()) == 0) ks.push_back(&d);
+    if (has(d) && (d.features & ~allowed_features()) == 0) ks.push_back(&d);
   });
   return ks;
 }

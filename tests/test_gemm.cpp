@@ -6,6 +6,7 @@
 
 #include "gemm_tester.hpp"
 #include "lowbit/dispatch/select.hpp"
+#include "lowbit/driver/driver.hpp"  // detail::row_sums_needed
 
 using namespace lowbit;
 using lowbit::test::check_gemm;
@@ -13,10 +14,11 @@ using lowbit::test::gemm_case;
 
 namespace {
 
+// The kernels a forced kernel_name may name here: the host's, under any LOWBIT_ISA cap.
 std::vector<const kernels::ukernel_desc*> runnable_kernels() {
   std::vector<const kernels::ukernel_desc*> v;
   detail::for_each_ukernel([&](const kernels::ukernel_desc& d) {
-    if ((d.features & ~detail::host_features()) == 0) v.push_back(&d);
+    if ((d.features & ~allowed_features()) == 0) v.push_back(&d);
   });
   return v;
 }
@@ -160,7 +162,7 @@ TEST_CASE("signed weights run the signed-weight sibling, which needs no row sums
     check_gemm(forced, uf, af, {d->mr + 2u, d->nr - 1u, 2u * d->k_step - 3});
     check_gemm(forced, {d->w_bits, encoding::odd_symmetric}, af, {3, 5, 130});
   }
-  if (detail::host_features() & bit(cpu_feature::avx512vpopcntdq)) CHECK(siblings > 0);
+  if (allowed_features() & bit(cpu_feature::avx512vpopcntdq)) CHECK(siblings > 0);
 }
 
 TEST_CASE("core profiles move w2a2 off VNNI where it measured slower", "[dispatch]") {
@@ -267,7 +269,7 @@ TEST_CASE("A read in place frees only the kernels that can of packing", "[dispat
   // (four times the pixels it reads) for the tables' row sums, which dispatch does not charge
   // (49 us).
   const feature_set need = isa_features(isa::avx512icl);
-  if ((need & ~detail::host_features()) != 0) return;
+  if ((need & ~allowed_features()) != 0) return;
   pack_options in_place;
   in_place.a_in_place = true;
   in_place.a_window_row = 64;

@@ -10,6 +10,7 @@
 
 #include "gemm_tester.hpp"
 #include "lowbit/conv.hpp"
+#include "lowbit/driver/driver.hpp"  // detail::make_plan
 #include "lowbit/executor.hpp"
 
 using namespace lowbit;
