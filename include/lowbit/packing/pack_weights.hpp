@@ -18,6 +18,12 @@
 #include "lowbit/limits.hpp"
 #include "lowbit/packed_weights.hpp"
 #include "lowbit/quantize.hpp"
+#if defined(LOWBIT_X86_KERNELS)  // dispatch/registry.hpp
+// The bit-dense layouts (dense_family_for, column32_twin_for) name these kernels' panels; with
+// the implementation in parts (implementation.hpp) part 0 has no family headers of its own.
+#include "lowbit/kernels/dot/dot_pack_x86.hpp"
+#include "lowbit/kernels/gemv/gemv_x86.hpp"
+#endif
 
 namespace lowbit {
 
