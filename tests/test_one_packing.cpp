@@ -35,8 +35,8 @@ std::vector<isa> host_levels() {
   return out;
 }
 
-// Whether the host runs level l; if not, says the test is skipped.
-bool host_runs(isa l) {
+// Whether the host runs level l; if not, says the test is skipped (x86 cases only).
+[[maybe_unused]] bool host_runs(isa l) {
   if ((isa_features(l) & ~detail::host_features()) == 0) return true;
   WARN("skipping: the host lacks " << isa_name(l));
   return false;
