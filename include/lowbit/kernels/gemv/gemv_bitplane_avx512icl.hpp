@@ -41,21 +41,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lowbit/kernels/bitplane/bitplane_common_x86.hpp"
 #include "lowbit/kernels/bitplane/bitplane_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-// The same target as bitplane_avx512icl.hpp (LOWBIT_TARGET_BP512).
-#define LOWBIT_TARGET_GEMV_BP512 \
-  __attribute__((                \
-      target("popcnt,avx2,fma,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vpopcntdq")))
+// The bitplane tile kernels' AVX-512 target (bitplane_common_x86.hpp).
+#define LOWBIT_TARGET_GEMV_BP512 __attribute__((target(LOWBIT_BITPLANE_TARGET_AVX512)))
 
 namespace lowbit {
 namespace kernels {
 namespace gemv {
 
-// The feature set the code below is compiled for (must match LOWBIT_TARGET_GEMV_BP512).
-constexpr feature_set avx512icl_gemv_bitplane_features =
-    detail::x86_avx512 | bit(cpu_feature::avx512vpopcntdq);
+// The feature set the code below is compiled for (read back from its target string).
+constexpr feature_set avx512icl_gemv_bitplane_features = bitplane::avx512icl_bitplane_features;
 
 template <int WB, int AB, int MR, int NR>
 struct gemv_bitplane_avx512icl {
@@ -131,12 +129,8 @@ struct gemv_bitplane_avx512icl {
         __m512i s = acc[i][0][j];
         if (AB == 2)
           s = _mm512_add_epi64(s, _mm512_add_epi64(acc[i][AB - 1][j], acc[i][AB - 1][j]));
-        // Keep the low 32 bits of each lane (S is mod 2^32; here S < 2^24 anyway). The masked
-        // form with an explicit pass-through avoids GCC 12's -Wuninitialized on the plain one.
-        __m256i r = _mm512_mask_cvtepi64_epi32(_mm256_setzero_si256(), 0xFF, s);
-        auto* ci = reinterpret_cast<__m256i*>(c + i * ldc + 8 * j);
-        if (accumulate) r = _mm256_add_epi32(r, _mm256_loadu_si256(ci));
-        _mm256_storeu_si256(ci, r);
+        // The low 32 bits of each lane (S is mod 2^32; here S < 2^24 anyway).
+        bitplane::store_low32(c + i * ldc + 8 * j, s, accumulate);
       }
   }
 };
