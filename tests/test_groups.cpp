@@ -9,6 +9,7 @@
 // error is at most (groups + 3) * u * S (first-order; the test allows twice that).
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,6 +39,7 @@ struct group_data {
   std::vector<float> scales, bias;
   std::vector<std::int32_t> zeros, channel;
   std::vector<float> exact;   // the documented float order over exact T_g
+  std::vector<float> acc;     // the same before group_finish
   std::vector<double> real;   // the real result
   std::vector<double> bound;  // allowed |float - real|
   std::size_t groups;
@@ -67,6 +69,7 @@ group_data make_case(const group_case& c, unsigned seed) {
   }
   const float a_scale = 0.75f;
   d.exact.resize(c.m * c.n);
+  d.acc.resize(c.m * c.n);
   d.real.resize(c.m * c.n);
   d.bound.resize(c.m * c.n);
   float_output o;  // for group_finish
@@ -88,6 +91,7 @@ group_data make_case(const group_case& c, unsigned seed) {
         real += double(s) * double(t);
         mag += std::fabs(double(s) * double(t));
       }
+      d.acc[i * c.n + j] = acc;
       d.exact[i * c.n + j] = detail::group_finish(o, j, acc);
       d.real[i * c.n + j] = double(a_scale) * real + d.bias[j];
       d.bound[i * c.n + j] = 2.0 * double(d.groups + 3) * std::ldexp(1.0, -24) *
@@ -135,6 +139,25 @@ void check_groups(const group_case& c, unsigned seed, bool threads = false) {
         INFO("at " << x << ": " << out[x] << " expected " << d.exact[x] << " real " << d.real[x]);
         REQUIRE(out[x] == d.exact[x]);
         REQUIRE(std::fabs(out[x] - d.real[x]) <= d.bound[x]);
+      }
+    }
+    // No bias (no add, so -0.0 stays) and a clamp that cuts both ends, also on the kernels
+    // that finish the stage themselves (ukernel_desc::grouped_finish).
+    {
+      float_output o2 = o;
+      std::vector<float> out2(c.m * c.n, -7.0f);
+      o2.data = out2.data();
+      o2.bias = nullptr;
+      o2.clamp_min = -0.5f;
+      o2.clamp_max = 0.25f;
+      REQUIRE(gemm(codes(d.a.data(), c.m, c.k), c.af, pw, o2, ws, nullptr).ok());
+      for (std::size_t x = 0; x < out2.size(); ++x) {
+        const float want = detail::group_finish(o2, x % c.n, d.acc[x]);
+        if (std::memcmp(&out2[x], &want, sizeof want) != 0) {
+          INFO("no bias and clamped, at " << x << ": " << out2[x] << " expected " << want);
+          REQUIRE(out2[x] == want);
+          REQUIRE(std::signbit(out2[x]) == std::signbit(want));
+        }
       }
     }
     if (threads) {

@@ -8,7 +8,8 @@
 // per call (unpacks_for). Otherwise it may also hold the weights in up to two small-M layouts
 // (each a nested packed_weights): a call runs the layout for_rows(M) names, chosen per call from
 // M (docs/gemv.md). Layout of each:
-//   [column sums of u-codes: N x uint32, then N per K group when packed in groups; 64-aligned]
+//   [column sums of u-codes: N x uint32, 64-aligned]
+//   [packed in K groups: per column panel, per group, NR column sums (zero past N); 64-aligned]
 //   [panel 0: K block 0 | K block 1 | ...] [panel 1: ...] ...    (a panel = NR rows of W)
 // Each K block is one micro-panel in the kernel's own layout, at a 64-byte aligned offset.
 //
@@ -121,9 +122,16 @@ class packed_weights {
   int w_offset() const noexcept { return w_offset_; }
   // K group size when packed for per-group scales (each group is one K block), else 0.
   std::size_t k_group() const noexcept { return k_group_; }
-  // Column sums of group g (N entries), when k_group() != 0.
-  const std::uint32_t* group_column_sums(std::size_t g) const noexcept {
-    return column_sums() + (g + 1) * n_;
+  // The per-group column sums of column panel `tile`, when k_group() != 0: group g's sums of the
+  // panel's NR columns at [g * NR + j] (zero past N), k_blocks() groups a panel, in the order
+  // the grouped driver reads them (one contiguous run per panel, nothing to gather per call).
+  const std::uint32_t* group_column_sums(std::size_t tile) const noexcept {
+    return column_sums() + group_sums_offset(n_) +
+           tile * k_blocks() * (kernel_ != nullptr ? kernel_->nr : 0);
+  }
+  // Where the per-group column sums start, in uint32 after the N column sums (64-aligned).
+  static constexpr std::size_t group_sums_offset(std::size_t n) noexcept {
+    return (n + 15) / 16 * 16;
   }
   const void* panel(std::size_t tile, std::size_t kblock) const noexcept {
     return buffer_.bytes() + panels_offset_ + tile * panel_stride_ + kblock * kblock_stride_;

@@ -235,11 +235,12 @@ inline gemm_plan make_plan(const kernels::ukernel_desc& d, std::size_t m, std::s
   p.off_apack = p.off_scratch + (needs_scratch ? round64(p.mc * k + 64) : 0);
   p.off_gsums = p.off_apack + (p.mc / d.mr) * p.a_panel_stride;
   // Grouped: two row terms per row and group, for whole MR-row tiles, then a column tile's
-  // tables of scales, x and column terms, NR per group each (grouped_block_runner).
+  // tables of scales, x, column terms and their constant part, NR per group each
+  // (grouped_block_runner).
   p.off_gtables =
       p.off_gsums + (grouped ? round64(2 * p.mc * p.k_blocks * sizeof(std::uint32_t)) : 0);
   p.per_thread =
-      p.off_gtables + (grouped ? 3 * round64(std::size_t{d.nr} * p.k_blocks * sizeof(float)) : 0);
+      p.off_gtables + (grouped ? 4 * round64(std::size_t{d.nr} * p.k_blocks * sizeof(float)) : 0);
   p.total = off + p.threads * p.per_thread;
   return p;
 }
@@ -476,7 +477,14 @@ struct grouped_block_runner {
     // into p, and the kernels skip a multiply per element and group.
     bool uniform = out.w_group_zeros == nullptr;
     for (std::size_t j = 1; j < n && uniform; ++j) uniform = beta_w[j] == beta_w[0];
-    for (std::size_t i = 0; i < tiles_m * mr; ++i)
+    const bool in_kernel = d.run_grouped != nullptr && !src.corrects();
+    // p's coefficient of the row sum sa. When it is zero (weights stored as their values, one x
+    // for all columns: the row sums cancel), p_g is the same for every row and goes into the
+    // column-term table; the kernels then have no row terms to add (group_args::rows_zero) and
+    // the row sums are not needed.
+    const bool fold = in_kernel && uniform && aa * aw * wo + beta_w[0] * aa == 0;
+    if (fold) std::memset(row_y, 0, 2 * terms * sizeof(std::uint32_t));  // row_p follows row_y
+    for (std::size_t i = 0; i < tiles_m * mr && !fold; ++i)
       for (std::size_t g = 0; g < groups; ++g) {
         const std::size_t k0 = g * kc, k1 = (k0 + kc) < k ? (k0 + kc) : k;
         const auto kg = static_cast<std::uint32_t>(k1 - k0);
@@ -495,61 +503,75 @@ struct grouped_block_runner {
     const std::uint32_t x_base = static_cast<std::uint32_t>(mw.beta);
     const std::int32_t* gz = out.w_group_zeros;
     const std::size_t ldo = out.ld ? out.ld : n;
-    const bool in_kernel = d.run_grouped != nullptr && !src.corrects();
-    // A column tile's tables for run_grouped (group-major, NR a group, zero past the columns):
-    // x when it is not uniform, the column terms c1 * colsum_g when c1 != 0, and the scales
-    // when several row tiles share them (one row tile reads the caller's rows directly).
+    // A column tile's tables for run_grouped (group-major, NR a group): x when it is not uniform
+    // (zero past the columns), the column terms c1 * colsum_g (+ p_g when folded) when either is
+    // present, and the scales when several row tiles share them (one row tile reads the caller's
+    // rows directly). t_p holds the column terms' constant part, p_g or zero, for every column.
     const std::size_t tsize = round64(nr * groups * sizeof(float));
     auto* t_scales = reinterpret_cast<float*>(region + p.off_gtables);
     auto* t_x = reinterpret_cast<std::uint32_t*>(region + p.off_gtables + tsize);
     auto* t_col = reinterpret_cast<std::uint32_t*>(region + p.off_gtables + 2 * tsize);
+    auto* t_p = reinterpret_cast<std::uint32_t*>(region + p.off_gtables + 3 * tsize);
+    const bool col_table = in_kernel && (c1 != 0 || fold);
+    for (std::size_t g = 0; g < groups && col_table; ++g) {
+      const std::size_t k0 = g * kc, k1 = (k0 + kc) < k ? (k0 + kc) : k;
+      const auto kg = static_cast<std::uint32_t>(k1 - k0);
+      const auto kpg = static_cast<std::uint32_t>(kernels::round_up(k1 - k0, d.k_step));
+      const std::uint32_t pg = fold ? beta_w[0] * kg * ba - kpg * c3 : 0;
+      for (std::size_t j = 0; j < nr; ++j) t_p[g * nr + j] = pg;
+    }
     // Kernels tell the table from the caller's rows by scale_col == 1, which the rows also have
     // with one group: then they would load whole vectors past the last column, so one group
     // always goes through the table.
     const bool scale_table = tiles_m > 1 || groups == 1;
-    // Zero row and column terms for the exact row that forms the column-term tables (the tile
-    // scratch, which only the per-group loop uses).
-    auto* zero_terms = reinterpret_cast<std::uint32_t*>(tile);
-    if (in_kernel)
-      for (std::size_t j = 0; j < nr; ++j) zero_terms[j] = 0;
+    const std::size_t gsum_bytes = groups * nr * sizeof(std::uint32_t);  // one panel's
+    // Kernels that finish the float stage themselves take the tile's bias NR wide (zero past
+    // the columns) in the tile scratch, which only the per-group loop uses.
+    const bool finish = in_kernel && d.grouped_finish;
+    auto* fbias = reinterpret_cast<float*>(tile);
     for (std::size_t jt = jt0 * nr; jt < jt1 * nr && jt < n; jt += nr) {
       const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
+      const std::uint32_t* sums = w.group_column_sums(jt / nr);  // [g * nr + j]
+      if (finish && out.bias != nullptr)
+        for (std::size_t j = 0; j < nr; ++j) fbias[j] = j < cols ? out.bias[jt + j] : 0.0f;
       if (in_kernel) {
-        for (std::size_t g = 0; g < groups; ++g) {
-          const std::uint32_t* swg = w.group_column_sums(g) + jt;
-          if (c1 != 0) {  // c1 * colsum_g through the vector exact row (zero row and column terms)
-            ops.exact_row(reinterpret_cast<const std::int32_t*>(swg), c1, zero_terms, 0, zero_terms,
-                          cols, reinterpret_cast<std::int32_t*>(t_col + g * nr));
-            for (std::size_t j = cols; j < nr; ++j) t_col[g * nr + j] = 0;
-          }
-          if (!uniform)
-            for (std::size_t j = 0; j < nr; ++j)
-              t_x[g * nr + j] =
-                  j >= cols ? 0
-                            : (gz != nullptr
-                                   ? x_base - static_cast<std::uint32_t>(gz[(jt + j) * groups + g])
-                                   : beta_w[jt + j]);
-        }
-        // Group by group: contiguous stores (column by column, the stores 4 * NR bytes apart
-        // were several times slower).
+        // c1 * colsum_g + t_p for the whole panel, one vector exact row over its stored sums (the
+        // row term's coefficients are the sums themselves, times a row sum of zero).
+        if (col_table)
+          ops.exact_row(reinterpret_cast<const std::int32_t*>(sums), c1, sums, 0, t_p, groups * nr,
+                        reinterpret_cast<std::int32_t*>(t_col));
+        for (std::size_t g = 0; g < groups && !uniform; ++g)
+          for (std::size_t j = 0; j < nr; ++j)
+            t_x[g * nr + j] =
+                j >= cols ? 0
+                          : (gz != nullptr
+                                 ? x_base - static_cast<std::uint32_t>(gz[(jt + j) * groups + g])
+                                 : beta_w[jt + j]);
+        // 16 groups at a time: each column's 16 scales are one line of its row, read in order,
+        // and stored into 16 of the table's rows (a 4 KiB block that stays in L1). Group by group
+        // over all the columns read a line of every row per group and missed in L1.
         if (scale_table) {
           const float* sc = out.w_group_scales + jt * groups;
-          for (std::size_t g = 0; g < groups; ++g) {
-            float* tg = t_scales + g * nr;
-            for (std::size_t j = 0; j < cols; ++j) tg[j] = sc[j * groups + g];
-            for (std::size_t j = cols; j < nr; ++j) tg[j] = 0.0f;
+          for (std::size_t g0 = 0; g0 < groups; g0 += 16) {
+            const std::size_t gn = (groups - g0) < 16 ? (groups - g0) : 16;
+            for (std::size_t j = 0; j < cols; ++j)
+              for (std::size_t g = 0; g < gn; ++g)
+                t_scales[(g0 + g) * nr + j] = sc[j * groups + g0 + g];
+            for (std::size_t g = 0; g < gn; ++g)
+              for (std::size_t j = cols; j < nr; ++j) t_scales[(g0 + g) * nr + j] = 0.0f;
           }
         }
       }
       // What the next column tile's tables read, asked for a share per row tile: its per-group
-      // column sums (a few lines per group, the groups N * 4 bytes apart: streams the hardware
-      // prefetchers do not follow, so every line was a miss) and, for the scale table, its rows
-      // of scales (contiguous, but the prefetchers stopped at each page).
+      // column sums and, for the scale table, its rows of scales (both contiguous, but the
+      // prefetchers stopped at each page).
       const std::size_t jn = jt + nr, ncols = jn < n ? ((n - jn) < nr ? (n - jn) : nr) : 0;
       const bool ahead = in_kernel && jn < jt1 * nr && ncols != 0;
       const auto* next_scales =
           ahead ? reinterpret_cast<const char*>(out.w_group_scales + jn * groups) : nullptr;
       const std::size_t scale_bytes = ahead && scale_table ? ncols * groups * sizeof(float) : 0;
+      const auto* next_sums = reinterpret_cast<const char*>(sums + groups * nr);
+      const std::size_t sum_bytes = ahead && col_table ? gsum_bytes : 0;
       for (std::size_t it = 0; it < mc; it += mr) {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
         const std::uint8_t* ap = apack + (it / mr) * p.a_panel_stride;
@@ -557,19 +579,15 @@ struct grouped_block_runner {
         const std::uint32_t* tp = row_p + (it / mr) * groups * mr;
         if (ahead) {
           const std::size_t r = it / mr;
-          for (std::size_t g = r * groups / tiles_m; c1 != 0 && g < (r + 1) * groups / tiles_m;
-               ++g) {
-            const auto* s = reinterpret_cast<const char*>(w.group_column_sums(g) + jn);
-            for (std::size_t b = 0; b < ncols * sizeof(std::uint32_t); b += 64)
-              __builtin_prefetch(s + b, 0, 3);
-            __builtin_prefetch(s + ncols * sizeof(std::uint32_t) - 1, 0, 3);
-          }
+          for (std::size_t b = r * sum_bytes / tiles_m / 64 * 64; b < (r + 1) * sum_bytes / tiles_m;
+               b += 64)
+            __builtin_prefetch(next_sums + b, 0, 3);
           for (std::size_t b = r * scale_bytes / tiles_m / 64 * 64;
                b < (r + 1) * scale_bytes / tiles_m; b += 64)
             __builtin_prefetch(next_scales + b, 0, 3);
         }
         if (in_kernel) {
-          const kernels::group_args ga{
+          kernels::group_args ga{
               groups,
               kc,
               k - (groups - 1) * kc,
@@ -583,18 +601,26 @@ struct grouped_block_runner {
               ty,
               tp,
               uniform ? nullptr : t_x,
-              c1 != 0 ? t_col : nullptr,
+              col_table ? t_col : nullptr,
               scale_table ? t_scales : out.w_group_scales + jt * groups,
               scale_table ? 1 : groups,
               scale_table ? nr : 1,
-              facc};
+              facc,
+              fold};
+          if (finish) {
+            ga.finish = true;
+            ga.a_scale = out.a_scale;
+            ga.lo = out.clamp_min;
+            ga.hi = out.clamp_max;
+            ga.bias = out.bias != nullptr ? fbias : nullptr;
+          }
           d.run_grouped(ga);
         } else {
           for (std::size_t x = 0; x < rows * nr; ++x) facc[x] = 0.0f;
           for (std::size_t g = 0; g < groups; ++g) {
             const std::size_t kg = (g + 1 < groups) ? kc : k - g * kc;
             d.run(kg, ap + g * p.a_kblock_stride, w.panel(jt / nr, g), tile, nr, false);
-            const std::uint32_t* swg = w.group_column_sums(g);
+            const std::uint32_t* swg = sums + g * nr;  // [j]: column jt + j's sum
             for (std::size_t i = 0; i < rows; ++i) {
               const std::uint32_t y = ty[g * mr + i], pr = tp[g * mr + i];
               std::int32_t* ti = tile + i * nr;  // T_g of this row, exact
@@ -606,7 +632,7 @@ struct grouped_block_runner {
                         : (gz != nullptr ? x_base - static_cast<std::uint32_t>(gz[c * groups + g])
                                          : beta_w[c]);
                 ti[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(ti[j]) +
-                                                  xg * y + pr + c1 * swg[c]);
+                                                  xg * y + pr + c1 * swg[j]);
               }
               src.correct_kgroup(ic + it + i, jt, cols, g, ti);
               for (std::size_t j = 0; j < cols; ++j)
@@ -617,8 +643,11 @@ struct grouped_block_runner {
         }
         for (std::size_t i = 0; i < rows; ++i) {
           float* dst = out.data + (ic + it + i) * ldo + jt;
-          for (std::size_t j = 0; j < cols; ++j)
-            dst[j] = group_finish(out, jt + j, facc[i * nr + j]);
+          if (finish)  // the kernel applied the stage
+            std::memcpy(dst, facc + i * nr, cols * sizeof(float));
+          else
+            for (std::size_t j = 0; j < cols; ++j)
+              dst[j] = group_finish(out, jt + j, facc[i * nr + j]);
         }
       }
     }

@@ -145,6 +145,15 @@ struct group_args {
   // below cols).
   std::size_t scale_col, scale_group;
   float* acc;  // MR x NR, stride NR
+  // Every row_y and row_p is zero (the driver folded the row terms, then the same for every row,
+  // into col_terms): a kernel may skip them.
+  bool rows_zero = false;
+  // For kernels with ukernel_desc::grouped_finish: acc ends holding the stage's result instead,
+  // clamp(a_scale * acc + bias[j]) (output.hpp's group_finish: the product rounded on its own,
+  // no add without a bias, max(lo, min(hi, v)) which equals its clamp for lo <= hi and NaN).
+  bool finish = false;
+  float a_scale = 1.0f, lo = 0.0f, hi = 0.0f;
+  const float* bias = nullptr;  // NR a tile, zero past cols; nullptr: no bias
 };
 using run_grouped_fn = void (*)(const group_args& g);
 
@@ -251,6 +260,8 @@ struct ukernel_desc {
   // Optional: one tile over every K group with the group scales applied inside the kernel's
   // accumulation (group_args). nullptr: the driver calls run() once per group and scales outside.
   run_grouped_fn run_grouped = nullptr;
+  // run_grouped also applies the float stage's finish (group_args::finish).
+  bool grouped_finish = false;
 };
 
 // Whether d's pack_a_runs takes n_runs runs of run_bytes codes each (its declared limits; at
@@ -426,6 +437,10 @@ template <class K>
 struct run_grouped_of<K, std::enable_if_t<K::grouped>> {
   static constexpr run_grouped_fn value = &K::run_grouped;
 };
+template <class K, class = void>
+struct grouped_finish_of : std::false_type {};
+template <class K>
+struct grouped_finish_of<K, std::enable_if_t<K::grouped_finish>> : std::true_type {};
 
 template <class K, class = void>
 struct pack_w_offset_of {
@@ -489,10 +504,12 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
   if constexpr (has_a_runs<K>::value) {
     ukernel_desc r = with_runs_limits<typename K::pack_a_t>(d);
     r.run_grouped = run_grouped_of<K>::value;
+    r.grouped_finish = grouped_finish_of<K>::value;
     return r;
   }
   ukernel_desc r = d;
   r.run_grouped = run_grouped_of<K>::value;
+  r.grouped_finish = grouped_finish_of<K>::value;
   return r;
 }
 

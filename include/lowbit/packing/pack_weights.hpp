@@ -241,7 +241,11 @@ inline bool layout_sizes_for(const kernels::ukernel_desc& d, std::size_t n, std:
   if (!mul_size(s.k_blocks, s.kblock_stride, s.panel_stride) ||
       !mul_size(s.tiles, s.panel_stride, s.panels))
     return false;
-  s.sums = round64((s.groups + 1) * n * sizeof(std::uint32_t));
+  // N column sums, then for grouped packings NR per column panel and group
+  // (packed_weights::group_column_sums).
+  std::size_t gsums = 0;
+  if (!mul_size(s.tiles * d.nr, s.groups, gsums) || gsums > SIZE_MAX / 8) return false;
+  s.sums = round64((packed_weights::group_sums_offset(n) + gsums) * sizeof(std::uint32_t));
   return s.panels <= SIZE_MAX - s.sums;
 }
 
@@ -274,9 +278,10 @@ inline status pack_layout(const matrix_ref& w, format wf, int a_bits, const u_ta
     to_u_codes(w, wf, table, n0, rows, 0, k, rows_u.bytes(), k);
     for (std::size_t r = 0; r < rows; ++r) {
       std::uint32_t s = 0;
+      std::uint32_t* gs = col_sums + packed_weights::group_sums_offset(n) + t * groups * d->nr + r;
       for (std::size_t x = 0; x < k; ++x) {
         s += rows_u.bytes()[r * k + x];
-        if (groups) col_sums[(x / kc + 1) * n + n0 + r] += rows_u.bytes()[r * k + x];
+        if (groups) gs[x / kc * d->nr] += rows_u.bytes()[r * k + x];
       }
       col_sums[n0 + r] = s;
     }

@@ -45,6 +45,11 @@ struct ops : detail::x86::vec_avx2 {
     __asm__("" : "+x"(v));
     return v;
   }
+  LOWBIT_DOT_OP static fvec fset1(float x) noexcept { return _mm256_set1_ps(x); }
+  // b where a > b is false (b when either is NaN).
+  LOWBIT_DOT_OP static fvec fmax(fvec a, fvec b) noexcept { return _mm256_max_ps(a, b); }
+  // b where a < b is false.
+  LOWBIT_DOT_OP static fvec fmin(fvec a, fvec b) noexcept { return _mm256_min_ps(a, b); }
   LOWBIT_DOT_OP static fvec floadu(const float* p) noexcept { return _mm256_loadu_ps(p); }
   LOWBIT_DOT_OP static void fstoreu(float* p, fvec v) noexcept { _mm256_storeu_ps(p, v); }
 };

@@ -48,6 +48,15 @@ struct ops : detail::x86::vec_avx512 {
     __asm__("" : "+v"(v));
     return v;
   }
+  LOWBIT_DOT_OP static fvec fset1(float x) noexcept { return _mm512_set1_ps(x); }
+  // b where a > b is false (b when either is NaN); the masked form: see above.
+  LOWBIT_DOT_OP static fvec fmax(fvec a, fvec b) noexcept {
+    return _mm512_maskz_max_ps(0xFFFF, a, b);
+  }
+  // b where a < b is false.
+  LOWBIT_DOT_OP static fvec fmin(fvec a, fvec b) noexcept {
+    return _mm512_maskz_min_ps(0xFFFF, a, b);
+  }
   LOWBIT_DOT_OP static fvec floadu(const float* p) noexcept { return _mm512_loadu_ps(p); }
   LOWBIT_DOT_OP static void fstoreu(float* p, fvec v) noexcept { _mm512_storeu_ps(p, v); }
 };

@@ -167,21 +167,24 @@ struct group_tile {
   template <class K>
   LOWBIT_DOT_OP static void run(const group_args& ga) noexcept {
     if (ga.alpha == 1) {
-      if (ga.col_x == nullptr) return groups<K, true, false>(ga);
+      if (ga.col_x == nullptr)
+        return ga.rows_zero ? groups<K, true, false, false>(ga) : groups<K, true, false>(ga);
       return groups<K, true, true>(ga);
     }
     groups<K, false, true>(ga);
   }
 
-  // The group's terms of row i and column vector j: colterm + p (+ x * y).
-  template <bool X>
+  // The group's terms of row i and column vector j: colterm (+ p) (+ x * y).
+  template <bool X, bool ROW>
   LOWBIT_DOT_OP static vec terms(vec colt, vec pr, vec x, vec y) noexcept {
-    const vec t = O::add32(colt, pr);
+    const vec t = ROW ? O::add32(colt, pr) : colt;
     return X ? O::add32(t, O::mullo(x, y)) : t;
   }
 
-  // UNIT: alpha == 1 (the accumulators start from the terms); X: x may not be uniform (col_x).
-  template <class K, bool UNIT, bool X>
+  // UNIT: alpha == 1 (the accumulators start from the terms); X: x may not be uniform (col_x);
+  // ROW: row terms present (not ga.rows_zero; without them a tile's accumulators start from
+  // copies of the column terms, no add per accumulator and group).
+  template <class K, bool UNIT, bool X, bool ROW = true>
   LOWBIT_DOT_OP static void groups(const group_args& ga) noexcept {
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
@@ -190,12 +193,27 @@ struct group_tile {
     const bool table = ga.scale_col == 1;  // else the caller's rows: gathers
     for (std::size_t g = 0; g < ga.groups; ++g) {
       if (!table) prefetch_next_group_rows<NR>(ga, g);
-      group<K, UNIT, X>(ga, g);
+      group<K, UNIT, X, ROW>(ga, g);
     }
+    if (ga.finish) finish(ga);
+  }
+
+  // The float stage on the tile (group_args::finish), in place.
+  LOWBIT_DOT_OP static void finish(const group_args& ga) noexcept {
+    const fvec scale = O::fset1(ga.a_scale), lo = O::fset1(ga.lo), hi = O::fset1(ga.hi);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        float* f = ga.acc + i * NR + L * j;
+        fvec v = O::fmul(scale, O::floadu(f));
+        if (ga.bias != nullptr) v = O::fadd(O::unfused(v), O::floadu(ga.bias + L * j));
+        O::fstoreu(f, O::fmax(lo, O::fmin(hi, v)));
+      }
   }
 
   // Group g: its products onto the terms (or zero), then acc += scale * float(T_g).
-  template <class K, bool UNIT, bool X>
+  template <class K, bool UNIT, bool X, bool ROW>
   LOWBIT_DOT_OP static void group(const group_args& ga, std::size_t g) noexcept {
     const std::uint32_t* yg = ga.row_y + g * MR;
     const std::uint32_t* pg = ga.row_p + g * MR;
@@ -208,10 +226,11 @@ struct group_tile {
     vec acc[MR][NV];
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const vec y = O::set1(static_cast<std::int32_t>(yg[i]));
-      const vec pr = O::set1(static_cast<std::int32_t>(pg[i]));
+      const vec y = X ? O::set1(static_cast<std::int32_t>(yg[i])) : O::zero();
+      const vec pr = ROW ? O::set1(static_cast<std::int32_t>(pg[i])) : O::zero();
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) acc[i][j] = UNIT ? terms<X>(colt[j], pr, xv[j], y) : O::zero();
+      for (int j = 0; j < NV; ++j)
+        acc[i][j] = UNIT ? terms<X, ROW>(colt[j], pr, xv[j], y) : O::zero();
     }
     K::sums_onto(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride,
                  ga.w + g * ga.w_stride, acc);
@@ -239,12 +258,13 @@ struct group_tile {
     float* const facc = ga.acc;
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const vec y = O::set1(static_cast<std::int32_t>(yg[i]));
-      const vec pr = O::set1(static_cast<std::int32_t>(pg[i]));
+      const vec y = X ? O::set1(static_cast<std::int32_t>(yg[i])) : O::zero();
+      const vec pr = ROW ? O::set1(static_cast<std::int32_t>(pg[i])) : O::zero();
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) {
-        const vec t = UNIT ? acc[i][j]
-                           : O::add32(O::mullo(alpha, acc[i][j]), terms<X>(colt[j], pr, xv[j], y));
+        const vec t =
+            UNIT ? acc[i][j]
+                 : O::add32(O::mullo(alpha, acc[i][j]), terms<X, ROW>(colt[j], pr, xv[j], y));
         float* f = facc + i * NR + L * j;
         O::fstoreu(f, O::fadd(O::floadu(f), O::unfused(O::fmul(sc[j], O::cvt(t)))));
       }
@@ -302,6 +322,7 @@ struct dot_maddubs : dot_packed<O, MR, NV, 4> {
   using pack_w_t = dot_pack_k4<base::NR, w_offset>;
 
   static constexpr bool grouped = has_group_ops<O>::value;
+  static constexpr bool grouped_finish = grouped;
 
   LOWBIT_DOT_ENTRY static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
@@ -351,6 +372,7 @@ struct dot_madd16 : dot_packed<O, MR, NV, 2> {
 
   using vec = typename O::vec;
   static constexpr bool grouped = has_group_ops<O>::value;
+  static constexpr bool grouped_finish = grouped;
 
   LOWBIT_DOT_ENTRY static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
@@ -375,6 +397,7 @@ struct dot_vnni : dot_packed<O, MR, NV, 4> {
 
   using vec = typename O::vec;
   static constexpr bool grouped = has_group_ops<O>::value;
+  static constexpr bool grouped_finish = grouped;
 
   LOWBIT_DOT_ENTRY static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
