@@ -227,7 +227,7 @@ inline constexpr kernel_rate arm_little_rates[] = {
     {"bitplane_w4a3_2x4c128__neon", 1.65f},  {"bitplane_w4a4_2x4c128__neon", 1.16f},
     {"dot_w8a8_2x4c16__neon", 2.41f},        {"dot_w8a7_2x4c16__neon", 2.46f},
     {"dot_w7a8_2x4c16__neon", 2.46f},        {"dot_w7a7_2x4c32__neon", 2.02f},
-    {"gemv_w4a8_1x4c32__neon", 3.39f},       {"gemv_w2a8_1x4c32__neon", 3.51f},
+    {"gemv_w4a8_1x4c32__neon", 2.63f},       {"gemv_w2a8_1x4c32__neon", 3.23f},
     {"gemv_w1a8_1x4c32__neon", 3.88f},
 };
 
@@ -244,7 +244,7 @@ inline constexpr kernel_rate arm_big_rates[] = {
     {"bitplane_w4a3_2x4c128__neon", 5.33f},  {"bitplane_w4a4_2x4c128__neon", 4.0f},
     {"dot_w8a8_2x4c16__neon", 7.53f},        {"dot_w8a7_2x4c16__neon", 7.98f},
     {"dot_w7a8_2x4c16__neon", 7.98f},        {"dot_w7a7_2x4c32__neon", 8.01f},
-    {"gemv_w4a8_1x4c32__neon", 9.31f},       {"gemv_w2a8_1x4c32__neon", 6.97f},
+    {"gemv_w4a8_1x4c32__neon", 7.01f},       {"gemv_w2a8_1x4c32__neon", 6.60f},
     {"gemv_w1a8_1x4c32__neon", 6.40f},
 };
 
@@ -267,8 +267,11 @@ inline constexpr kernel_rate arm_little_rates[] = {
     {"dot_w8a8_4x4c16__neon", 3.16f},           {"dot_w8a7_4x4c16__neon", 3.32f},
     {"dot_w7a8_4x4c16__neon", 3.32f},           {"dot_w7a7_4x4c32__neon", 3.85f},
     {"gemv_w4a8_1x8c32__neondot", 4.57f},       {"gemv_w2a8_1x8c32__neondot", 5.02f},
-    {"gemv_w1a8_1x8c32__neondot", 4.83f},       {"gemv_w4a8_1x8c32__neon", 3.91f},
+    {"gemv_w1a8_1x8c32__neondot", 4.83f},       {"gemv_w4a8_1x8c32__neon", 3.61f},
     {"gemv_w2a8_1x8c32__neon", 3.61f},          {"gemv_w1a8_1x8c32__neon", 3.46f},
+    {"gemv_w4a8_8x8c32__neondot", 8.26f},       {"gemv_w2a8_8x8c32__neondot", 7.76f},
+    {"gemv_w1a8_8x8c32__neondot", 7.59f},       {"gemv_w4a8_8x8c32__neon", 4.11f},
+    {"gemv_w2a8_8x8c32__neon", 4.48f},          {"gemv_w1a8_8x8c32__neon", 4.49f},
 };
 
 inline constexpr kernel_rate arm_big_rates[] = {
@@ -305,9 +308,15 @@ inline constexpr kernel_rate arm_big_rates[] = {
     {"gemv_w4a8_1x8c32__neondot", 16.0f},
     {"gemv_w2a8_1x8c32__neondot", 12.8f},
     {"gemv_w1a8_1x8c32__neondot", 11.6f},
-    {"gemv_w4a8_1x8c32__neon", 8.73f},
+    {"gemv_w4a8_1x8c32__neon", 8.0f},
     {"gemv_w2a8_1x8c32__neon", 8.0f},
     {"gemv_w1a8_1x8c32__neon", 8.0f},
+    {"gemv_w4a8_8x8c32__neondot", 23.5f},
+    {"gemv_w2a8_8x8c32__neondot", 21.3f},
+    {"gemv_w1a8_8x8c32__neondot", 20.5f},
+    {"gemv_w4a8_8x8c32__neon", 7.91f},
+    {"gemv_w2a8_8x8c32__neon", 7.95f},
+    {"gemv_w1a8_8x8c32__neon", 8.0f},
 };
 
 inline constexpr kernel_rate arm_apple_rates[] = {
@@ -344,9 +353,15 @@ inline constexpr kernel_rate arm_apple_rates[] = {
     {"gemv_w4a8_1x8c32__neondot", 24.0f},
     {"gemv_w2a8_1x8c32__neondot", 19.2f},
     {"gemv_w1a8_1x8c32__neondot", 17.5f},
-    {"gemv_w4a8_1x8c32__neon", 16.3f},
+    {"gemv_w4a8_1x8c32__neon", 15.0f},
     {"gemv_w2a8_1x8c32__neon", 13.7f},
     {"gemv_w1a8_1x8c32__neon", 12.8f},
+    {"gemv_w4a8_8x8c32__neondot", 35.3f},
+    {"gemv_w2a8_8x8c32__neondot", 32.1f},
+    {"gemv_w1a8_8x8c32__neondot", 30.7f},
+    {"gemv_w4a8_8x8c32__neon", 14.8f},
+    {"gemv_w2a8_8x8c32__neon", 15.6f},
+    {"gemv_w1a8_8x8c32__neon", 16.0f},
 };
 #endif
 

@@ -25,8 +25,9 @@
 // run_grouped (group_args) applies per-group float scales inside the kernel: each group's exact
 // sums, T_g in u32 lanes, then acc + scale * float(T_g) with the product rounded on its own (an
 // empty asm keeps GCC from contracting it into an FMA), in group order: bit-identical to the
-// driver's per-group loop. Armv7 NEON flushes subnormals to zero, so there the float step is
-// scalar VFP code, as the driver's.
+// driver's per-group loop. Armv7 NEON flushes subnormals to zero: there the float step is in
+// NEON lanes only when every scale makes it exact, and in scalar VFP code otherwise
+// (gemv_grouped_neon-inl.hpp).
 #pragma once
 
 #if defined(__ARM_NEON) || defined(__ARM_NEON__)
@@ -112,6 +113,28 @@ __attribute__((always_inline)) inline void gemv_chunks(const std::uint8_t* w, F&
       for (int x = 0; x < P; ++x) cur[x] = next[x];
     }
   }
+}
+
+// out[x] = {r[0][x], r[1][x], r[2][x], r[3][x]}: a 4 x 4 transpose (columns' rows of four
+// groups into group-major vectors).
+__attribute__((always_inline)) inline void transpose4(const float32x4_t (&r)[4],
+                                                      float32x4_t (&out)[4]) noexcept {
+#if defined(__aarch64__)
+  const float32x4_t t0 = vtrn1q_f32(r[0], r[1]), t1 = vtrn2q_f32(r[0], r[1]);
+  const float32x4_t t2 = vtrn1q_f32(r[2], r[3]), t3 = vtrn2q_f32(r[2], r[3]);
+  const float64x2_t d0 = vreinterpretq_f64_f32(t0), d1 = vreinterpretq_f64_f32(t1);
+  const float64x2_t d2 = vreinterpretq_f64_f32(t2), d3 = vreinterpretq_f64_f32(t3);
+  out[0] = vreinterpretq_f32_f64(vtrn1q_f64(d0, d2));
+  out[1] = vreinterpretq_f32_f64(vtrn1q_f64(d1, d3));
+  out[2] = vreinterpretq_f32_f64(vtrn2q_f64(d0, d2));
+  out[3] = vreinterpretq_f32_f64(vtrn2q_f64(d1, d3));
+#else
+  const float32x4x2_t a = vtrnq_f32(r[0], r[1]), b = vtrnq_f32(r[2], r[3]);
+  out[0] = vcombine_f32(vget_low_f32(a.val[0]), vget_low_f32(b.val[0]));
+  out[1] = vcombine_f32(vget_low_f32(a.val[1]), vget_low_f32(b.val[1]));
+  out[2] = vcombine_f32(vget_high_f32(a.val[0]), vget_high_f32(b.val[0]));
+  out[3] = vcombine_f32(vget_high_f32(a.val[1]), vget_high_f32(b.val[1]));
+#endif
 }
 
 // run_grouped's loop over the groups, once for each target (gemv_grouped_neon-inl.hpp):
@@ -328,10 +351,246 @@ struct gemv_udot {
 
 #endif  // LOWBIT_TARGET_GEMV_NEONDOT
 
+#if defined(__aarch64__)
+
+// Several rows (batch decoding, M = 2..8) on the same bit-dense panels: gemv_pack_w<B, NR>, so a
+// packing made for the 1-row kernels serves these too. The 1-row kernels keep every column's
+// accumulators and walk K once; with MR rows that would be MR x NR accumulators, so these walk
+// K once per group of columns (each weight byte is still loaded once, the A rows once per
+// group, from L1): the baseline kernel (gemv_rows_widen) two columns at a time, UMULL/UMLAL2 of
+// each 16-byte activation load with both into u16 lanes, widened into u32 every `flush` blocks
+// (a u16 lane takes 4 products of wmax x 255 a block); the dotprod kernel (gemv_rows_udot)
+// four rows by four columns at a time, UDOT into u32.
+//
+// The A panel starts with the number of rows packed (gemv_rows_packer), and run() computes only
+// as many rows as that needs (the baseline kernel 2, 4 or 8, the dotprod one 4 or 8), so M = 2
+// does not pay for 8 rows; the rows it skips are stored as zeros (or left, accumulating), the
+// sums of the zero rows a padded panel holds.
+template <int MR>
+struct gemv_rows_packer {
+  static constexpr std::size_t header = 16;  // the row count, then zeros: the rows stay aligned
+  static std::size_t panel_bytes(std::size_t kc) noexcept {
+    return header + rowblock_packer<MR, 32>::panel_bytes(kc);
+  }
+  static void pack(const std::uint8_t* u, std::size_t ldu, std::size_t rows, std::size_t kc,
+                   void* dst) noexcept {
+    auto* out = static_cast<std::uint8_t*>(dst);
+    const auto r = static_cast<std::uint32_t>(rows);
+    std::memset(out, 0, header);
+    std::memcpy(out, &r, sizeof(r));
+    rowblock_packer<MR, 32>::pack(u, ldu, rows, kc, out + header);
+  }
+  // The rows a panel holds, and its first block.
+  static std::size_t rows(const void* panel) noexcept {
+    std::uint32_t r = 0;
+    std::memcpy(&r, panel, sizeof(r));
+    return r;
+  }
+  static const std::uint8_t* data(const void* panel) noexcept {
+    return static_cast<const std::uint8_t*>(panel) + header;
+  }
+};
+
+template <int B, int NR, int MR>
+struct gemv_rows {
+  static constexpr int KS = 32, G = 8 / B, per_chunk = G / 2, chunks = NR / per_chunk;
+  static constexpr int wmax = (1 << B) - 1;
+  static constexpr int flush = 65535 / (4 * wmax * 255);
+  static_assert(NR % 4 == 0 && MR % 4 == 0 && flush >= 1, "column and row groups; u16 bound");
+  static constexpr std::uint32_t kc_max = 1u << 30;
+  static constexpr float bytes_per_weight = B / 8.0f;
+  using pack_a_t = gemv_rows_packer<MR>;
+  using pack_w_t = gemv_pack_w<B, NR>;
+
+  // Rows r0..MR - 1 of the tile, which run() skipped: zero, the sums of a padded panel's rows.
+  static void zero_rows(std::int32_t* c, std::size_t ldc, int r0, bool accumulate) noexcept {
+    if (!accumulate)
+      for (int i = r0; i < MR; ++i) std::memset(c + i * ldc, 0, NR * sizeof(std::int32_t));
+  }
+};
+
+template <int B, int NR, int MR>
+struct gemv_rows_widen : gemv_rows<B, NR, MR> {
+  using base = gemv_rows<B, NR, MR>;
+  static constexpr int KS = base::KS, G = base::G, per_chunk = base::per_chunk;
+  static constexpr int chunks = base::chunks, flush = base::flush;
+
+  // The two K halves of column col of a block's chunks at w (a shift by a register: col is not
+  // a constant in the pair loop).
+  __attribute__((always_inline)) static inline void column(const std::uint8_t* w, int col,
+                                                           uint8x16_t mask,
+                                                           uint8x16_t (&v)[2]) noexcept {
+    const uint8x16_t q = vld1q_u8(w + 16 * (col / per_chunk));
+    const int s = 2 * (col % per_chunk);
+    v[0] = vandq_u8(vshlq_u8(q, vdupq_n_s8(static_cast<std::int8_t>(-B * s))), mask);
+    v[1] = vandq_u8(vshlq_u8(q, vdupq_n_s8(static_cast<std::int8_t>(-B * (s + 1)))), mask);
+  }
+
+  // The K walk of one column pair over the first R rows.
+  template <int R>
+  __attribute__((always_inline)) static inline void pair(std::size_t blocks, const std::uint8_t* a,
+                                                         const std::uint8_t* w, int col,
+                                                         uint8x16_t mask,
+                                                         uint32x4_t (&tot)[R][2]) noexcept {
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) tot[i][0] = tot[i][1] = vdupq_n_u32(0);
+    while (blocks != 0) {
+      std::size_t n = blocks < std::size_t{flush} ? blocks : std::size_t{flush};
+      blocks -= n;
+      uint16x8_t p[R][2];
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) p[i][0] = p[i][1] = vdupq_n_u16(0);
+      for (; n != 0; --n, a += KS * MR, w += chunks * 16) {
+        uint8x16_t v0[2], v1[2];
+        column(w, col, mask, v0);
+        column(w, col + 1, mask, v1);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 8
+          for (int i = 0; i < R; ++i) {
+            const uint8x16_t x = vld1q_u8(a + i * KS + 16 * h);
+            p[i][0] = vmlal_u8(p[i][0], vget_low_u8(v0[h]), vget_low_u8(x));
+            p[i][0] = vmlal_high_u8(p[i][0], v0[h], x);
+            p[i][1] = vmlal_u8(p[i][1], vget_low_u8(v1[h]), vget_low_u8(x));
+            p[i][1] = vmlal_high_u8(p[i][1], v1[h], x);
+          }
+          __asm__ __volatile__("");  // one half's loads at a time (as gemv_chunks)
+        }
+      }
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        tot[i][0] = vpadalq_u16(tot[i][0], p[i][0]);
+        tot[i][1] = vpadalq_u16(tot[i][1], p[i][1]);
+      }
+    }
+  }
+
+  // Inlined into run() (bench/arm/mca reads run()'s own instructions).
+  template <int R>
+  __attribute__((always_inline)) static inline void rows(std::size_t kc, const std::uint8_t* a,
+                                                         const std::uint8_t* w, std::int32_t* c,
+                                                         std::size_t ldc,
+                                                         bool accumulate) noexcept {
+    const uint8x16_t mask = vdupq_n_u8(static_cast<std::uint8_t>(base::wmax));
+#pragma GCC unroll 1
+    for (int col = 0; col < NR; col += 2) {
+      uint32x4_t tot[R][2];
+      pair<R>((kc + KS - 1) / KS, a, w, col, mask, tot);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; i += 2) {
+        // {row i col 0, row i col 1, row i + 1 col 0, row i + 1 col 1}
+        const uint32x4_t r =
+            vpaddq_u32(vpaddq_u32(tot[i][0], tot[i][1]), vpaddq_u32(tot[i + 1][0], tot[i + 1][1]));
+        std::int32_t* ci = c + i * ldc + col;
+        uint32x2_t lo = vget_low_u32(r), hi = vget_high_u32(r);
+        if (accumulate) {
+          lo = vadd_u32(lo, vreinterpret_u32_s32(vld1_s32(ci)));
+          hi = vadd_u32(hi, vreinterpret_u32_s32(vld1_s32(ci + ldc)));
+        }
+        vst1_s32(ci, vreinterpret_s32_u32(lo));
+        vst1_s32(ci + ldc, vreinterpret_s32_u32(hi));
+      }
+    }
+    base::zero_rows(c, ldc, R, accumulate);
+  }
+
+  static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
+                  std::size_t ldc, bool accumulate) noexcept {
+    const std::size_t live = base::pack_a_t::rows(a_panel);
+    const std::uint8_t* a = base::pack_a_t::data(a_panel);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+    if (live <= 2)
+      rows<2>(kc, a, w, c, ldc, accumulate);
+    else if (live <= 4)
+      rows<4>(kc, a, w, c, ldc, accumulate);
+    else
+      rows<MR>(kc, a, w, c, ldc, accumulate);
+  }
+};
+
+#if defined(LOWBIT_TARGET_GEMV_NEONDOT)
+template <int B, int NR, int MR>
+struct gemv_rows_udot : gemv_rows<B, NR, MR> {
+  using base = gemv_rows<B, NR, MR>;
+  static constexpr int KS = base::KS, chunks = base::chunks;
+
+  // Four rows by four columns at a time (16 accumulators; each activation load feeds four
+  // UDOTs, the weights of the four columns are unpacked once per group of four rows): rows r0..
+  // r0 + 3, columns c0..c0 + 3, c0 a multiple of 4, so a column's slot in its chunk is a
+  // constant. A plain function, not a lambda: its body must be compiled for dotprod.
+  __attribute__((always_inline)) LOWBIT_TARGET_GEMV_NEONDOT static inline void quad(
+      std::size_t blocks, const std::uint8_t* a, const std::uint8_t* w, uint8x16_t mask,
+      uint32x4_t (&tot)[4][4]) noexcept {
+    constexpr int per_chunk = base::per_chunk;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) tot[i][j] = vdupq_n_u32(0);
+    for (; blocks != 0; --blocks, a += KS * MR, w += chunks * 16) {
+      uint8x16_t v[4][2];
+      uint8x16_t q[4 / per_chunk];
+#pragma GCC unroll 4
+      for (int c = 0; c < 4 / per_chunk; ++c) {
+        q[c] = vld1q_u8(w + 16 * c);
+        __asm__ __volatile__("");  // LDRs, not an LDP (see gemv_chunks)
+      }
+      v[0][0] = gemv_slot<B, 0>(q[0], mask);
+      v[0][1] = gemv_slot<B, 1>(q[0], mask);
+      v[1][0] = gemv_slot<B, 2 * (1 % per_chunk)>(q[1 / per_chunk], mask);
+      v[1][1] = gemv_slot<B, 2 * (1 % per_chunk) + 1>(q[1 / per_chunk], mask);
+      v[2][0] = gemv_slot<B, 2 * (2 % per_chunk)>(q[2 / per_chunk], mask);
+      v[2][1] = gemv_slot<B, 2 * (2 % per_chunk) + 1>(q[2 / per_chunk], mask);
+      v[3][0] = gemv_slot<B, 2 * (3 % per_chunk)>(q[3 / per_chunk], mask);
+      v[3][1] = gemv_slot<B, 2 * (3 % per_chunk) + 1>(q[3 / per_chunk], mask);
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        // The half's rows loaded together ahead of their UDOTs: an in-order core stalls on a
+        // load's latency when its use follows it.
+        uint8x16_t x[4];
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) x[i] = vld1q_u8(a + i * KS + 16 * h);
+        // An empty asm that takes and gives every x: GCC's scheduler would otherwise move each
+        // load down next to its use.
+        __asm__("" : "+w"(x[0]), "+w"(x[1]), "+w"(x[2]), "+w"(x[3]));
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+          for (int j = 0; j < 4; ++j) tot[i][j] = vdotq_u32(tot[i][j], v[j][h], x[i]);
+        __asm__ __volatile__("");  // one half's loads at a time (as gemv_chunks)
+      }
+    }
+  }
+
+  LOWBIT_TARGET_GEMV_NEONDOT static void run(std::size_t kc, const void* a_panel,
+                                             const void* w_panel, std::int32_t* c, std::size_t ldc,
+                                             bool accumulate) noexcept {
+    const uint8x16_t mask = vdupq_n_u8(static_cast<std::uint8_t>(base::wmax));
+    const int live = static_cast<int>(base::pack_a_t::rows(a_panel));
+    const int r_end = live <= 4 ? 4 : MR;
+    const std::uint8_t* a = base::pack_a_t::data(a_panel);
+    const auto* w = static_cast<const std::uint8_t*>(w_panel);
+#pragma GCC unroll 1
+    for (int r0 = 0; r0 < r_end; r0 += 4)
+#pragma GCC unroll 1
+      for (int c0 = 0; c0 < NR; c0 += 4) {
+        uint32x4_t tot[4][4];
+        quad((kc + KS - 1) / KS, a + r0 * KS, w + 16 * (c0 / base::per_chunk), mask, tot);
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i)
+          store4(c + (r0 + i) * ldc + c0, hsum4(tot[i][0], tot[i][1], tot[i][2], tot[i][3]),
+                 accumulate);
+      }
+    base::zero_rows(c, ldc, r_end, accumulate);
+  }
+};
+#endif  // LOWBIT_TARGET_GEMV_NEONDOT
+
+#endif  // __aarch64__
+
 template <class K>
-constexpr ukernel_desc gemv_desc(const char* name, feature_set f, int wb, int nr,
-                                 float mpc) noexcept {
-  return describe_kernel<K>(name, algorithm::dot_i8, f, wb, 8, 1, nr, K::KS, K::kc_max, mpc, 0, 0,
+constexpr ukernel_desc gemv_desc(const char* name, feature_set f, int wb, int nr, float mpc,
+                                 int mr = 1) noexcept {
+  return describe_kernel<K>(name, algorithm::dot_i8, f, wb, 8, mr, nr, K::KS, K::kc_max, mpc, 0, 0,
                             K::bytes_per_weight);
 }
 
@@ -347,13 +606,20 @@ constexpr int gemv_nr = 4;
 
 // macs_per_cycle: the model of dot_neon.hpp (two 128-bit ASIMD operations per cycle, loads not
 // counted) per 32 MACs of one column: w4 2 unpack + 4 multiply + UADALP / flush = 6.25 ops,
-// w2 7, w1 7.5; dotprod w4 4, w2 5, w1 5.5 (UDOT counted as one operation).
+// w2 7, w1 7.5; dotprod w4 4, w2 5, w1 5.5 (UDOT counted as one operation). Several rows:
+// baseline, per block of a column pair, 8 unpack + 64 UMULL/UMLAL2 + 32 UADALP / flush for 512
+// MACs (13.5); dotprod, per block of 4 rows x 4 columns, 8 unpack + 32 UDOT for 512 MACs (25.6).
 inline ukernel_list gemv_ukernels() noexcept {
   constexpr feature_set f = bit(cpu_feature::neon);
   static const ukernel_desc list[] = {
-      gemv_desc<gemv_widen<4, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(4, neon), f, 4, gemv_nr, 10.2f),
-      gemv_desc<gemv_widen<2, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(2, neon), f, 2, gemv_nr, 9.1f),
-      gemv_desc<gemv_widen<1, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(1, neon), f, 1, gemv_nr, 8.5f),
+    gemv_desc<gemv_widen<4, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(4, neon), f, 4, gemv_nr, 10.2f),
+    gemv_desc<gemv_widen<2, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(2, neon), f, 2, gemv_nr, 9.1f),
+    gemv_desc<gemv_widen<1, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(1, neon), f, 1, gemv_nr, 8.5f),
+#if defined(__aarch64__)
+    gemv_desc<gemv_rows_widen<4, 8, 8>>("gemv_w4a8_8x8c32__neon", f, 4, 8, 13.5f, 8),
+    gemv_desc<gemv_rows_widen<2, 8, 8>>("gemv_w2a8_8x8c32__neon", f, 2, 8, 13.5f, 8),
+    gemv_desc<gemv_rows_widen<1, 8, 8>>("gemv_w1a8_8x8c32__neon", f, 1, 8, 13.5f, 8),
+#endif
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
@@ -365,6 +631,9 @@ inline ukernel_list gemv_dotprod_ukernels() noexcept {
       gemv_desc<gemv_udot<4, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(4, neondot), f, 4, gemv_nr, 16.0f),
       gemv_desc<gemv_udot<2, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(2, neondot), f, 2, gemv_nr, 12.8f),
       gemv_desc<gemv_udot<1, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(1, neondot), f, 1, gemv_nr, 11.6f),
+      gemv_desc<gemv_rows_udot<4, 8, 8>>("gemv_w4a8_8x8c32__neondot", f, 4, 8, 25.6f, 8),
+      gemv_desc<gemv_rows_udot<2, 8, 8>>("gemv_w2a8_8x8c32__neondot", f, 2, 8, 25.6f, 8),
+      gemv_desc<gemv_rows_udot<1, 8, 8>>("gemv_w1a8_8x8c32__neondot", f, 1, 8, 25.6f, 8),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
