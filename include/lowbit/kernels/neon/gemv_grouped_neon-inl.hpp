@@ -31,7 +31,9 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
   const std::size_t t_stride = ga.col_terms != nullptr ? NR : 0;
   const std::size_t x_stride = ga.col_x != nullptr ? NR : 0;
   uint32x4_t ahead[Q];
-  if (One) K::template sums<true>(ga.kc, ga.a, ga.w, ahead);
+  typename K::one_state st;
+  K::one_init(st);
+  if (One) K::sums_one(ga.a, ga.w, ahead, st);
   float32x4_t facc[Q];
 #pragma GCC unroll 4
   for (int q = 0; q < Q; ++q) facc[q] = vdupq_n_f32(0.0f);
@@ -86,7 +88,7 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
         const std::size_t gx = g + 1 < ga.groups ? g + 1 : g;  // the last: itself, unused
 #pragma GCC unroll 4
         for (int q = 0; q < Q; ++q) s[q] = ahead[q];
-        K::template sums<true>(ga.kc, ga.a + gx * ga.a_stride, ga.w + gx * ga.w_stride, ahead);
+        K::sums_one(ga.a + gx * ga.a_stride, ga.w + gx * ga.w_stride, ahead, st);
       } else {
         K::sums(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride,
                 ga.w + g * ga.w_stride, s);

@@ -250,6 +250,16 @@ struct gemv_widen {
       s[q] = hsum4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
   }
 
+  // run_grouped's one-block groups (gemv_grouped_neon-inl.hpp): no state between groups.
+  struct one_state {};
+  static void one_init(one_state&) noexcept {}
+  __attribute__((always_inline)) static inline void sums_one(const std::uint8_t* a,
+                                                             const std::uint8_t* w,
+                                                             uint32x4_t (&s)[NR / 4],
+                                                             one_state&) noexcept {
+    sums<true>(KS, a, w, s);
+  }
+
   static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                   std::size_t ldc, bool accumulate) noexcept {
     (void)ldc;  // one row
@@ -288,49 +298,85 @@ struct gemv_udot {
     if constexpr (S + 1 < G) slots<S + 1, Sets>(q, mask, a, c, acc);
   }
 
-  // The exact sums of kc values, four columns a vector. One: kc <= 32 (one block, no loop), with
-  // one accumulator set where a chunk holds several columns (w2, w1: fewer values to zero and add
-  // before the group's float step; the chunks' UDOTs alternate between columns), two for w4
-  // (a chunk is one column, whose two UDOTs would otherwise wait on each other), and the barrier
-  // every two chunks.
-  template <bool One = false>
+  // The exact sums of kc values, four columns a vector, with two accumulator sets (one for each
+  // half of a block's K).
   __attribute__((always_inline)) LOWBIT_TARGET_GEMV_NEONDOT static inline void sums(
       std::size_t kc, const void* a_panel, const void* w_panel, uint32x4_t (&s)[NR / 4]) noexcept {
-    constexpr int Sets = One && per_chunk > 1 ? 1 : 2;
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     const uint8x16_t mask = vdupq_n_u8(static_cast<std::uint8_t>(wmax));
-    uint32x4_t acc[Sets][NR];
+    uint32x4_t acc[2][NR];
 #pragma GCC unroll 2
-    for (int h = 0; h < Sets; ++h)
+    for (int h = 0; h < 2; ++h)
 #pragma GCC unroll 16
       for (int j = 0; j < NR; ++j) acc[h][j] = vdupq_n_u32(0);
-    for (std::size_t blocks = One ? 1 : (kc + KS - 1) / KS; blocks != 0;
-         --blocks, a += KS, w += chunks * 16) {
-      uint8x16_t av[2];
-      av[0] = vld1q_u8(a);
-      __asm__ __volatile__("");  // two LDRs, not one LDP (see gemv_chunks)
-      av[1] = vld1q_u8(a + 16);
-      // gemv_chunks with one chunk ahead, spelled out: its callback could not be inlined here
-      // for certain (a lambda compiled for dotprod inside a baseline template).
-      uint8x16_t cur = vld1q_u8(w);
-#pragma GCC unroll 16
-      for (int c = 0; c < chunks; ++c) {
-        uint8x16_t next = cur;
-        if (c + 1 < chunks) next = vld1q_u8(w + 16 * (c + 1));
-        slots<0, Sets>(cur, mask, av, c, acc);
-        if (!One || c % 2 == 1) __asm__ __volatile__("");  // as gemv_chunks's
-        cur = next;
-      }
+    for (std::size_t blocks = (kc + KS - 1) / KS; blocks != 0; --blocks, a += KS, w += chunks * 16)
+      block<2, false>(a, w, mask, acc);
+#pragma GCC unroll 4
+    for (int q = 0; q < NR / 4; ++q) {
+      uint32x4_t t[4];
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) t[i] = vaddq_u32(acc[0][4 * q + i], acc[1][4 * q + i]);
+      s[q] = hsum4(t[0], t[1], t[2], t[3]);
     }
+  }
+
+  // One block of 32 values into acc. One: a group's only block (run_grouped), the barrier every
+  // two chunks.
+  template <int Sets, bool One>
+  __attribute__((always_inline)) LOWBIT_TARGET_GEMV_NEONDOT static inline void block(
+      const std::uint8_t* a, const std::uint8_t* w, uint8x16_t mask,
+      uint32x4_t (&acc)[Sets][NR]) noexcept {
+    uint8x16_t av[2];
+    av[0] = vld1q_u8(a);
+    __asm__ __volatile__("");  // two LDRs, not one LDP (see gemv_chunks)
+    av[1] = vld1q_u8(a + 16);
+    // gemv_chunks with one chunk ahead, spelled out: its callback could not be inlined here for
+    // certain (a lambda compiled for dotprod inside a baseline template).
+    uint8x16_t cur = vld1q_u8(w);
+#pragma GCC unroll 16
+    for (int c = 0; c < chunks; ++c) {
+      uint8x16_t next = cur;
+      if (c + 1 < chunks) next = vld1q_u8(w + 16 * (c + 1));
+      slots<0, Sets>(cur, mask, av, c, acc);
+      if (!One || c % 2 == 1) __asm__ __volatile__("");  // as gemv_chunks's
+      cur = next;
+    }
+  }
+
+  // run_grouped's one-block groups (gemv_grouped_neon-inl.hpp), in group order: the accumulators
+  // are never zeroed (a UDOT adds to its destination: zeroing took a move per accumulator and
+  // group); each group's sums are its column totals minus the previous group's, exact modulo
+  // 2^32. One accumulator set where a chunk holds several columns (w2, w1: the chunks' UDOTs
+  // alternate between columns), two for w4 (a chunk is one column, whose two UDOTs would
+  // otherwise wait on each other).
+  static constexpr int one_sets = per_chunk > 1 ? 1 : 2;
+  struct one_state {
+    uint32x4_t acc[one_sets][NR];
+    uint32x4_t prev[NR / 4];
+  };
+  __attribute__((always_inline)) static inline void one_init(one_state& st) noexcept {
+#pragma GCC unroll 2
+    for (int h = 0; h < one_sets; ++h)
+#pragma GCC unroll 16
+      for (int j = 0; j < NR; ++j) st.acc[h][j] = vdupq_n_u32(0);
+#pragma GCC unroll 4
+    for (int q = 0; q < NR / 4; ++q) st.prev[q] = vdupq_n_u32(0);
+  }
+  __attribute__((always_inline)) LOWBIT_TARGET_GEMV_NEONDOT static inline void sums_one(
+      const std::uint8_t* a, const std::uint8_t* w, uint32x4_t (&s)[NR / 4],
+      one_state& st) noexcept {
+    block<one_sets, true>(a, w, vdupq_n_u8(static_cast<std::uint8_t>(wmax)), st.acc);
 #pragma GCC unroll 4
     for (int q = 0; q < NR / 4; ++q) {
       uint32x4_t t[4];
 #pragma GCC unroll 4
       for (int i = 0; i < 4; ++i)
-        t[i] =
-            Sets == 2 ? vaddq_u32(acc[0][4 * q + i], acc[Sets - 1][4 * q + i]) : acc[0][4 * q + i];
-      s[q] = hsum4(t[0], t[1], t[2], t[3]);
+        t[i] = one_sets == 2 ? vaddq_u32(st.acc[0][4 * q + i], st.acc[one_sets - 1][4 * q + i])
+                             : st.acc[0][4 * q + i];
+      const uint32x4_t tot = hsum4(t[0], t[1], t[2], t[3]);
+      s[q] = vsubq_u32(tot, st.prev[q]);
+      st.prev[q] = tot;
     }
   }
 
