@@ -218,10 +218,11 @@ TEST_CASE("driver ops: the float stage matches the baseline bit for bit", "[driv
       detail::float_row_generic(t.data(), n, p, ref.data());
       ops->float_row(t.data(), n, p, got.data());
       INFO("n " << n << " trial " << trial);
-      for (std::size_t j = 0; j < n; ++j) {
-        INFO("j " << j << " ref " << ref[j] << " got " << got[j]);
-        REQUIRE(same_bits(got[j], ref[j]));
-      }
+      for (std::size_t j = 0; j < n; ++j)
+        if (!same_bits(got[j], ref[j])) {
+          INFO("j " << j << " ref " << ref[j] << " got " << got[j]);
+          REQUIRE(same_bits(got[j], ref[j]));
+        }
       REQUIRE(got[n] == 123.0f);
       // The row's reference value is the documented formula, each product rounded alone.
       for (std::size_t j = 0; j < n; ++j) {
@@ -376,10 +377,11 @@ TEST_CASE("driver ops: fused float tiles match the scalar rule bit for bit", "[d
       for (std::size_t i = 0; i < rows; ++i) {
         const std::vector<std::int32_t> t = tt.exact(i, n);
         detail::float_row_generic(t.data(), n, p, ref.data());
-        for (std::size_t j = 0; j < n; ++j) {
-          INFO("i " << i << " j " << j << " ref " << ref[j] << " got " << got[i * ldd + j]);
-          REQUIRE(same_bits(got[i * ldd + j], ref[j]));
-        }
+        for (std::size_t j = 0; j < n; ++j)
+          if (!same_bits(got[i * ldd + j], ref[j])) {
+            INFO("i " << i << " j " << j << " ref " << ref[j] << " got " << got[i * ldd + j]);
+            REQUIRE(same_bits(got[i * ldd + j], ref[j]));
+          }
         for (std::size_t j = n; j < ldd; ++j) REQUIRE(got[i * ldd + j] == 123.0f);
       }
     }

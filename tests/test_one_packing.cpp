@@ -156,6 +156,10 @@ TEST_CASE("one default packing serves every M bit-exactly under every ISA level"
                << encoding_name(c.af.enc) << " isa " << isa_name(level) << " main "
                << pw.kernel_name() << " small layouts " << pw.small_layouts());
       for (std::size_t m : rows_tested) {
+        // The scalar kernel at M = 1000 was three quarters of this test's time under the
+        // sanitizers and QEMU; the driver's M blocking is the same code at every level, and
+        // the other levels run M = 1000.
+        if (level == isa::scalar && m > 64) continue;
         // The name reported is the one query_kernel_for_rows (lowbit_info) gives.
         const kernels::ukernel_desc* q = query_kernel_for_rows(c.wf, c.af, n, k, m, opt);
         REQUIRE(q != nullptr);
