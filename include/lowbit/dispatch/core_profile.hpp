@@ -215,8 +215,8 @@ constexpr float arm_lut16_w2a2_declared = 26.7f;
 // AArch32).
 #if defined(__arm__)
 inline constexpr kernel_rate arm_little_rates[] = {
-    {"lut_actsum_w1a1_2x16c8__neon", 7.71f}, {"lut_actsum_w1a2_2x16c8__neon", 7.99f},
-    {"lut_actsum_w2a1_2x16c8__neon", 4.56f}, {"lut_actsum_w2a2_2x16c8__neon", 4.67f},
+    {"lut_actsum_w1a1_2x16c8__neon", 7.39f}, {"lut_actsum_w1a2_2x16c8__neon", 7.20f},
+    {"lut_actsum_w2a1_2x16c8__neon", 4.38f}, {"lut_actsum_w2a2_2x16c8__neon", 4.21f},
     {"bitplane_w1a1_2x4c128__neon", 26.2f},  {"bitplane_w1a2_2x4c128__neon", 8.19f},
     {"bitplane_w2a1_2x4c128__neon", 12.3f},  {"bitplane_w2a2_2x4c128__neon", 4.59f},
     {"bitplane_w1a3_2x4c128__neon", 5.28f},  {"bitplane_w3a1_2x4c128__neon", 6.4f},
@@ -232,8 +232,8 @@ inline constexpr kernel_rate arm_little_rates[] = {
 };
 
 inline constexpr kernel_rate arm_big_rates[] = {
-    {"lut_actsum_w1a1_2x16c8__neon", 17.5f}, {"lut_actsum_w1a2_2x16c8__neon", 18.3f},
-    {"lut_actsum_w2a1_2x16c8__neon", 11.2f}, {"lut_actsum_w2a2_2x16c8__neon", 11.7f},
+    {"lut_actsum_w1a1_2x16c8__neon", 16.8f}, {"lut_actsum_w1a2_2x16c8__neon", 16.5f},
+    {"lut_actsum_w2a1_2x16c8__neon", 10.7f}, {"lut_actsum_w2a2_2x16c8__neon", 10.5f},
     {"bitplane_w1a1_2x4c128__neon", 73.0f},  {"bitplane_w1a2_2x4c128__neon", 32.1f},
     {"bitplane_w2a1_2x4c128__neon", 36.6f},  {"bitplane_w2a2_2x4c128__neon", 16.0f},
     {"bitplane_w1a3_2x4c128__neon", 21.3f},  {"bitplane_w3a1_2x4c128__neon", 23.3f},
@@ -252,10 +252,10 @@ inline constexpr const auto& arm_apple_rates = arm_big_rates;
 #else
 inline constexpr kernel_rate arm_little_rates[] = {
     {"dot_w8a8_8x8c8__neoni8mm", 13.5f},        {"dot_w8a8_8x8c4__neondot", 12.8f},
-    {"lut_actsum_w1a1_4x16c8__neon", 11.4f},    {"lut_actsum_w1a2_4x16c8__neon", 11.7f},
-    {"lut_actsum_w2a1_4x16c8__neon", 8.32f},    {"lut_actsum_w2a2_4x16c8__neon", 8.41f},
-    {"lut_actsum_w1a1_4x32c12__neon64", 11.9f}, {"lut_actsum_w1a2_4x32c12__neon64", 12.7f},
-    {"lut_actsum_w2a1_4x32c12__neon64", 6.61f}, {"lut_actsum_w2a2_4x32c12__neon64", 5.42f},
+    {"lut_actsum_w1a1_4x16c8__neon", 10.9f},    {"lut_actsum_w1a2_4x16c8__neon", 10.5f},
+    {"lut_actsum_w2a1_4x16c8__neon", 7.98f},    {"lut_actsum_w2a2_4x16c8__neon", 7.61f},
+    {"lut_actsum_w1a1_4x32c12__neon64", 11.6f}, {"lut_actsum_w1a2_4x32c12__neon64", 11.2f},
+    {"lut_actsum_w2a1_4x32c12__neon64", 5.81f}, {"lut_actsum_w2a2_4x32c12__neon64", 5.42f},
     {"bitplane_w1a1_4x4c128__neon", 31.5f},     {"bitplane_w1a2_4x4c128__neon", 13.0f},
     {"bitplane_w2a1_4x4c128__neon", 14.6f},     {"bitplane_w2a2_4x4c128__neon", 5.32f},
     {"bitplane_w1a3_4x4c128__neon", 5.61f},     {"bitplane_w3a1_4x4c128__neon", 9.43f},
@@ -277,13 +277,13 @@ inline constexpr kernel_rate arm_little_rates[] = {
 inline constexpr kernel_rate arm_big_rates[] = {
     {"dot_w8a8_8x8c8__neoni8mm", 51.3f},
     {"dot_w8a8_8x8c4__neondot", 32.1f},
-    {"lut_actsum_w1a1_4x16c8__neon", 31.0f},
-    {"lut_actsum_w1a2_4x16c8__neon", 32.3f},
-    {"lut_actsum_w2a1_4x16c8__neon", 15.4f},
-    {"lut_actsum_w2a2_4x16c8__neon", 15.9f},
-    {"lut_actsum_w1a1_4x32c12__neon64", 19.6f},
-    {"lut_actsum_w1a2_4x32c12__neon64", 21.4f},
-    {"lut_actsum_w2a1_4x32c12__neon64", 10.7f},
+    {"lut_actsum_w1a1_4x16c8__neon", 29.7f},
+    {"lut_actsum_w1a2_4x16c8__neon", 29.0f},
+    {"lut_actsum_w2a1_4x16c8__neon", 14.8f},
+    {"lut_actsum_w2a2_4x16c8__neon", 14.4f},
+    {"lut_actsum_w1a1_4x32c12__neon64", 19.0f},
+    {"lut_actsum_w1a2_4x32c12__neon64", 18.7f},
+    {"lut_actsum_w2a1_4x32c12__neon64", 9.37f},
     {"lut_actsum_w2a2_4x32c12__neon64", 9.12f},
     {"bitplane_w1a1_4x4c128__neon", 85.5f},
     {"bitplane_w1a2_4x4c128__neon", 32.1f},
@@ -322,13 +322,13 @@ inline constexpr kernel_rate arm_big_rates[] = {
 inline constexpr kernel_rate arm_apple_rates[] = {
     {"dot_w8a8_8x8c8__neoni8mm", 96.2f},
     {"dot_w8a8_8x8c4__neondot", 48.1f},
-    {"lut_actsum_w1a1_4x16c8__neon", 87.0f},
-    {"lut_actsum_w1a2_4x16c8__neon", 88.5f},
-    {"lut_actsum_w2a1_4x16c8__neon", 42.9f},
-    {"lut_actsum_w2a2_4x16c8__neon", 43.1f},
-    {"lut_actsum_w1a1_4x32c12__neon64", 39.7f},
-    {"lut_actsum_w1a2_4x32c12__neon64", 43.9f},
-    {"lut_actsum_w2a1_4x32c12__neon64", 21.9f},
+    {"lut_actsum_w1a1_4x16c8__neon", 83.1f},
+    {"lut_actsum_w1a2_4x16c8__neon", 79.8f},
+    {"lut_actsum_w2a1_4x16c8__neon", 41.1f},
+    {"lut_actsum_w2a2_4x16c8__neon", 39.1f},
+    {"lut_actsum_w1a1_4x32c12__neon64", 38.4f},
+    {"lut_actsum_w1a2_4x32c12__neon64", 38.4f},
+    {"lut_actsum_w2a1_4x32c12__neon64", 19.2f},
     {"lut_actsum_w2a2_4x32c12__neon64", 19.2f},
     {"bitplane_w1a1_4x4c128__neon", 128.0f},
     {"bitplane_w1a2_4x4c128__neon", 48.1f},
