@@ -22,7 +22,7 @@ using namespace lowbit;
 
 namespace {
 
-const std::size_t rows_tested[] = {1, 2, 7, 8, 9, 64, 1000};
+const std::vector<std::size_t> rows_tested{1, 2, 7, 8, 9, 64, 1000};
 
 // ISA levels this host runs (native last): each one's kernels are forced in turn.
 std::vector<isa> host_levels() {
@@ -126,6 +126,20 @@ struct cell {
   format wf, af;
 };
 
+// The weights of the a8 bit-dense kernels' cells: w1 odd-symmetric, w2 and w4 signed.
+[[maybe_unused]] format dense_weight_format(int bits) {
+  return {bits, bits == 1 ? encoding::odd_symmetric : encoding::signed_int};
+}
+
+// N x K zero codes of format wf packed for af (layouts and sizes do not depend on the values).
+[[maybe_unused]] packed_weights pack_zeros(format wf, format af, std::size_t n, std::size_t k,
+                                           const pack_options& opt = {}) {
+  const std::vector<std::uint8_t> w(n * k, 0);
+  packed_weights pw;
+  REQUIRE(pack_weights(codes(w.data(), n, k), wf, af, pw, opt).ok());
+  return pw;
+}
+
 // Every width pair a small-M kernel serves (w1/w2/w4 with a8; w1/w2 with a1/a2), and others.
 const cell cells[] = {
     {{4, encoding::signed_int}, {8, encoding::unsigned_int}},
@@ -140,34 +154,38 @@ const cell cells[] = {
     {{8, encoding::signed_int}, {8, encoding::unsigned_int}},
 };
 
+// Packs d's weights by default under every ISA level this host runs and checks each of `rows`
+// (up to d.m): the kernel name query_kernel_for_rows (lowbit_info) gives, and all three stages.
+void check_every_level(const cell& c, const data& d, const std::vector<std::size_t>& rows) {
+  for (isa level : host_levels()) {
+    pack_options opt;
+    opt.cap = level;
+    packed_weights pw;
+    REQUIRE(pack_weights(codes(d.w.data(), d.n, d.k), c.wf, c.af, pw, opt).ok());
+    INFO("w" << c.wf.bits << encoding_name(c.wf.enc) << " a" << c.af.bits << encoding_name(c.af.enc)
+             << " isa " << isa_name(level) << " main " << pw.kernel_name() << " small layouts "
+             << pw.small_layouts());
+    for (std::size_t m : rows) {
+      // The scalar kernel at M = 1000 was three quarters of this test's time under the
+      // sanitizers and QEMU; the driver's M blocking is the same code at every level, and
+      // the other levels run M = 1000.
+      if (level == isa::scalar && m > 64) continue;
+      const kernels::ukernel_desc* q = query_kernel_for_rows(c.wf, c.af, d.n, d.k, m, opt);
+      REQUIRE(q != nullptr);
+      CHECK(std::string(q->name) == pw.kernel_name(m));
+      check_stages(pw, c.af, d, m);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("one default packing serves every M bit-exactly under every ISA level",
           "[gemm][one_packing]") {
   const std::size_t n = 100, k = 333;
-  for (const cell& c : cells) {
-    const data d = make_data(c.wf, c.af, 1000, n, k, 11u + static_cast<unsigned>(c.wf.bits));
-    for (isa level : host_levels()) {
-      pack_options opt;
-      opt.cap = level;
-      packed_weights pw;
-      REQUIRE(pack_weights(codes(d.w.data(), n, k), c.wf, c.af, pw, opt).ok());
-      INFO("w" << c.wf.bits << encoding_name(c.wf.enc) << " a" << c.af.bits
-               << encoding_name(c.af.enc) << " isa " << isa_name(level) << " main "
-               << pw.kernel_name() << " small layouts " << pw.small_layouts());
-      for (std::size_t m : rows_tested) {
-        // The scalar kernel at M = 1000 was three quarters of this test's time under the
-        // sanitizers and QEMU; the driver's M blocking is the same code at every level, and
-        // the other levels run M = 1000.
-        if (level == isa::scalar && m > 64) continue;
-        // The name reported is the one query_kernel_for_rows (lowbit_info) gives.
-        const kernels::ukernel_desc* q = query_kernel_for_rows(c.wf, c.af, n, k, m, opt);
-        REQUIRE(q != nullptr);
-        CHECK(std::string(q->name) == pw.kernel_name(m));
-        check_stages(pw, c.af, d, m);
-      }
-    }
-  }
+  for (const cell& c : cells)
+    check_every_level(c, make_data(c.wf, c.af, 1000, n, k, 11u + static_cast<unsigned>(c.wf.bits)),
+                      rows_tested);
 }
 
 TEST_CASE("packing with and without m_hint gives identical results", "[gemm][one_packing]") {
@@ -228,10 +246,8 @@ TEST_CASE("default packing of 1/2/4-bit weights holds one bit-dense layout",
   const std::size_t n = 4096, k = 4096;
   const format af{8, encoding::unsigned_int};
   for (int bits : {1, 2, 4}) {
-    const format wf{bits, bits == 1 ? encoding::odd_symmetric : encoding::signed_int};
-    std::vector<std::uint8_t> w(n * k, 0);
-    packed_weights pw;
-    REQUIRE(pack_weights(codes(w.data(), n, k), wf, af, pw).ok());
+    const format wf = dense_weight_format(bits);
+    const packed_weights pw = pack_zeros(wf, af, n, k);
     INFO("w" << bits << "a8: main " << pw.kernel_name() << ", stored " << pw.stored_kernel()->name);
     CHECK(pw.small_layouts() == 0);
     CHECK(pw.stored_kernel()->bytes_per_weight * 8.0f == static_cast<float>(bits));
@@ -244,8 +260,7 @@ TEST_CASE("default packing of 1/2/4-bit weights holds one bit-dense layout",
     // A hint still packs one layout, as before.
     pack_options hint;
     hint.m_hint = 256;
-    packed_weights hinted;
-    REQUIRE(pack_weights(codes(w.data(), n, k), wf, af, hinted, hint).ok());
+    const packed_weights hinted = pack_zeros(wf, af, n, k, hint);
     CHECK(!hinted.unpacks_for(256));
     CHECK(hinted.stored_kernel() == hinted.kernel());
   }
@@ -258,9 +273,7 @@ TEST_CASE("default bitplane packing of 1/2-bit weights and activations holds one
   // w1a1, w1a2 (w2a1 packs the signed-plane kernel, whose panels no 1-row kernel reads)
   const cell bitplane_cells[] = {cells[4], cells[5]};
   for (const cell& c : bitplane_cells) {
-    std::vector<std::uint8_t> w(n * k, 0);
-    packed_weights pw;
-    REQUIRE(pack_weights(codes(w.data(), n, k), c.wf, c.af, pw).ok());
+    const packed_weights pw = pack_zeros(c.wf, c.af, n, k);
     INFO("w" << c.wf.bits << "a" << c.af.bits << ": main " << pw.kernel_name() << ", M=1 runs "
              << pw.kernel_name(1));
     // M = 1 runs a 1-row bitplane kernel over the main kernel's own panels.
@@ -301,5 +314,67 @@ TEST_CASE("panels unpacked per call: both loop orders, K blocks, threads, caller
               .ok());
       CHECK(std::equal(out.begin(), out.end(), d.t.begin()));
     }
+}
+#endif
+
+#if defined(__ARM_NEON)
+TEST_CASE("default Arm packing stores each set of bit-dense GEMV panels once",
+          "[gemm][one_packing][arm]") {
+  const std::size_t n = 4096, k = 4096;
+  const format af{8, encoding::unsigned_int};
+  for (int bits : {1, 2, 4}) {
+    const format wf = dense_weight_format(bits);
+    const packed_weights pw = pack_zeros(wf, af, n, k);
+    INFO("w" << bits << "a8: main " << pw.kernel_name() << ", M=1 runs " << pw.kernel_name(1)
+             << ", M=8 runs " << pw.kernel_name(8) << ", small layouts " << pw.small_layouts()
+             << ", " << pw.size_bytes() << " bytes");
+    // The stored layouts hold different bytes: the 1-row and 8-row kernels share one.
+    std::vector<const packed_weights*> layouts{&pw};
+    for (std::size_t i = 0; i < pw.small_layouts(); ++i) layouts.push_back(pw.small_layout(i));
+    for (std::size_t i = 0; i < layouts.size(); ++i)
+      for (std::size_t j = i + 1; j < layouts.size(); ++j)
+        CHECK(!detail::same_panels(*layouts[i]->kernel(), *layouts[j]->kernel()));
+    CHECK(pw.small_layouts() <= 1);
+    // Each M a small-M layout serves runs a kernel over its panels.
+    for (std::size_t m = 1; m <= detail::small_m_max; ++m)
+      if (&pw.for_rows(m) != &pw)
+        CHECK(detail::same_panels(pw.for_rows(m).kernel_for_call(m), *pw.for_rows(m).kernel()));
+    // Bytes: the main layout and at most one bit-dense layout (1.5 bytes a weight for w4 where
+    // the main kernel stores one byte a weight). The model may run wider codes' GEMV kernels on
+    // narrower weights (w1a8 on gemv_w4a8's panels): the dense size is the kernel's width.
+    const auto dense_bytes = [&](const kernels::ukernel_desc& d) {
+      return n * k * d.w_bits / 8 + n * 4;
+    };
+    std::size_t expected = 0;
+    for (const packed_weights* l : layouts) {
+      pack_options alone;  // the layout's kernel forced by name packs that layout alone
+      alone.kernel_name = l->kernel()->name;
+      const packed_weights one = pack_zeros(wf, af, n, k, alone);
+      expected += one.size_bytes();
+      if (l->kernel()->bytes_per_weight > 0.0f)
+        CHECK(one.size_bytes() == dense_bytes(*l->kernel()));
+    }
+    CHECK(pw.size_bytes() == expected);
+    // Hinted at a small M, the main kernel is a GEMV kernel: one layout at the bit-dense size.
+    for (std::size_t hint : {1, 8}) {
+      pack_options opt;
+      opt.m_hint = hint;
+      const packed_weights hinted = pack_zeros(wf, af, n, k, opt);
+      INFO("hint " << hint << ": " << hinted.kernel_name());
+      CHECK(hinted.small_layouts() == 0);
+      if (hinted.kernel()->bytes_per_weight > 0.0f)
+        CHECK(hinted.size_bytes() == dense_bytes(*hinted.kernel()));
+    }
+  }
+}
+
+TEST_CASE("a shared Arm GEMV layout runs the 1-row and the 8-row kernel bit-exactly",
+          "[gemm][one_packing][arm]") {
+  // Wide enough for the model to pick the small-M kernels (K past one 32-code step, N past one
+  // column tile with a partial one).
+  const std::size_t n = 1030, k = 1000;
+  for (const cell& c : {cells[0], cells[1], cells[2]})
+    check_every_level(c, make_data(c.wf, c.af, 8, n, k, 3u + static_cast<unsigned>(c.wf.bits)),
+                      {1, 2, 3, 4, 5, 6, 7, 8});
 }
 #endif

@@ -84,8 +84,8 @@ class packed_weights {
     return l.kernel_ ? l.kernel_for_call(m).name : "";
   }
   // The kernel a call with m rows runs on this layout (not empty): for m <= 8 the one the
-  // packing chose (the kernel, or a sibling over the same panels: a shorter or taller tile),
-  // else kernel_for_rows.
+  // packing chose (the kernel, or another over the same panels: a shorter or taller tile, or
+  // the 8-row GEMV kernel on a 1-row kernel's layout), else kernel_for_rows.
   const kernels::ukernel_desc& kernel_for_call(std::size_t m) const noexcept {
     const kernels::ukernel_desc* r = m < sizeof(small_for_m_) ? run_for_m_[m] : nullptr;
     return r != nullptr ? *r : kernels::kernel_for_rows(*kernel_, m);
@@ -222,19 +222,22 @@ struct packed_weights_access {
   static void clear(packed_weights& p) noexcept { p = packed_weights{}; }
   // Moves the packed layouts `smalls` (count 0..2) into p as its small-M layouts; for_m[m]
   // (m = 0..8) is 1 + the index of the one a call with m rows runs, 0 for p's own, and run[m]
-  // the kernel p's own layout runs for m rows (nullptr: kernel_for_rows). False (p without
-  // small layouts, smalls kept) when the memory for them is not there.
+  // the kernel that layout runs for m rows (nullptr: kernel_for_rows). False (p without small
+  // layouts, smalls kept) when the memory for them is not there.
   static bool set_small(packed_weights& p, packed_weights* smalls, std::size_t count,
                         const std::uint8_t (&for_m)[9],
                         const kernels::ukernel_desc* const (&run)[9]) noexcept {
     p.drop_small();
-    for (std::size_t m = 0; m < 9; ++m) p.run_for_m_[m] = run[m];
+    for (std::size_t m = 0; m < 9; ++m) p.run_for_m_[m] = for_m[m] == 0 ? run[m] : nullptr;
     if (count == 0) return true;
     if (!p.small_store_.allocate(count * sizeof(packed_weights))) return false;
     for (std::size_t i = 0; i < count; ++i)
       p.small_[i] = new (p.small_store_.bytes() + i * sizeof(packed_weights))
           packed_weights(std::move(smalls[i]));
-    for (std::size_t m = 0; m < 9; ++m) p.small_for_m_[m] = for_m[m];
+    for (std::size_t m = 0; m < 9; ++m) {
+      p.small_for_m_[m] = for_m[m];
+      if (for_m[m] != 0) p.small_[for_m[m] - 1]->run_for_m_[m] = run[m];
+    }
     return true;
   }
   // Makes p (packed for a bit-dense kernel) one layout for every M: main runs large M on panels

@@ -84,6 +84,15 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
   return (compute < memory ? compute : memory) + 1e-6 * compute;
 }
 
+// Whether a layout packed for kernel a holds the very bytes kernel b reads: one weight packer
+// (with the same offset choice), NR, K step and K block bound. The NEON 1-row and 8-row GEMV
+// kernels of one width are such a pair (gemv_pack_w); pack_weights stores such bytes once.
+inline bool same_panels(const kernels::ukernel_desc& a, const kernels::ukernel_desc& b) noexcept {
+  return a.pack_w == b.pack_w && a.pack_w_offset == b.pack_w_offset &&
+         a.w_panel_bytes == b.w_panel_bytes && a.nr == b.nr && a.k_step == b.k_step &&
+         a.kc_max == b.kc_max && a.w_offset == b.w_offset && a.w_bits == b.w_bits;
+}
+
 template <class F>
 inline void for_each_ukernel(F&& f) noexcept {
   std::size_t count = 0;

@@ -69,8 +69,10 @@ namespace detail {
 // is the index of the layout a call with m rows runs. Small-M layouts are added only for a
 // default packing: no m_hint (a hint in 1..small_m_max packs that kernel alone, bit-dense; a
 // larger one the main kernel alone), no kernel forced by name, not one_layout (conv2d's).
-// run[m]: the kernel the main layout runs for m rows when it is not kernel_for_rows' choice (a
-// taller sibling over the same panels: with_short_tile's pair seen from the short side).
+// run[m]: the kernel layout for_m[m] runs for m rows when it is not kernel_for_rows' choice (a
+// taller sibling over the same panels: with_short_tile's pair seen from the short side; or a
+// small-M kernel over panels already stored, same_panels: no layout of its own, so the NEON
+// 1-row and 8-row GEMV kernels of a width share one bit-dense layout).
 //
 // One bit-dense layout instead (dense.rows8 != nullptr): where the model picks an 8-row kernel
 // for some M, the host has the bit-dense family of the weights' width (kernels/gemv/gemv_x86.hpp
@@ -205,7 +207,24 @@ inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::si
   bool rows8 = false;
   for (std::size_t i = 1; i < c.count; ++i) rows8 |= c.kernels[i]->mr > 1;
   const dense_layout dense = rows8 ? dense_family_for(*c.kernels[0], wf.bits, opt) : dense_layout{};
-  if (dense.rows8 == nullptr) return c;
+  if (dense.rows8 == nullptr) {
+    // Otherwise each set of identical bytes is stored once: a small-M kernel over the main
+    // layout's panels runs on them, and small-M kernels over one another's panels share one
+    // layout; run[m] names the kernel M runs when it is not its layout's own.
+    kept = 1;
+    for (std::size_t i = 1; i < c.count; ++i) {
+      std::size_t j = 0;
+      while (j < kept && !same_panels(*c.kernels[i], *c.kernels[j])) ++j;
+      for (std::size_t m = 1; m <= small_m_max; ++m) {
+        if (c.for_m[m] != i) continue;
+        c.for_m[m] = static_cast<std::uint8_t>(j);
+        if (j < kept) c.run[m] = c.kernels[i];
+      }
+      if (j == kept) c.kernels[kept++] = c.kernels[i];
+    }
+    c.count = kept;
+    return c;
+  }
   for (std::size_t m = 1; m <= small_m_max; ++m) {
     if (c.for_m[m] != 0) c.run[m] = c.kernels[c.for_m[m]]->mr == 1 ? dense.row1 : dense.rows8;
     c.for_m[m] = 0;
@@ -309,7 +328,7 @@ LOWBIT_API const kernels::ukernel_desc* query_kernel_for_rows(format wf, format 
   const detail::layout_choice c = detail::choose_layouts(wf, af, n, k, opt);
   if (c.count == 0) return nullptr;
   const std::size_t i = m <= detail::small_m_max ? c.for_m[m] : 0;
-  if (i == 0 && m <= detail::small_m_max && c.run[m] != nullptr) return c.run[m];
+  if (m <= detail::small_m_max && c.run[m] != nullptr) return c.run[m];
   return &kernels::kernel_for_rows(*c.kernels[i], m);
 }
 
