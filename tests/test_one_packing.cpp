@@ -24,21 +24,22 @@ namespace {
 
 const std::vector<std::size_t> rows_tested{1, 2, 7, 8, 9, 64, 1000};
 
-// ISA levels this host runs (native last): each one's kernels are forced in turn.
+// ISA levels this host runs and the process-wide cap allows (LOWBIT_ISA; native last): each
+// one's kernels are forced in turn.
 std::vector<isa> host_levels() {
   std::vector<isa> out;
   for (isa l :
        {isa::scalar, isa::sse4, isa::avx2, isa::avxvnni, isa::avx512, isa::avx512vnni,
         isa::avx512icl, isa::avx512icl_avxvnni, isa::neon, isa::neon_dotprod, isa::neon_i8mm})
-    if ((isa_features(l) & ~detail::host_features()) == 0) out.push_back(l);
+    if ((isa_features(l) & ~allowed_features()) == 0) out.push_back(l);
   out.push_back(isa::native);
   return out;
 }
 
-// Whether the host runs level l; if not, says the test is skipped (x86 cases only).
+// Whether the host runs level l under the cap; if not, says the test is skipped (x86 cases only).
 [[maybe_unused]] bool host_runs(isa l) {
-  if ((isa_features(l) & ~detail::host_features()) == 0) return true;
-  WARN("skipping: the host lacks " << isa_name(l));
+  if ((isa_features(l) & ~allowed_features()) == 0) return true;
+  WARN("skipping: the host or LOWBIT_ISA excludes " << isa_name(l));
   return false;
 }
 

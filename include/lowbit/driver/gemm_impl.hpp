@@ -56,7 +56,9 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
   if (af.bits > w.activation_bits())
     return {errc::wrong_packing, "a_format.bits", af.bits, w.activation_bits()};
   const packed_weights& layout = w.for_rows(a.rows);
-  if ((layout.kernel()->features & ~detail::host_features()) != 0)
+  // The layout's kernel and the one this call runs on its panels (small M may run another).
+  const feature_set needs = layout.kernel()->features | layout.kernel_for_call(a.rows).features;
+  if ((needs & ~detail::host_features()) != 0)
     return {errc::wrong_packing, "weights (kernel needs CPU features this host lacks)"};
   LOWBIT_RETURN_IF_ERROR(validate_stage(out, a.rows, w.rows()));
   if constexpr (std::is_same<Stage, float_output>::value) {
