@@ -21,13 +21,10 @@
 
 #include "lowbit/kernels/neon/dot_neon.hpp"
 #include "lowbit/kernels/neon/neon_common.hpp"
+#include "lowbit/kernels/neon/neon_ext.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define LOWBIT_TARGET_NEONDOT __attribute__((target("arch=armv8.2-a+dotprod")))
-#else
-#define LOWBIT_TARGET_NEONDOT
-#endif
+#define LOWBIT_TARGET_NEONDOT LOWBIT_NEON_TARGET_DOTPROD
 
 namespace lowbit {
 namespace kernels {
@@ -42,22 +39,22 @@ struct dot_udot_8x8c4 {
   LOWBIT_TARGET_NEONDOT static inline void group(uint32x4_t (&acc)[MR][2], uint8x16_t a0,
                                                  uint8x16_t a1, uint8x16_t w0,
                                                  uint8x16_t w1) noexcept {
-    acc[0][0] = vdotq_laneq_u32(acc[0][0], w0, a0, 0);
-    acc[0][1] = vdotq_laneq_u32(acc[0][1], w1, a0, 0);
-    acc[1][0] = vdotq_laneq_u32(acc[1][0], w0, a0, 1);
-    acc[1][1] = vdotq_laneq_u32(acc[1][1], w1, a0, 1);
-    acc[2][0] = vdotq_laneq_u32(acc[2][0], w0, a0, 2);
-    acc[2][1] = vdotq_laneq_u32(acc[2][1], w1, a0, 2);
-    acc[3][0] = vdotq_laneq_u32(acc[3][0], w0, a0, 3);
-    acc[3][1] = vdotq_laneq_u32(acc[3][1], w1, a0, 3);
-    acc[4][0] = vdotq_laneq_u32(acc[4][0], w0, a1, 0);
-    acc[4][1] = vdotq_laneq_u32(acc[4][1], w1, a1, 0);
-    acc[5][0] = vdotq_laneq_u32(acc[5][0], w0, a1, 1);
-    acc[5][1] = vdotq_laneq_u32(acc[5][1], w1, a1, 1);
-    acc[6][0] = vdotq_laneq_u32(acc[6][0], w0, a1, 2);
-    acc[6][1] = vdotq_laneq_u32(acc[6][1], w1, a1, 2);
-    acc[7][0] = vdotq_laneq_u32(acc[7][0], w0, a1, 3);
-    acc[7][1] = vdotq_laneq_u32(acc[7][1], w1, a1, 3);
+    acc[0][0] = LOWBIT_UDOT_LANEQ(acc[0][0], w0, a0, 0);
+    acc[0][1] = LOWBIT_UDOT_LANEQ(acc[0][1], w1, a0, 0);
+    acc[1][0] = LOWBIT_UDOT_LANEQ(acc[1][0], w0, a0, 1);
+    acc[1][1] = LOWBIT_UDOT_LANEQ(acc[1][1], w1, a0, 1);
+    acc[2][0] = LOWBIT_UDOT_LANEQ(acc[2][0], w0, a0, 2);
+    acc[2][1] = LOWBIT_UDOT_LANEQ(acc[2][1], w1, a0, 2);
+    acc[3][0] = LOWBIT_UDOT_LANEQ(acc[3][0], w0, a0, 3);
+    acc[3][1] = LOWBIT_UDOT_LANEQ(acc[3][1], w1, a0, 3);
+    acc[4][0] = LOWBIT_UDOT_LANEQ(acc[4][0], w0, a1, 0);
+    acc[4][1] = LOWBIT_UDOT_LANEQ(acc[4][1], w1, a1, 0);
+    acc[5][0] = LOWBIT_UDOT_LANEQ(acc[5][0], w0, a1, 1);
+    acc[5][1] = LOWBIT_UDOT_LANEQ(acc[5][1], w1, a1, 1);
+    acc[6][0] = LOWBIT_UDOT_LANEQ(acc[6][0], w0, a1, 2);
+    acc[6][1] = LOWBIT_UDOT_LANEQ(acc[6][1], w1, a1, 2);
+    acc[7][0] = LOWBIT_UDOT_LANEQ(acc[7][0], w0, a1, 3);
+    acc[7][1] = LOWBIT_UDOT_LANEQ(acc[7][1], w1, a1, 3);
   }
 
   // The main loop takes two groups (8 values of K) per iteration: one 4-register LD1 for A and

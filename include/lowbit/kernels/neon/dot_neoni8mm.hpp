@@ -26,13 +26,10 @@
 
 #include "lowbit/kernels/neon/dot_neon.hpp"
 #include "lowbit/kernels/neon/neon_common.hpp"
+#include "lowbit/kernels/neon/neon_ext.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define LOWBIT_TARGET_NEONI8MM __attribute__((target("arch=armv8.2-a+i8mm")))
-#else
-#define LOWBIT_TARGET_NEONI8MM
-#endif
+#define LOWBIT_TARGET_NEONI8MM LOWBIT_NEON_TARGET_I8MM
 
 namespace lowbit {
 namespace kernels {
@@ -60,7 +57,7 @@ struct dot_ummla_8x8c8 {
 #pragma GCC unroll 4
       for (int p = 0; p < MR / 2; ++p)
 #pragma GCC unroll 4
-        for (int q = 0; q < NR / 2; ++q) acc[p][q] = vmmlaq_u32(acc[p][q], va.val[p], vw.val[q]);
+        for (int q = 0; q < NR / 2; ++q) acc[p][q] = LOWBIT_UMMLA(acc[p][q], va.val[p], vw.val[q]);
     }
 #pragma GCC unroll 4
     for (int p = 0; p < MR / 2; ++p, c += 2 * ldc) {

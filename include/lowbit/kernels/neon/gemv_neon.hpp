@@ -39,10 +39,11 @@
 #include <cstring>
 
 #include "lowbit/kernels/neon/neon_common.hpp"
+#include "lowbit/kernels/neon/neon_ext.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
 #if defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
-#define LOWBIT_TARGET_GEMV_NEONDOT __attribute__((target("arch=armv8.2-a+dotprod")))
+#define LOWBIT_TARGET_GEMV_NEONDOT LOWBIT_NEON_TARGET_DOTPROD
 #endif
 
 namespace lowbit {
@@ -294,7 +295,7 @@ struct gemv_udot {
       uint32x4_t (&acc)[Sets][NR]) noexcept {
     const uint8x16_t v = gemv_slot<B, S>(q, mask);
     const int col = c * per_chunk + S / 2, h = S % 2, set = Sets == 2 ? h : 0;
-    acc[set][col] = vdotq_u32(acc[set][col], v, a[h]);
+    acc[set][col] = LOWBIT_UDOT(acc[set][col], v, a[h]);
     if constexpr (S + 1 < G) slots<S + 1, Sets>(q, mask, a, c, acc);
   }
 
@@ -604,7 +605,7 @@ struct gemv_rows_udot : gemv_rows<B, NR, MR> {
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i)
 #pragma GCC unroll 4
-          for (int j = 0; j < 4; ++j) tot[i][j] = vdotq_u32(tot[i][j], v[j][h], x[i]);
+          for (int j = 0; j < 4; ++j) tot[i][j] = LOWBIT_UDOT(tot[i][j], v[j][h], x[i]);
         __asm__ __volatile__("");  // one half's loads at a time (as gemv_chunks)
       }
     }
