@@ -26,15 +26,7 @@ template <int L>
 __attribute__((always_inline)) LOWBIT_NEON_TARGET_DOTPROD static inline uint32x4_t udot_laneq(
     uint32x4_t acc, uint8x16_t w, uint8x16_t a) noexcept {
   static_assert(L >= 0 && L < 4, "UDOT (by element) takes lanes 0..3");
-  if constexpr (L == 0) {
-    __asm__("udot %0.4s, %1.16b, %2.4b[0]" : "+w"(acc) : "w"(w), "w"(a));
-  } else if constexpr (L == 1) {
-    __asm__("udot %0.4s, %1.16b, %2.4b[1]" : "+w"(acc) : "w"(w), "w"(a));
-  } else if constexpr (L == 2) {
-    __asm__("udot %0.4s, %1.16b, %2.4b[2]" : "+w"(acc) : "w"(w), "w"(a));
-  } else {
-    __asm__("udot %0.4s, %1.16b, %2.4b[3]" : "+w"(acc) : "w"(w), "w"(a));
-  }
+  __asm__("udot %0.4s, %1.16b, %2.4b[%3]" : "+w"(acc) : "w"(w), "w"(a), "i"(L));
   return acc;
 }
 
