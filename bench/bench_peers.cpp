@@ -40,6 +40,9 @@
 #ifndef LOWBIT_HAVE_EIGEN
 #define LOWBIT_HAVE_EIGEN 0
 #endif
+#ifndef LOWBIT_HAVE_GGML
+#define LOWBIT_HAVE_GGML 0
+#endif
 
 #if LOWBIT_HAVE_ONEDNN
 #include "peers/onednn.hpp"
@@ -58,6 +61,9 @@ extern "C" void omp_set_num_threads(int);
 #endif
 #if LOWBIT_HAVE_QNNPACK
 #include "peers/qnnpack.hpp"
+#endif
+#if LOWBIT_HAVE_GGML
+#include "peers/ggml.hpp"
 #endif
 
 namespace {
@@ -162,6 +168,14 @@ void register_shape(const GemmShape& s) {
       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
     register_peer<p::EigenSgemm>("eigen_sgemm_f32", s);
 #endif
+#if LOWBIT_HAVE_GGML
+  // Loaded at run time ($LOWBIT_GGML_DIR); tq2_0's blocks are 256 values of K.
+  if (p::ggml_lib().ok()) {
+    register_peer<p::GgmlQ8_0>("ggml_q8_0", s);
+    register_peer<p::GgmlQ4_0>("ggml_q4_0", s);
+    if (s.K % 256 == 0) register_peer<p::GgmlTq2_0>("ggml_tq2_0", s);
+  }
+#endif
 }
 
 #if defined(__x86_64__)
@@ -221,9 +235,22 @@ int main(int argc, char** argv) {
                                   {"QNNPACK (libtorch-dev 1.13)", LOWBIT_HAVE_QNNPACK != 0},
                                   {"gemmlowp (libgemmlowp-dev)", LOWBIT_HAVE_GEMMLOWP != 0},
                                   {"Eigen (libeigen3-dev)", LOWBIT_HAVE_EIGEN != 0}};
-  for (const peer_state& ps : peer_list)
+  // The same in the JSON context (`peer:<name>`), which the report lists; the board kit
+  // (scripts/bench-arm) adds its own reasons as --benchmark_context=peer:<name>=... entries.
+  for (const peer_state& ps : peer_list) {
     if (!ps.built)
       std::fprintf(stderr, "bench_peers: %s not found at build time: skipped\n", ps.name);
+    benchmark::AddCustomContext(std::string("peer:") + ps.name,
+                                ps.built ? "built in" : "not built in");
+  }
+#if LOWBIT_HAVE_GGML
+  {
+    const auto& g = lowbit_bench::peers::ggml_lib();
+    if (!g.ok()) std::fprintf(stderr, "bench_peers: ggml not loaded: %s\n", g.error.c_str());
+    benchmark::AddCustomContext(
+        "peer:ggml", g.ok() ? "ggml " + g.version + ", " + g.variant : "not loaded: " + g.error);
+  }
+#endif
   namespace sh = lowbit_bench::shapes;
   for (const auto& s : sh::kSquare) register_shape(s);
   for (const auto& s : sh::kResnet18) register_shape(s);

@@ -16,7 +16,9 @@ import re
 import sys
 from collections import defaultdict
 
-INT8_PEERS = ("onednn", "xnnpack", "gemmlowp", "qnnpack")
+# ggml's q8_0 product is int8 x int8 on block-scaled codes; its q4_0 and tq2_0 rows (4-bit and
+# ternary weights) are listed but are not the 8-bit baseline of the ratio column.
+INT8_PEERS = ("onednn", "xnnpack", "gemmlowp", "qnnpack", "ggml_q8_0")
 FP32_PEERS = ("eigen", "openblas")
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
@@ -225,6 +227,12 @@ def main():
                  f"{context.get('mhz_per_cpu', '?')} MHz (nominal), date {context.get('date', '?')}. "
                  "One thread, pinned; medians of repetitions; GOPS = 2*M*N*K / time "
                  f"({'thread CPU' if args.clock == 'cpu' else 'wall-clock'} time, every table).\n")
+    # Which peers the binary has, and why one is missing: bench_peers's `peer:<name>` context
+    # entries, overridden by `kit:<name>` ones from the Arm board kit (scripts/bench-arm).
+    notes = {k[5:]: v for k, v in context.items() if k.startswith("peer:")}
+    notes.update({k[4:]: v for k, v in context.items() if k.startswith("kit:")})
+    if notes:
+        lines.append("Peers: " + "; ".join(f"{k}: {notes[k]}" for k in sorted(notes)) + ".\n")
     lines += stage_tables(load_stages(args.json, args.clock), args.clock)
     if shapes:
         lines.append("\n## Kernel table (int32 output)\n")

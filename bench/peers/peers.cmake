@@ -121,6 +121,18 @@ if(LOWBIT_PEER_ENABLED)
   target_link_libraries(bench_peers PRIVATE ${LOWBIT_QNNPACK_TORCH_LIBRARY})
 endif()
 
+# ggml (llama.cpp's tensor library), prebuilt: bench_peers loads it at run time from
+# $LOWBIT_GGML_DIR (peers/ggml.hpp; no headers or library at build time). On Arm only, where the
+# board kit (scripts/bench-arm) bundles the npm packages' libraries.
+set(_found OFF)
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm)")
+  set(_found ON)
+endif()
+lowbit_bench_peer(GGML "ggml (prebuilt, loaded from LOWBIT_GGML_DIR at run time)" ${_found})
+if(LOWBIT_PEER_ENABLED)
+  target_link_libraries(bench_peers PRIVATE ${CMAKE_DL_LIBS})
+endif()
+
 # bench_conv (bench/bench_conv.cpp) benchmarks oneDNN's and XNNPACK's convolutions, under the same
 # options and discovery as above.
 if(TARGET bench_conv)
