@@ -123,6 +123,19 @@ void check_stages(const packed_weights& pw, format af, const data& d, std::size_
     }
 }
 
+// pw at all of d's rows on two threads (tasks split along N too) in a caller-owned workspace of
+// the size gemm_workspace_size asks (convert: the activations need converting), int32 output.
+[[maybe_unused]] void check_two_threads(const packed_weights& pw, format af, const data& d,
+                                        bool convert) {
+  thread_pool pool(2);
+  const std::size_t bytes = gemm_workspace_size(pw, d.m, convert, 2);
+  std::vector<std::uint8_t> buf(bytes);
+  workspace ws(buf.data(), bytes);
+  std::vector<std::int32_t> out(d.m * d.n);
+  REQUIRE(gemm(codes(d.a.data(), d.m, d.k), af, pw, int32_output{out.data(), d.n}, ws, &pool).ok());
+  CHECK(std::equal(out.begin(), out.end(), d.t.begin()));
+}
+
 struct cell {
   format wf, af;
 };
@@ -304,69 +317,86 @@ TEST_CASE("panels unpacked per call: both loop orders, K blocks, threads, caller
                << " runs " << pw.kernel_name(sh.m));
       CHECK(pw.unpacks_for(sh.m));
       check_stages(pw, c.af, d, sh.m);
-      // Two threads (tasks split along N too) in a caller-owned workspace of the size asked for.
-      thread_pool pool(2);
-      const std::size_t bytes = gemm_workspace_size(pw, sh.m, false, 2);
-      std::vector<std::uint8_t> buf(bytes);
-      workspace ws(buf.data(), bytes);
-      std::vector<std::int32_t> out(sh.m * sh.n);
-      REQUIRE(
-          gemm(codes(d.a.data(), sh.m, sh.k), c.af, pw, int32_output{out.data(), sh.n}, ws, &pool)
-              .ok());
-      CHECK(std::equal(out.begin(), out.end(), d.t.begin()));
+      check_two_threads(pw, c.af, d, false);
     }
 }
 #endif
 
 #if defined(__ARM_NEON)
-TEST_CASE("default Arm packing stores each set of bit-dense GEMV panels once",
+TEST_CASE("default Arm packing of 1/2/4-bit weights holds one bit-dense layout",
           "[gemm][one_packing][arm]") {
-  const std::size_t n = 4096, k = 4096;
+  const std::size_t n = 1024, k = 1024;
   const format af{8, encoding::unsigned_int};
+  for (isa level : host_levels()) {
+    if (level == isa::scalar) continue;
+    pack_options opt;
+    opt.cap = level;
+    for (int bits : {1, 2, 4}) {
+      const format wf = dense_weight_format(bits);
+      const packed_weights pw = pack_zeros(wf, af, n, k, opt);
+      INFO("w" << bits << "a8 isa " << isa_name(level) << ": main " << pw.kernel_name()
+               << ", stored " << pw.stored_kernel()->name << ", M=1 runs " << pw.kernel_name(1)
+               << ", M=8 runs " << pw.kernel_name(8) << ", " << pw.size_bytes() << " bytes");
+      CHECK(pw.small_layouts() == 0);
+      CHECK(pw.stored_kernel()->bytes_per_weight * 8.0f == static_cast<float>(bits));
+      // The bit-dense panels and one row of column sums, nothing else.
+      CHECK(pw.size_bytes() == n * k * static_cast<std::size_t>(bits) / 8 + n * 4);
+      // M = 1 runs a GEMV kernel of the weights' width on the stored panels, large M the int8
+      // main kernel on panels unpacked per call.
+      CHECK(!pw.unpacks_for(1));
+      CHECK(pw.kernel_for_call(1).w_bits == bits);
+      CHECK(detail::same_panels(pw.kernel_for_call(1), *pw.stored_kernel()));
+      CHECK(pw.unpacks_for(256));
+      CHECK(std::string(pw.kernel_name(256)) == kernels::kernel_for_rows(*pw.kernel(), 256).name);
+      for (std::size_t m = 1; m <= detail::small_m_max; ++m)
+        if (!pw.unpacks_for(m))
+          CHECK(detail::same_panels(pw.kernel_for_call(m), *pw.stored_kernel()));
+    }
+  }
+  // A hint packs one layout, as before: at a small M the GEMV kernel's (bit-dense), at a large
+  // one the main kernel's own.
   for (int bits : {1, 2, 4}) {
     const format wf = dense_weight_format(bits);
-    const packed_weights pw = pack_zeros(wf, af, n, k);
-    INFO("w" << bits << "a8: main " << pw.kernel_name() << ", M=1 runs " << pw.kernel_name(1)
-             << ", M=8 runs " << pw.kernel_name(8) << ", small layouts " << pw.small_layouts()
-             << ", " << pw.size_bytes() << " bytes");
-    // The stored layouts hold different bytes: the 1-row and 8-row kernels share one.
-    std::vector<const packed_weights*> layouts{&pw};
-    for (std::size_t i = 0; i < pw.small_layouts(); ++i) layouts.push_back(pw.small_layout(i));
-    for (std::size_t i = 0; i < layouts.size(); ++i)
-      for (std::size_t j = i + 1; j < layouts.size(); ++j)
-        CHECK(!detail::same_panels(*layouts[i]->kernel(), *layouts[j]->kernel()));
-    CHECK(pw.small_layouts() <= 1);
-    // Each M a small-M layout serves runs a kernel over its panels.
-    for (std::size_t m = 1; m <= detail::small_m_max; ++m)
-      if (&pw.for_rows(m) != &pw)
-        CHECK(detail::same_panels(pw.for_rows(m).kernel_for_call(m), *pw.for_rows(m).kernel()));
-    // Bytes: the main layout and at most one bit-dense layout (1.5 bytes a weight for w4 where
-    // the main kernel stores one byte a weight). The model may run wider codes' GEMV kernels on
-    // narrower weights (w1a8 on gemv_w4a8's panels): the dense size is the kernel's width.
-    const auto dense_bytes = [&](const kernels::ukernel_desc& d) {
-      return n * k * d.w_bits / 8 + n * 4;
-    };
-    std::size_t expected = 0;
-    for (const packed_weights* l : layouts) {
-      pack_options alone;  // the layout's kernel forced by name packs that layout alone
-      alone.kernel_name = l->kernel()->name;
-      const packed_weights one = pack_zeros(wf, af, n, k, alone);
-      expected += one.size_bytes();
-      if (l->kernel()->bytes_per_weight > 0.0f)
-        CHECK(one.size_bytes() == dense_bytes(*l->kernel()));
-    }
-    CHECK(pw.size_bytes() == expected);
-    // Hinted at a small M, the main kernel is a GEMV kernel: one layout at the bit-dense size.
-    for (std::size_t hint : {1, 8}) {
+    for (std::size_t hint : {1, 8, 256}) {
       pack_options opt;
       opt.m_hint = hint;
       const packed_weights hinted = pack_zeros(wf, af, n, k, opt);
-      INFO("hint " << hint << ": " << hinted.kernel_name());
+      INFO("w" << bits << "a8 hint " << hint << ": " << hinted.kernel_name());
       CHECK(hinted.small_layouts() == 0);
+      CHECK(hinted.stored_kernel() == hinted.kernel());
+      CHECK(!hinted.unpacks_for(hint));
       if (hinted.kernel()->bytes_per_weight > 0.0f)
-        CHECK(hinted.size_bytes() == dense_bytes(*hinted.kernel()));
+        CHECK(hinted.size_bytes() == n * k * hinted.kernel()->w_bits / 8 + n * 4);
     }
   }
+}
+
+TEST_CASE("Arm panels unpacked per call: every int8 main kernel, partial tiles, threads",
+          "[gemm][one_packing][arm]") {
+  struct shape {
+    std::size_t m, n, k;
+  };
+  // N not a multiple of 8 or 4 (AArch64's 4-column widening tiles are halves of 8-column stored
+  // panels, the last one alone), K not a multiple of 32.
+  const shape shapes[] = {{37, 70, 200}, {40, 302, 1000}};
+  const cell dense_cells[] = {cells[0], cells[1], cells[2], cells[7], cells[8]};
+  for (const shape& sh : shapes)
+    for (const cell& c : dense_cells) {
+      const data d = make_data(c.wf, c.af, sh.m, sh.n, sh.k, 7u + static_cast<unsigned>(sh.k));
+      for (isa level : host_levels()) {
+        if (level == isa::scalar) continue;
+        pack_options opt;
+        opt.cap = level;
+        packed_weights pw;
+        REQUIRE(pack_weights(codes(d.w.data(), sh.n, sh.k), c.wf, c.af, pw, opt).ok());
+        INFO("w" << c.wf.bits << " a" << c.af.bits << " isa " << isa_name(level) << " " << sh.m
+                 << "x" << sh.n << "x" << sh.k << " runs " << pw.kernel_name(sh.m) << " stored "
+                 << pw.stored_kernel()->name);
+        CHECK(pw.unpacks_for(sh.m));
+        check_stages(pw, c.af, d, sh.m);
+        check_two_threads(pw, c.af, d, true);  // w3a8's signed activations are converted
+      }
+    }
 }
 
 TEST_CASE("a shared Arm GEMV layout runs the 1-row and the 8-row kernel bit-exactly",

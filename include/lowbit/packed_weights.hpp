@@ -2,8 +2,9 @@
 //
 // An owning, 64-byte aligned, movable object that remembers the weight format, N, K, the kernel
 // it was packed for (its name, algorithm, tile and bit widths) and the K blocking. Where the host
-// has bit-dense small-M kernels (kernels/gemv) for 1/2/4-bit weights whose 32-column panels the
-// int8 dot kernels can take unpacked, a default packing stores that one bit-dense layout only:
+// has bit-dense small-M kernels (kernels/gemv, kernels/neon/gemv_neon.hpp) for 1/2/4-bit weights
+// whose panels the int8 kernels can take unpacked, a default packing stores that one bit-dense
+// layout only:
 // M = 1..8 run the small-M kernels on it, larger M the main kernel on panels the driver unpacks
 // per call (unpacks_for). Otherwise it may also hold the weights in up to two small-M layouts
 // (each a nested packed_weights): a call runs the layout for_rows(M) names, chosen per call from
@@ -31,7 +32,8 @@ namespace lowbit {
 
 class packed_weights;
 // Unpacks one K block's stored panel (kc values a row) into the main kernel's panel at dst, each
-// weight stored as u - w_offset (kernels/gemv/gemv_pack_x86.hpp gemv_unpack_k4).
+// weight stored as u - w_offset (kernels/gemv/gemv_pack_x86.hpp gemv_unpack_k4,
+// kernels/neon/gemv_unpack_neon.hpp gemv_unpack_rowblock).
 using panel_unpack_fn = void (*)(const void* src, std::size_t kc, void* dst, int w_offset);
 namespace detail {
 struct packed_weights_access;
@@ -70,6 +72,14 @@ class packed_weights {
   }
   panel_unpack_fn unpack_fn() const noexcept { return unpack_; }
   int unpack_w_offset() const noexcept { return unpack_w_offset_; }
+  // Unpacks K block kb (kc values a column) of kernel()'s column tile t into its panel at dst.
+  // A stored panel holds one or more such tiles (NEON: 8 stored columns, 4-column widening
+  // tiles), tile t being part t % parts of stored panel t / parts, part_bytes apart in a block.
+  void unpack_panel(std::size_t t, std::size_t kb, std::size_t kc, void* dst) const noexcept {
+    const auto* src = static_cast<const std::uint8_t*>(panel(t / unpack_parts_, kb)) +
+                      t % unpack_parts_ * unpack_part_bytes_;
+    unpack_(src, kc, dst, unpack_w_offset_);
+  }
   // The layout a gemm call with m rows of activations runs: a small-M layout packed for m, or
   // this object's own.
   const packed_weights& for_rows(std::size_t m) const noexcept {
@@ -163,6 +173,8 @@ class packed_weights {
     stored_ = std::exchange(o.stored_, nullptr);
     unpack_ = std::exchange(o.unpack_, nullptr);
     unpack_w_offset_ = std::exchange(o.unpack_w_offset_, 0);
+    unpack_parts_ = std::exchange(o.unpack_parts_, std::size_t{1});
+    unpack_part_bytes_ = std::exchange(o.unpack_part_bytes_, 0);
   }
 
   // Destroys the nested small-M layouts (constructed in small_store_ by the packer).
@@ -197,6 +209,7 @@ class packed_weights {
   const kernels::ukernel_desc* stored_ = nullptr;
   panel_unpack_fn unpack_ = nullptr;
   int unpack_w_offset_ = 0;
+  std::size_t unpack_parts_ = 1, unpack_part_bytes_ = 0;  // unpack_panel
 };
 
 namespace detail {
@@ -242,14 +255,18 @@ struct packed_weights_access {
   }
   // Makes p (packed for a bit-dense kernel) one layout for every M: main runs large M on panels
   // unpack makes per call (stored as u - w_offset); run[m] (m = 0..8) is the kernel a call with
-  // m rows runs (a bit-dense one on the stored panels, or nullptr: main's, unpacked).
+  // m rows runs (a bit-dense one on the stored panels, or nullptr: main's, unpacked); a stored
+  // panel holds `parts` of main's column tiles, part_bytes apart (unpack_panel).
   static void set_dense(packed_weights& p, const kernels::ukernel_desc* main,
                         panel_unpack_fn unpack, int w_offset,
-                        const kernels::ukernel_desc* const (&run)[9]) noexcept {
+                        const kernels::ukernel_desc* const (&run)[9], std::size_t parts = 1,
+                        std::size_t part_bytes = 0) noexcept {
     p.stored_ = p.kernel_;
     p.kernel_ = main;
     p.unpack_ = unpack;
     p.unpack_w_offset_ = w_offset;
+    p.unpack_parts_ = parts;
+    p.unpack_part_bytes_ = part_bytes;
     for (std::size_t m = 0; m < 9; ++m) p.run_for_m_[m] = run[m];
   }
 };

@@ -749,7 +749,7 @@ struct gemm_block_runner {
     for (std::size_t t = t0; t < t1; ++t, dst += p.w_panel_bytes)
       for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
         const std::size_t kcb = (kb + 1 < p.k_blocks) ? p.kc : p.k - kb * p.kc;
-        w.unpack_fn()(w.panel(t, kb), kcb, dst + kb * kb_stride, w.unpack_w_offset());
+        w.unpack_panel(t, kb, kcb, dst + kb * kb_stride);
       }
   }
 

@@ -24,6 +24,9 @@
 #include "lowbit/kernels/dot/dot_pack_x86.hpp"
 #include "lowbit/kernels/gemv/gemv_x86.hpp"
 #endif
+#if defined(LOWBIT_ARM_KERNELS)  // dispatch/registry.hpp: the NEON unpackers (neon_dense_for)
+#include "lowbit/kernels/neon/gemv_unpack_neon.hpp"
+#endif
 
 namespace lowbit {
 
@@ -74,18 +77,20 @@ namespace detail {
 // small-M kernel over panels already stored, same_panels: no layout of its own, so the NEON
 // 1-row and 8-row GEMV kernels of a width share one bit-dense layout).
 //
-// One bit-dense layout instead (dense.rows8 != nullptr): where the model picks an 8-row kernel
+// One bit-dense layout instead (dense.row1 != nullptr). x86: where the model picks an 8-row kernel
 // for some M, the host has the bit-dense family of the weights' width (kernels/gemv/gemv_x86.hpp
 // dense_families: the 8-row kernel, a 1-row kernel over its panels and an unpacker) and the main
 // kernel takes the unpacked panels (the int8 dot kernels' 32-row k4 panels), the packing stores
 // the family's layout alone (packed with dense.row1, whose K step is the larger): M = 1..8 run
 // run[m] on it (the 1-row or the 8-row kernel where the model picked a small-M kernel), and
-// every other M the main kernel on panels the driver unpacks per call. Not with k_group (the
-// grouped driver reads stored panels only).
+// every other M the main kernel on panels the driver unpacks per call. NEON: where the main
+// kernel is an int8 one with an unpacker and some M runs a GEMV kernel (neon_dense_for).
+// Not with k_group (the grouped driver reads stored panels only).
 struct dense_layout {
-  const kernels::ukernel_desc* rows8;  // the 8-row kernel
-  const kernels::ukernel_desc* row1;   // the 1-row kernel over its panels (packs the layout)
-  panel_unpack_fn unpack;              // its panels into the main kernel's
+  const kernels::ukernel_desc* rows8;     // the 8-row kernel (x86)
+  const kernels::ukernel_desc* row1;      // a small-M kernel over its panels (packs the layout)
+  panel_unpack_fn unpack;                 // its panels into the main kernel's
+  std::size_t parts = 1, part_bytes = 0;  // main's column tiles a stored panel holds (NEON)
 };
 struct layout_choice {
   const kernels::ukernel_desc* kernels[3] = {};
@@ -135,6 +140,73 @@ inline const kernels::ukernel_desc* column32_twin_for(const kernels::ukernel_des
   (void)s, (void)main;
 #endif
   return nullptr;
+}
+
+// NEON (kernels/neon/gemv_unpack_neon.hpp): where the main kernel is an int8 kernel with an
+// unpacker from the GEMV panels of the weights' width (the narrowest family at least w_bits
+// wide), one bit-dense layout of that width. Each M = 1..small_m_max runs the best by the model
+// of the main kernel (or its taller sibling, c.run[m]), charged the unpack per call (its cycles
+// per weight over M rows), and the GEMV kernels over those panels whose tile holds M rows;
+// larger M the main kernel on panels unpacked per call. False (c unchanged) where there is no
+// such family or no M runs a GEMV kernel.
+inline bool neon_dense_for(layout_choice& c, int w_bits, std::size_t n, std::size_t k,
+                           const pack_options& opt) noexcept {
+#if defined(LOWBIT_ARM_KERNELS)
+  const kernels::ukernel_desc& main = *c.kernels[0];
+  if (opt.k_group != 0 || 32 % main.k_step != 0) return false;
+  std::size_t count = 0;
+  const kernels::neon::dense_family* fam = kernels::neon::dense_families(count);
+  const kernels::neon::dense_family* f = nullptr;
+  for (std::size_t i = 0; i < count; ++i)
+    if (fam[i].main_pack == main.pack_w && fam[i].main_nr == main.nr && fam[i].bits >= w_bits &&
+        (f == nullptr || fam[i].bits < f->bits))
+      f = &fam[i];
+  if (f == nullptr) return false;
+  const feature_set allowed = allowed_features(opt);
+  const auto over_panels = [&](const kernels::ukernel_desc& t) {
+    return t.pack_w == f->stored_pack && t.w_bits == f->bits && (t.features & ~allowed) == 0 &&
+           t.kc_max <= main.kc_max;
+  };
+  std::size_t tallest = 0;  // the most rows a GEMV tile over the panels holds
+  for_each_ukernel([&](const kernels::ukernel_desc& t) {
+    if (over_panels(t) && t.mr > tallest) tallest = t.mr;
+  });
+  const kernels::ukernel_desc* run[small_m_max + 1] = {};
+  const kernels::ukernel_desc* stored = nullptr;
+  for (std::size_t m = small_m_max; m >= 1; --m) {
+    // c.run[m], where the model kept the main layout: the main kernel's taller sibling.
+    const kernels::ukernel_desc& own = kernels::kernel_for_rows(main, m);
+    const kernels::ukernel_desc& d = c.for_m[m] == 0 && c.run[m] != nullptr ? *c.run[m] : own;
+    const double s = expected_throughput(d, m, n, k);
+    double best = s > 0.0 ? 1.0 / (1.0 / s + f->unpack_cycles / static_cast<double>(m)) : 0.0;
+    run[m] = &d == &own ? nullptr : &d;
+    for_each_ukernel([&](const kernels::ukernel_desc& t) {
+      // Where no GEMV tile holds M rows (Armv7: 1-row kernels only), one runs a tile of rows
+      // after another, each reading every weight: its rate at its own rows, less the padding.
+      if (!over_panels(t) || (t.mr < m && tallest >= m)) return;
+      const double st = t.mr >= m ? expected_throughput(t, m, n, k)
+                                  : expected_throughput(t, t.mr, n, k) * static_cast<double>(m) /
+                                        static_cast<double>(kernels::round_up(m, t.mr));
+      if (st > best) {
+        best = st;
+        run[m] = &t;
+      }
+    });
+    // The layout is packed by a GEMV kernel of the smallest M that runs one.
+    if (run[m] != nullptr && run[m]->bytes_per_weight > 0.0f) stored = run[m];
+  }
+  if (stored == nullptr) return false;
+  for (std::size_t m = 1; m <= small_m_max; ++m) {
+    c.run[m] = run[m];
+    c.for_m[m] = 0;
+  }
+  c.count = 1;
+  c.dense = dense_layout{nullptr, stored, f->unpack, f->parts, f->part_bytes};
+  return true;
+#else
+  (void)c, (void)w_bits, (void)n, (void)k, (void)opt;
+  return false;
+#endif
 }
 
 inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::size_t k,
@@ -202,6 +274,7 @@ inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::si
     if (twin == nullptr) c.kernels[kept++] = c.kernels[i];
   }
   c.count = kept;
+  if (neon_dense_for(c, wf.bits, n, k, opt)) return c;
   // One bit-dense layout where the model picked an 8-row small-M kernel: each M keeps the kind
   // of kernel it picked (1-row, 8-row, or the main one, now on unpacked panels).
   bool rows8 = false;
@@ -362,11 +435,12 @@ LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed
                             "K step divides k_group (lowbit_info --all lists them)",
                             static_cast<std::int64_t>(opt.algo));
   }
-  if (c.dense.rows8 != nullptr) {
+  if (c.dense.row1 != nullptr) {
     LOWBIT_RETURN_IF_ERROR(
         detail::pack_layout(w, wf, af.bits, table, c.dense.row1, opt.k_group, out));
     detail::packed_weights_access::set_dense(out, d, c.dense.unpack,
-                                             detail::choose_w_offset(*d, wf), c.run);
+                                             detail::choose_w_offset(*d, wf), c.run, c.dense.parts,
+                                             c.dense.part_bytes);
     detail::log_kernel_choice(out, wf.bits, encoding_name(wf.enc), af.bits);
     return status::success();
   }

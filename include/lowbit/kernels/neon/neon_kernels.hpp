@@ -13,6 +13,7 @@
 #include "lowbit/kernels/neon/dot_neondot.hpp"
 #include "lowbit/kernels/neon/dot_neoni8mm.hpp"
 #include "lowbit/kernels/neon/gemv_neon.hpp"
+#include "lowbit/kernels/neon/gemv_unpack_neon.hpp"  // not kernels: dense_families
 #include "lowbit/kernels/neon/lut_neon.hpp"
 #include "lowbit/kernels/neon/lut_neon_tbl4.hpp"
 
