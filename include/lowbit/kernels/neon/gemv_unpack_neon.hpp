@@ -197,9 +197,9 @@ constexpr dense_family neon_dense_family(float unpack_cycles) noexcept {
           unpack_cycles};
 }
 
-// unpack_cycles: llvm-mca 14 on each unpacker's loop (g++ 12 -O2), cycles per weight: AArch64
-// the cortex-a55 model (the highest but A53's), Armv7 the cortex-a57 model in AArch32 (above
-// cortex-a9's); every model's figures in docs/arm.md.
+// unpack_cycles: cycles per weight of each unpacker's loop, bench/arm/mca-unpack (llvm-mca 14,
+// g++ 12 -O2): AArch64 the cortex-a55 model (the highest but A53's), Armv7 the cortex-a57 model
+// in AArch32 (above cortex-a9's); every model's figures in docs/arm.md.
 constexpr float unpack_cycles_for(float aarch64, float armv7) noexcept {
 #if defined(__aarch64__)
   return (void)armv7, aarch64;
@@ -210,19 +210,19 @@ constexpr float unpack_cycles_for(float aarch64, float armv7) noexcept {
 
 inline const dense_family* dense_families(std::size_t& count) noexcept {
   static const dense_family list[] = {
-    neon_dense_family<4, 4, 16>(unpack_cycles_for(0.19f, 0.090f)),
-    neon_dense_family<2, 4, 16>(unpack_cycles_for(0.17f, 0.094f)),
-    neon_dense_family<1, 4, 16>(unpack_cycles_for(0.20f, 0.090f)),
-    neon_dense_family<4, 4, 32>(unpack_cycles_for(0.17f, 0.094f)),
-    neon_dense_family<2, 4, 32>(unpack_cycles_for(0.17f, 0.098f)),
+    neon_dense_family<4, 4, 16>(unpack_cycles_for(0.19f, 0.094f)),
+    neon_dense_family<2, 4, 16>(unpack_cycles_for(0.19f, 0.098f)),
+    neon_dense_family<1, 4, 16>(unpack_cycles_for(0.20f, 0.094f)),
+    neon_dense_family<4, 4, 32>(unpack_cycles_for(0.19f, 0.094f)),
+    neon_dense_family<2, 4, 32>(unpack_cycles_for(0.19f, 0.102f)),
     neon_dense_family<1, 4, 32>(unpack_cycles_for(0.20f, 0.094f)),
 #if defined(__aarch64__)
     neon_dense_family<4, 8, 4>(0.25f),
     neon_dense_family<2, 8, 4>(0.25f),
-    neon_dense_family<1, 8, 4>(0.23f),
+    neon_dense_family<1, 8, 4>(0.25f),
     neon_dense_family<4, 8, 8>(0.22f),
     neon_dense_family<2, 8, 8>(0.21f),
-    neon_dense_family<1, 8, 8>(0.20f),
+    neon_dense_family<1, 8, 8>(0.22f),
 #endif
   };
   count = sizeof(list) / sizeof(list[0]);
