@@ -200,11 +200,12 @@ TEST_CASE("conv2d: every format pair, padding exact for {-1,+1} activations", "[
 
 TEST_CASE("conv2d reading window rows in place (segmented panels) matches the reference",
           "[conv][kernels]") {
-  // Kernels with a_segment_table read each window row (kernel_w * in_c bytes, a multiple of 4)
+  // Kernels that keep runs of codes read each window row (kernel_w * in_c bytes, a multiple of 4)
   // from the input; pixels whose window crosses a border get an im2col row. Output rows of 9 and
   // 11 pixels put panel boundaries mid-row and across images (batch 2).
-  const auto ks =
-      host_kernels([](const kernels::ukernel_desc& d) { return d.a_segment_table != nullptr; });
+  const auto ks = host_kernels([](const kernels::ukernel_desc& d) {
+    return kernels::keeps_runs(d, kernels::a_run_kind::codes);
+  });
   for (const kernels::ukernel_desc* d : ks) {
     pack_options opt;
     opt.kernel_name = d->name;
@@ -241,8 +242,9 @@ TEST_CASE("conv2d reading gapped window rows (few channels) matches the referenc
   // are read in place with a gap of the next bytes, multiplied by zero weights of a second
   // packing. Borders and the input's last bytes (where the gap would read past the end) take
   // scratch rows; weight zero points (activation sums needed) fall back to the plain packing.
-  const auto ks =
-      host_kernels([](const kernels::ukernel_desc& d) { return d.a_segment_table != nullptr; });
+  const auto ks = host_kernels([](const kernels::ukernel_desc& d) {
+    return kernels::keeps_runs(d, kernels::a_run_kind::codes);
+  });
   for (const kernels::ukernel_desc* d : ks) {
     pack_options opt;
     opt.kernel_name = d->name;
@@ -279,9 +281,9 @@ TEST_CASE("conv2d reading gapped window rows (few channels) matches the referenc
   }
 }
 
-TEST_CASE("conv2d packing windows from the input's rows (pack_a_runs) matches the reference",
+TEST_CASE("conv2d packing windows from the input's rows (copied runs) matches the reference",
           "[conv][kernels]") {
-  // Kernels with pack_a_runs pack windows straight from the input: bitplane on AVX-512 takes
+  // Kernels that copy runs of codes pack windows straight from the input: bitplane on AVX-512 takes
   // few-channel windows (window rows of at most 64 codes), the vpermb tables window rows of
   // whole k-pairs or k-triples of any length; borders come from scratch rows. Runs of 9, 21, 63
   // and 64 codes put word boundaries inside and at the end of runs; runs of 192 and 120 codes
@@ -289,8 +291,9 @@ TEST_CASE("conv2d packing windows from the input's rows (pack_a_runs) matches th
   // may end inside a group (rows it cannot take fall back to im2col rows); {-1,+1} activations
   // check the padding correction, signed activations the
   // converted (im2col) path beside it.
-  const auto ks =
-      host_kernels([](const kernels::ukernel_desc& d) { return d.pack_a_runs != nullptr; });
+  const auto ks = host_kernels([](const kernels::ukernel_desc& d) {
+    return (d.a_runs.kinds & ~d.a_runs.kept & 1u) != 0;  // copied runs of codes
+  });
   for (const kernels::ukernel_desc* d : ks) {
     pack_options opt;
     opt.kernel_name = d->name;
@@ -361,12 +364,12 @@ TEST_CASE("conv weights are chosen for A read in place where conv2d can", "[conv
 
 TEST_CASE("conv2d assembling bit-plane panels from plane rows matches the reference",
           "[conv][kernels]") {
-  // Kernels with pack_a_plane_row get the input as bit planes once, and each panel is assembled
+  // Kernels with a plane_row get the input as bit planes once, and each panel is assembled
   // from the planes' words per tap (groups of whole 64-channel words only). Every such kernel on
   // the host, with the pad code's planes at borders (and the {-1,+1} correction), converted
   // signed codes, groups, dilation, a window taller than the cached 16 rows and several MC blocks.
   const auto ks =
-      host_kernels([](const kernels::ukernel_desc& d) { return d.pack_a_plane_row != nullptr; });
+      host_kernels([](const kernels::ukernel_desc& d) { return d.a_runs.plane_row != nullptr; });
   conv_params asym = make(64, 24, 3, 1, 0);
   asym.pad_top = 2;
   asym.pad_left = 0;

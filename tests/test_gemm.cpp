@@ -250,11 +250,11 @@ TEST_CASE("A read in place frees only the kernels that can of packing", "[dispat
       const double in_place = detail::expected_throughput(d, 0, n, k, true, false);
       const double image = detail::expected_throughput(d, 0, n, k, false, true);
       INFO(d.name << " N " << n << " K " << k);
-      if (d.a_segment_table != nullptr)
+      if (kernels::keeps_runs(d, kernels::a_run_kind::codes))
         CHECK(in_place >= plain);
       else
         CHECK(in_place < plain);
-      if (d.run_plane_runs != nullptr)
+      if (kernels::keeps_runs(d, kernels::a_run_kind::planes))
         CHECK(image >= plain);
       else
         CHECK(image < plain);

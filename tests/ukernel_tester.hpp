@@ -1,12 +1,14 @@
 // One parametrised tester for every microkernel (XNNPACK style): it packs random u-codes with the
 // kernel's own packers, runs the kernel, and compares the tile bit-exactly with a naive sum.
 // Cases: k equal to, below, above and a multiple of the K step; m and n below and at the tile;
-// strided inputs; accumulate on/off; worst-case codes at kc_max (the accumulator bound).
+// strided inputs; accumulate on/off; worst-case codes at kc_max (the accumulator bound); A read
+// through run tables (an indirect A) and panels assembled from bit-plane rows, against plain rows.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -148,6 +150,119 @@ class ukernel_tester {
     });
   }
 
+  // The indirect A (ukernel_desc::a_runs): m live rows whose K is n_runs runs of len each
+  // (codes, or 64-bit words per plane made by plane_row), every run copied to a buffer of its
+  // own, made into a panel by a_runs.make and run; bit-identical on the live rows to the panel
+  // pack_a makes from the same rows (rows past m repeat row 0's runs; their results are not
+  // stored). With assemble, the panel is instead assembled from plane_row's words as conv2d
+  // does ([plane][chunk][row], dead rows zero) and completed by a_runs.finish.
+  // With in_panel, the table is written where the kernel keeps it in the panel
+  // (a_runs_contract::table_offset), as the driver does.
+  void test_runs(kernels::a_run_kind kind, std::size_t m, std::size_t n_runs, std::size_t len,
+                 bool assemble = false, bool in_panel = false) const {
+    const bool planes = kind == kernels::a_run_kind::planes;
+    const std::size_t k = planes ? n_runs * len * 64 : n_runs * len, nr = d_.nr, mr = d_.mr;
+    std::mt19937 rng(static_cast<unsigned>(m * 31 + n_runs * 7 + len));
+    std::vector<std::uint8_t> a(m * k), w(nr * k);
+    for (auto& x : a) x = static_cast<std::uint8_t>(rng() % (1u << d_.a_bits));
+    for (auto& x : w) x = static_cast<std::uint8_t>(rng() % (1u << d_.w_bits));
+    detail::aligned_buffer ap(d_.a_panel_bytes(k) + 64), wp(d_.w_panel_bytes(k) + 64);
+    d_.pack_w(w.data(), k, nr, k, wp.data());
+    d_.pack_a(a.data(), k, m, k, ap.data());
+    std::vector<std::int32_t> expect(mr * nr), c(mr * nr);
+    d_.run(k, ap.data(), wp.data(), expect.data(), nr, false);
+
+    // Each row's plane words (plane after plane, k / 64 words each), or its codes.
+    const std::size_t words = k / 64;
+    std::vector<std::vector<std::uint64_t>> plane_rows(
+        m, std::vector<std::uint64_t>(planes ? d_.a_bits * words : 0));
+    if (planes)
+      for (std::size_t r = 0; r < m; ++r)
+        d_.a_runs.plane_row(a.data() + r * k, k, 1, k, plane_rows[r].data());
+    std::fill_n(ap.bytes(), ap.size(), std::uint8_t{0xA5});
+    if (assemble) {  // conv2d's pack_planes: words [plane][chunk][row], dead rows zero
+      auto* out = reinterpret_cast<std::uint64_t*>(ap.data());
+      for (std::size_t q = 0; q < d_.a_bits; ++q)
+        for (std::size_t x = 0; x < words; ++x)
+          for (std::size_t i = 0; i < mr; ++i)
+            out[(q * words + x) * mr + i] = i < m ? plane_rows[i][q * words + x] : 0;
+      if (d_.a_runs.finish != nullptr) d_.a_runs.finish(k, ap.data());
+      d_.run(k, ap.data(), wp.data(), c.data(), nr, false);
+    } else {
+      // Runs in buffers of their own (64-byte aligned, poisoned past their end), the table in
+      // an a_run_table's order.
+      const std::size_t n_planes = planes ? d_.a_bits : 1, run_bytes = planes ? len * 8 : len;
+      std::vector<detail::aligned_buffer> bufs;
+      std::vector<const std::uint8_t*> slot(n_planes * n_runs * mr);
+      for (std::size_t q = 0; q < n_planes; ++q)
+        for (std::size_t g = 0; g < n_runs; ++g)
+          for (std::size_t i = 0; i < m; ++i) {
+            bufs.emplace_back(run_bytes + 64);
+            std::fill_n(bufs.back().bytes(), run_bytes + 64, std::uint8_t{0xFF});
+            const void* src =
+                planes ? static_cast<const void*>(plane_rows[i].data() + q * words + g * len)
+                       : static_cast<const void*>(a.data() + i * k + g * len);
+            std::memcpy(bufs.back().data(), src, run_bytes);
+            slot[(q * n_runs + g) * mr + i] = bufs.back().bytes();
+          }
+      for (std::size_t x = 0; x < slot.size(); ++x)
+        if (x % mr >= m) slot[x] = slot[x - x % mr];
+      const std::uint8_t** table = slot.data();
+      if (in_panel) {
+        table = reinterpret_cast<const std::uint8_t**>(ap.bytes() + d_.a_runs.table_offset);
+        std::copy(slot.begin(), slot.end(), table);
+      }
+      const kernels::a_run_table t{kind, n_runs, len, table};
+      REQUIRE(t.k() == k);
+      d_.a_runs.make(t, m, ap.data());
+      kernels::run_for_runs(d_, kind)(k, ap.data(), wp.data(), c.data(), nr, false);
+    }
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < nr; ++j)
+        if (c[i * nr + j] != expect[i * nr + j]) {
+          INFO(d_.name << (planes ? " planes" : " codes") << (assemble ? " assembled" : " runs")
+                       << (in_panel ? " in the panel" : "") << " m=" << m << " n_runs=" << n_runs
+                       << " len=" << len << " tile(" << i << "," << j << ")");
+          REQUIRE(c[i * nr + j] == expect[i * nr + j]);
+        }
+  }
+
+  // test_runs over the run tables the kernel declares it takes (and, for kernels whose panels
+  // are bit planes, assembled panels). Returns how many cases ran.
+  int test_all_runs() const {
+    using kernels::a_run_kind;
+    const kernels::a_runs_contract& c = d_.a_runs;
+    int cases = 0;
+    const auto fits = [&](a_run_kind kind, std::size_t n_runs, std::size_t len) {
+      const std::size_t k = kind == a_run_kind::planes ? n_runs * len * 64 : n_runs * len;
+      return k <= d_.kc_max && kernels::takes_runs(d_, kind, n_runs, len);
+    };
+    // Each table as a separate array, and, for kinds the kernel keeps, in the panel.
+    const auto both = [&](a_run_kind kind, std::size_t m, std::size_t n_runs, std::size_t len) {
+      test_runs(kind, m, n_runs, len);
+      if (kernels::keeps_runs(d_, kind) && c.table_offset != 0)
+        test_runs(kind, m, n_runs, len, false, true);
+      ++cases;
+    };
+    for (std::size_t m : {std::size_t{d_.mr}, std::size_t{1}}) {
+      const std::size_t first =
+          kernels::round_up(std::max<std::size_t>(c.min_len, 3), c.len_multiple);
+      for (std::size_t len : {first, kernels::round_up(64, c.len_multiple), std::size_t{5}})
+        for (std::size_t n_runs : {1, 3, 7})
+          if (fits(a_run_kind::codes, n_runs, len)) both(a_run_kind::codes, m, n_runs, len);
+      for (std::size_t len : {1, 2})
+        for (std::size_t n_runs : {1, 3})
+          if (fits(a_run_kind::planes, n_runs, len)) both(a_run_kind::planes, m, n_runs, len);
+      if (c.plane_row != nullptr)
+        for (std::size_t n_runs : {1, 3})
+          if (n_runs * 64 <= d_.kc_max) {
+            test_runs(a_run_kind::planes, m, n_runs, 1, true);
+            ++cases;
+          }
+    }
+    return cases;
+  }
+
   // The XNNPACK-style sweep. Returns false (and runs nothing) when the host cannot run it.
   bool test_all() const {
     if (!host_can_run(d_)) {
@@ -189,6 +304,9 @@ class ukernel_tester {
           for (std::size_t pad : {0, 4})
             for (unsigned bits : {1u, 2u, 4u, 7u})
               if (m > 0) test_pack_checked(m, k, pad, bits);
+    // A kernel that declares an indirect A runs at least one case of it.
+    const int run_cases = test_all_runs();
+    if (d_.a_runs.kinds != 0 || d_.a_runs.plane_row != nullptr) CHECK(run_cases > 0);
     return true;
   }
 

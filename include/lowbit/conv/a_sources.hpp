@@ -1,8 +1,9 @@
 // lowbit internal (conv): where a convolution's A comes from. im2col_source serves the GEMM
-// driver (driver.hpp's matrix_source contract) the rows of an implicit im2col matrix: window rows
-// read in place (segmented panels), rows packed where they lie, a bit-plane image, or a copied
-// im2col row; prescanned_source is the direct 1x1 path's input matrix; conv_a_sources tells the
-// weight packing which of these the kernel choice may count on.
+// driver (driver.hpp's matrix_source contract) the rows of an implicit im2col matrix: run tables
+// of window rows (ukernel.hpp's indirect A: codes in the input or planes in a bit-plane image,
+// read in place or copied by the kernel's packer), panels assembled from the bit-plane image, or
+// copied im2col rows; prescanned_source is the direct 1x1 path's input matrix; conv_a_sources tells
+// the weight packing which of these the kernel choice may count on.
 #pragma once
 
 #include <cstddef>
@@ -47,7 +48,8 @@ inline void copy_bytes(std::uint8_t* d, const std::uint8_t* s, std::size_t n) no
   if (i < n) d[i] = s[i];
 }
 
-// im2col rows of one group as a GEMM activation source.
+// im2col rows of one group as a GEMM activation source: an indirect A (run tables of window
+// rows) where the kernel takes one, else panels from a bit-plane image or im2col rows.
 struct im2col_source {
   const std::uint8_t* input;
   tensor_shape in;
@@ -59,8 +61,8 @@ struct im2col_source {
   const std::uint32_t* pixel_sums;  // u-code sums over this group's channels, per input pixel
   const std::int32_t* tap_sums;     // [out_c][taps], sums over channels of (w value)
   const zero_points* zeros;
-  // The input as bit planes (conv2d_impl, for kernels with pack_a_plane_row), or nullptr: per
-  // image row, plane after plane, in.w * in.c / 64 words each.
+  // The input as bit planes (conv2d_impl, for kernels with a_runs_contract::plane_row), or nullptr:
+  // per image row, plane after plane, in.w * in.c / 64 words each.
   const std::uint64_t* plane_image = nullptr;
   // Bytes after each window row in segmented panels (packed_conv_weights::gapped_): K has
   // kernel_h runs of kernel_w * in_c + row_gap bytes, the gap multiplied by zero weights.
@@ -118,29 +120,53 @@ struct im2col_source {
     }
   }
 
-  // Implicit convolution: a kernel that takes segmented panels (ukernel_desc::a_segment_table)
-  // reads each window row of kernel_w * in_c contiguous bytes straight from the input; only
-  // pixels whose window crosses the image border get an im2col row in scratch. Needs codes used
-  // as they are, undilated rows spanning every channel, one K block, and rows of whole k steps.
-  static constexpr std::size_t max_segment_rows = 16;
-  bool segments(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
-    const std::size_t seg = p->kernel_w * p->in_per_group() + row_gap;
-    return d.a_segment_table != nullptr && k_blocks == 1 && make_u_transform(f).identity &&
-           p->dilation_w == 1 && p->in_per_group() == in.c && seg % d.k_step == 0 && seg >= 8 &&
-           p->kernel_h <= max_segment_rows;
+  // How the driver gets this source's A panels (matrix_source::packing), in order of preference:
+  // - runs of codes read in place (kernels that keep them: an implicit GEMM, each window row of
+  //   kernel_w * in_c (+ row_gap) bytes read straight from the input);
+  // - with a bit-plane image, runs of planes read in place from it, else panels assembled from
+  //   its words (pack_planes: dilated or grouped windows, or a table the panel cannot hold);
+  // - runs of codes the kernel's packer copies (few-channel windows, the vpermb tables);
+  // - im2col rows (rows()), every other case.
+  // Run tables need codes used as they are (or planes of whole 64-channel words), undilated rows
+  // spanning every channel, one K block and at most max_run_runs window rows.
+  static constexpr std::size_t max_segment_rows = kernels::max_run_runs;
+  a_packing packing(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
+    using kernels::a_run_kind;
+    const bool windows = k_blocks == 1 && p->dilation_w == 1 && p->in_per_group() == in.c &&
+                         p->kernel_h <= max_segment_rows;
+    const bool codes =
+        windows && make_u_transform(f).identity &&
+        kernels::takes_runs(d, a_run_kind::codes, p->kernel_h, p->kernel_w * in.c + row_gap);
+    if (codes && kernels::keeps_runs(d, a_run_kind::codes))
+      return {a_from::runs, a_run_kind::codes};
+    if (plane_image != nullptr && d.a_runs.plane_row != nullptr && k_blocks == 1 &&
+        p->in_per_group() % 64 == 0) {
+      if (windows &&
+          kernels::takes_runs(d, a_run_kind::planes, p->kernel_h, p->kernel_w * in.c / 64))
+        return {a_from::runs, a_run_kind::planes};
+      return {a_from::planes, a_run_kind::planes};
+    }
+    if (codes) return {a_from::runs, a_run_kind::codes};
+    return {};
   }
-  // One micro-panel of rows [r0, r0 + nrows), nrows <= MR, at `panel`; scratch holds MR rows of
-  // K bytes for border pixels. Rows nrows..MR-1 repeat row r0 (their results are not stored).
+  // The run table of output pixels [r0, r0 + nrows) (nrows <= MR) in slot: window rows of the
+  // input or of its bit-plane image; scratch holds MR rows of K codes for windows crossing a
+  // border. Rows nrows..MR-1 repeat row r0's runs (their results are not stored).
+  kernels::a_run_table runs(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
+                            kernels::a_run_kind kind, std::uint8_t* scratch,
+                            const std::uint8_t** slot) const noexcept {
+    if (kind == kernels::a_run_kind::planes) {
+      plane_runs(r0, nrows, d, scratch, slot);
+      return {kind, p->kernel_h, p->kernel_w * in.c / 64, slot};
+    }
+    window_runs(r0, nrows, d.mr, row_gap, slot, scratch);
+    return {kind, p->kernel_h, p->kernel_w * in.c + row_gap, slot};
+  }
   template <std::size_t MR>
   static void fill_runs(const std::uint8_t* const* base, std::size_t kh, std::size_t x_off,
                         std::size_t step, const std::uint8_t** table) noexcept {
     for (std::size_t ky = 0; ky < kh; ++ky, table += MR)
       for (std::size_t i = 0; i < MR; ++i) table[i] = base[ky] + x_off + i * step;
-  }
-  void pack_segments(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
-                     std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
-    const std::size_t seg = p->kernel_w * in.c + row_gap;
-    window_runs(r0, nrows, d.mr, row_gap, d.a_segment_table(panel, p->kernel_h, seg), scratch);
   }
   // The start of each of the kernel_h input rows under output row oy of image b, in an image of
   // `row` elements per input row starting at `origin` (the input, or its bit-plane image), or
@@ -157,20 +183,6 @@ struct im2col_source {
       all_inside = all_inside && inside;
     }
     return all_inside;
-  }
-  // Windows for kernels that pack A from runs (ukernel_desc::pack_a_runs: few-channel bitplane
-  // windows on AVX-512, any window row of whole groups for the vpermb tables): the kernel's
-  // packer reads each window row where it is, no im2col row between.
-  bool windows(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
-    return kernels::pack_runs_fit(d, p->kernel_w * p->in_per_group(), p->kernel_h) &&
-           p->kernel_h <= max_segment_rows && k_blocks == 1 && make_u_transform(f).identity &&
-           p->dilation_w == 1 && p->in_per_group() == in.c;
-  }
-  void pack_windows(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
-                    std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
-    const std::uint8_t* table[max_segment_rows * 16];
-    window_runs(r0, nrows, d.mr, 0, table, scratch);
-    d.pack_a_runs(table, p->kernel_h, p->kernel_w * in.c, nrows, panel);
   }
   // The table of window-row starts (run g of row i at table[g * mr + i]) of output pixels
   // [r0, r0 + nrows): into the input, or, for windows crossing a border, into their im2col rows
@@ -255,26 +267,15 @@ struct im2col_source {
     for (std::size_t c = 0; c < run; ++c, o += MR)
       for (std::size_t i = 0; i < MR; ++i) o[i] = src[c + i * step];
   }
-  // Bit-plane panels read in place (ukernel_desc::run_plane_runs): instead of assembling a
-  // panel, a table points each row's window rows (per plane) into the plane image; only windows
-  // crossing a border get their words in scratch. Needs undilated windows of one group spanning
-  // every channel, and a panel big enough for the table.
-  bool plane_runs(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
-    return planes(d, k_blocks) && d.run_plane_runs != nullptr && p->dilation_w == 1 &&
-           p->in_per_group() == in.c && p->kernel_h <= max_segment_rows &&
-           (d.finish_a_panel != nullptr
-                ? kernels::plane_runs_panel::bytes_with_row_terms(d.a_bits, p->kernel_h, d.mr)
-                : kernels::plane_runs_panel::bytes(d.a_bits, p->kernel_h, d.mr)) <=
-               d.a_panel_bytes(p->taps() * in.c);
-  }
-  void pack_plane_runs(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
-                       std::uint8_t* scratch, std::uint8_t* panel) const noexcept {
+  // Runs of planes (a table of kind planes): each row's window rows, per plane, point into the
+  // plane image; only windows crossing a border get their words in scratch.
+  void plane_runs(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
+                  std::uint8_t* scratch, const std::uint8_t** slot) const noexcept {
     const std::size_t planes_n = d.a_bits, mr = d.mr, kh = p->kernel_h, kw = p->kernel_w;
     const std::size_t wpp = in.c / 64, run = kw * wpp, plane_words = in.w * wpp;
     const std::size_t image_row = planes_n * plane_words, row_words = planes_n * kh * run;
-    const kernels::plane_runs_panel h{kh, run};
-    std::memcpy(panel, &h, sizeof h);
-    const std::uint64_t** t = kernels::plane_runs_panel::table(panel);  // [q][ky][i]
+    const std::uint8_t** t = slot;  // [q][ky][i]
+    const auto at = [](const std::uint64_t* w) { return reinterpret_cast<const std::uint8_t*>(w); };
     std::uint64_t pad_word[8];
     for (std::size_t q = 0; q < planes_n; ++q) pad_word[q] = (pad.u >> q) & 1u ? ~0ull : 0ull;
     std::size_t ox = r0 % out_w, oy = (r0 / out_w) % out_h, b = r0 / (out_w * out_h);
@@ -292,8 +293,8 @@ struct im2col_source {
       for (std::size_t q = 0; q < planes_n; ++q)
         for (std::size_t ky = 0; ky < kh; ++ky) {
           const std::uint64_t* src = row_base[ky] + q * plane_words + x_off;
-          const std::uint64_t** o = t + (q * kh + ky) * mr;
-          for (std::size_t i = 0; i < mr; ++i) o[i] = src + i * step;
+          const std::uint8_t** o = t + (q * kh + ky) * mr;
+          for (std::size_t i = 0; i < mr; ++i) o[i] = at(src + i * step);
         }
       return;
     }
@@ -304,13 +305,13 @@ struct im2col_source {
         const std::size_t x_off = static_cast<std::size_t>(ix0) * wpp;
         for (std::size_t q = 0; q < planes_n; ++q)
           for (std::size_t ky = 0; ky < kh; ++ky)
-            t[(q * kh + ky) * mr + i] = row_base[ky] + q * plane_words + x_off;
+            t[(q * kh + ky) * mr + i] = at(row_base[ky] + q * plane_words + x_off);
       } else {  // a window crossing a border: its words in scratch, pad words outside the input
         auto* r = reinterpret_cast<std::uint64_t*>(scratch) + i * row_words;
         for (std::size_t q = 0; q < planes_n; ++q)
           for (std::size_t ky = 0; ky < kh; ++ky) {
             std::uint64_t* o = r + (q * kh + ky) * run;
-            t[(q * kh + ky) * mr + i] = o;
+            t[(q * kh + ky) * mr + i] = at(o);
             for (std::size_t kx = 0; kx < kw; ++kx) {
               const std::ptrdiff_t ix = ix0 + static_cast<std::ptrdiff_t>(kx);
               const bool inside = row_base[ky] != nullptr && ix >= 0 && ix < w;
@@ -325,10 +326,6 @@ struct im2col_source {
     }
     for (std::size_t i = nrows; i < mr; ++i)  // rows past the block: results are not stored
       for (std::size_t g = 0; g < planes_n * kh; ++g) t[g * mr + i] = t[g * mr];
-  }
-  bool planes(const kernels::ukernel_desc& d, std::size_t k_blocks) const noexcept {
-    return plane_image != nullptr && d.pack_a_plane_row != nullptr && k_blocks == 1 &&
-           p->in_per_group() % 64 == 0;
   }
   void pack_planes(std::size_t r0, std::size_t nrows, const kernels::ukernel_desc& d,
                    std::uint8_t* panel) const noexcept {
@@ -666,11 +663,11 @@ struct prescanned_source : matrix_source {
 };
 
 // Where conv2d's A comes from, for the kernel choice: kernels that read segmented panels take
-// window rows straight from the input (im2col_source::segments); bitplane kernels with
-// run_plane_runs read them from a bit-plane image made once per call (im2col_source::
-// plane_runs: whole 64-channel words, windows reading each input pixel at least once on
-// average); kernels whose pack_a_runs takes the window rows pack them where they are
-// (a_window_row); every other kernel copies an im2col row per output pixel and packs it. That copy
+// window rows straight from the input (runs of codes they keep, im2col_source::packing);
+// bitplane kernels that keep runs of planes read them from a bit-plane image made once per call
+// (whole 64-channel words, windows reading each input pixel at least once on average); kernels
+// that copy runs of codes take the window rows where they are (a_window_row); every other
+// kernel copies an im2col row per output pixel and packs it. That copy
 // is what makes a strided 1x1 convolution (a ResNet downsample) faster on int8-dot than on
 // bitplane kernels, whose GEMM rates alone say the opposite. conv2d runs the main layout
 // only: no small-M layouts.

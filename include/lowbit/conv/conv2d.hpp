@@ -129,8 +129,11 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
                               &z,
                               nullptr,
                               conv_access::row_gap(w)};
+    // The kernel reads the gapped window rows in place: it keeps runs of codes that fit.
+    const kernels::ukernel_desc& gk = kernels::kernel_for_rows(*gw.kernel(), m);
     if (zero_w && !row_sums_needed(gw.w_offset(), af, gw.weight_format(), z, oc) &&
-        probe.segments(kernels::kernel_for_rows(*gw.kernel(), m), 1))
+        kernels::keeps_runs(gk, kernels::a_run_kind::codes) &&
+        probe.packing(gk, 1).from == a_from::runs)
       gapped = &gw;
   }
   if (!p.depthwise()) {
@@ -140,7 +143,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
     // a time through the kernel's own row packer (codes that need converting go through a
     // row of scratch first). Only when windows use each input pixel at least once on average:
     // a strided 1x1 convolution reads a quarter of its input, cheaper packed per panel.
-    if (!direct && gemm_kernel->pack_a_plane_row != nullptr && cg % 64 == 0 &&
+    if (!direct && gemm_kernel->a_runs.plane_row != nullptr && cg % 64 == 0 &&
         pw0.kc() >= pw0.cols() && m * taps >= pixels) {
       image_bytes = round64(in.n * in.h * gemm_kernel->a_bits * (in.w * in.c / 8));
       image_scratch = make_u_transform(af).identity ? 0 : round64(in.w * in.c + 64);
@@ -227,7 +230,7 @@ status conv2d_impl(const std::uint8_t* input, const tensor_shape& in, format af,
         convert_row_bytes(ut, x, row_codes, converted);
         x = converted;
       }
-      gemm_kernel->pack_a_plane_row(x, row_codes, 1, row_codes, image + row * image_row);
+      gemm_kernel->a_runs.plane_row(x, row_codes, 1, row_codes, image + row * image_row);
     }
   }
   workspace gemm_ws(base + sums_bytes + image_bytes + image_scratch, rest);

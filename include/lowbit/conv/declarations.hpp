@@ -157,8 +157,8 @@ class packed_conv_weights {
   detail::allocated_array<packed_weights> groups_;  // one per group (not depthwise)
   // Few input channels (a first layer: 7 taps x 3 channels = 21 bytes per window row): the same
   // weights again with each window row's K padded by row_gap_ zero weights to whole k steps of a
-  // kernel that reads window rows in place (ukernel_desc::a_segment_table), which then reads the
-  // row_gap_ input bytes after each window row and multiplies them by zero. Empty: none.
+  // kernel that keeps runs of codes (reads window rows in place, ukernel_desc::a_runs), which reads
+  // the row_gap_ input bytes after each window row and multiplies them by zero. Empty: none.
   detail::allocated_array<packed_weights> gapped_;
   std::size_t row_gap_ = 0;
   detail::aligned_buffer tap_sums_;          // int32 [out_c][taps]: sum over in channels of w

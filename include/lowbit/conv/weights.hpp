@@ -73,7 +73,8 @@ inline status pack_gapped_conv_weights(const std::uint8_t* w_ohwi, const conv_pa
   LOWBIT_RETURN_IF_ERROR(
       pack_weights(codes(gapped_codes, p.out_channels, kg), wf, af, *g.get(), in_place));
   const kernels::ukernel_desc* d = g.get()->kernel();
-  if (d->a_segment_table == nullptr || (row + gap) % d->k_step != 0 || g.get()->kc() < kg)
+  if (!kernels::keeps_runs(*d, kernels::a_run_kind::codes) || (row + gap) % d->k_step != 0 ||
+      g.get()->kc() < kg)
     return status::success();  // no kernel to read the rows in place: the plain packing serves
   conv_access::set_gapped(out, std::move(g), gap);
   return status::success();

@@ -58,13 +58,15 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
   const double mpc = static_cast<double>(core.rate(d));
   double pack = static_cast<double>(core.pack_cycles(d));
   if (a_in_place || a_plane_image || a_window_row != 0) {
-    const bool reads_in_place = (a_in_place && d.a_segment_table != nullptr) ||
-                                (a_plane_image && d.run_plane_runs != nullptr);
-    // Window rows packed where they lie, by a runs packer with a measured cost.
-    const bool packs_runs = a_window_row != 0 && d.a_runs_cycles > 0.0f && k % a_window_row == 0 &&
-                            kernels::pack_runs_fit(d, a_window_row, k / a_window_row);
+    const bool reads_in_place =
+        (a_in_place && kernels::keeps_runs(d, kernels::a_run_kind::codes)) ||
+        (a_plane_image && kernels::keeps_runs(d, kernels::a_run_kind::planes));
+    // Window rows packed where they lie, from runs of codes at a measured cost.
+    const bool packs_runs =
+        a_window_row != 0 && d.a_runs.cycles > 0.0f && k % a_window_row == 0 &&
+        kernels::takes_runs(d, kernels::a_run_kind::codes, k / a_window_row, a_window_row);
     pack = reads_in_place ? 0.0
-           : packs_runs   ? static_cast<double>(d.a_runs_cycles)
+           : packs_runs   ? static_cast<double>(d.a_runs.cycles)
                           : pack + im2col_cycles_per_code;
   }
   const double kernel_rate = mpc * eff;

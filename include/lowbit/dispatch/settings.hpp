@@ -24,14 +24,14 @@ struct dispatch_options {
   std::size_t m_hint = 0;                 // expected M, when known, for the shape heuristic
   std::size_t k_group = 0;  // weights quantized in groups of k_group along K (per-group scales,
                             // float_output::w_group_scales); 0: per channel only
-  // A comes from im2col rows that kernels reading segmented panels (a_segment_table) take in
+  // A comes from im2col rows that kernels keeping runs of codes (ukernel_desc::a_runs) read in
   // place, with no packing, while the others copy and pack each row (conv2d sets it).
   bool a_in_place = false;
-  // Likewise for kernels reading bit-plane rows in place (run_plane_runs) from a bit-plane image
+  // Likewise for kernels keeping runs of planes, read in place from a bit-plane image
   // of the input made once per call (conv2d sets it where it makes one).
   bool a_plane_image = false;
-  // K is K / a_window_row window rows of a_window_row codes each, which kernels whose
-  // pack_a_runs takes them pack where they lie, with no im2col copy (conv2d sets it); 0: not so.
+  // K is K / a_window_row window rows of a_window_row codes each, which kernels that copy runs
+  // of codes pack where they lie, with no im2col copy (conv2d sets it); 0: not so.
   std::size_t a_window_row = 0;
   // pack_weights packs the main layout alone, without the small-M layouts a default packing
   // adds (docs/gemv.md); conv2d's packings set it (it runs the main layout only).

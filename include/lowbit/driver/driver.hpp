@@ -67,6 +67,18 @@ constexpr std::size_t max_tile_elements = 4096;  // MR * NR of any kernel
 // Block sizes (MC caps, the A-outer weight bound, the thread split) come from the host's core
 // profile (dispatch/core_profile.hpp block_sizes): make_plan copies the ones it uses into the plan.
 
+// How a block's A panels are made (a source's packing()): by the kernel's packer from u-code
+// rows; by the kernel (a_runs_contract::make) from a table of runs the source builds, of codes
+// or of bit planes (an indirect A: conv2d's window rows, in its input or its bit-plane image);
+// or assembled by the source in the kernel's bit-plane layout (conv2d's plane image, for
+// windows a run table cannot describe).
+enum class a_from : std::uint8_t { rows, runs, planes };
+struct a_packing {
+  a_from from = a_from::rows;
+  kernels::a_run_kind kind = kernels::a_run_kind::codes;  // of the runs
+  bool rows() const noexcept { return from == a_from::rows; }
+};
+
 // Supplies u-codes of activation rows to the driver. A plain matrix: unsigned and odd-symmetric
 // one-per-byte codes are used in place; anything else is converted into scratch.
 struct matrix_source {
@@ -98,20 +110,16 @@ struct matrix_source {
     if (!in_place()) return 0;
     return make_u_transform(f).high;
   }
-  // A plain matrix is never read through segmented panels (im2col_source in conv.hpp is).
-  bool segments(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
-  void pack_segments(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
-                     std::uint8_t*) const noexcept {}
-  // Nor assembled from bit-plane rows (im2col_source is, for bitplane kernels).
-  bool planes(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
+  // A plain matrix's panels are packed from its rows: it makes no run tables and no bit-plane
+  // panels (conv2d's im2col_source does).
+  a_packing packing(const kernels::ukernel_desc&, std::size_t) const noexcept { return {}; }
+  kernels::a_run_table runs(std::size_t, std::size_t, const kernels::ukernel_desc&,
+                            kernels::a_run_kind kind, std::uint8_t*,
+                            const std::uint8_t** slot) const noexcept {
+    return {kind, 0, 0, slot};
+  }
   void pack_planes(std::size_t, std::size_t, const kernels::ukernel_desc&,
                    std::uint8_t*) const noexcept {}
-  bool windows(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
-  void pack_windows(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
-                    std::uint8_t*) const noexcept {}
-  bool plane_runs(const kernels::ukernel_desc&, std::size_t) const noexcept { return false; }
-  void pack_plane_runs(std::size_t, std::size_t, const kernels::ukernel_desc&, std::uint8_t*,
-                       std::uint8_t*) const noexcept {}
   // Asks for rows [r0, r0 + nr) ahead of use (into L2): validating a micro-panel stalls on
   // memory otherwise, while the kernel on the previous one would have hidden the wait.
   void prefetch(std::size_t r0, std::size_t nr) const noexcept {
@@ -340,23 +348,6 @@ status run_tasks(const Runner& runner, const gemm_plan& p, std::uint8_t* base, s
   return j.error.get();
 }
 
-// How a block's A panels are made: from u-code rows through the kernel's packer, as segment
-// tables pointing into the source (a_segment_table), assembled by the source from bit-plane
-// rows (pack_a_plane_row), as tables pointing into bit-plane rows (run_plane_runs, which
-// the tiles then run instead of run), or by the kernel's packer from window rows of the source
-// (pack_a_runs).
-enum class a_packing { rows, segments, planes, plane_runs, windows };
-
-template <class Source>
-a_packing a_packing_for(const Source& src, const kernels::ukernel_desc& d,
-                        std::size_t k_blocks) noexcept {
-  if (src.segments(d, k_blocks)) return a_packing::segments;
-  if (src.plane_runs(d, k_blocks)) return a_packing::plane_runs;
-  if (src.planes(d, k_blocks)) return a_packing::planes;
-  if (src.windows(d, k_blocks)) return a_packing::windows;
-  return a_packing::rows;
-}
-
 // Packs rows [ic + i0, ic + i0 + nrows) of an A block (i0 a multiple of MR) into its micro-panels
 // of apack; returns those rows as u-codes and their stride (scratch holds the block's rows at
 // stride K when the source converts), or nullptr when the panels do not come from rows.
@@ -364,21 +355,26 @@ template <class Source>
 const std::uint8_t* pack_a_rows(const Source& src, const kernels::ukernel_desc& d,
                                 const gemm_plan& p, std::size_t ic, std::size_t i0,
                                 std::size_t nrows, std::uint8_t* scratch, std::uint8_t* apack,
-                                std::size_t& ldu, a_packing how = a_packing::rows) noexcept {
-  if (how != a_packing::rows) {  // the source makes the panels: no u-code rows to return
+                                std::size_t& ldu, a_packing how = {}) noexcept {
+  if (!how.rows()) {  // the source makes the panels: no u-code rows to return
+    // The table the source fills: in the panel itself where the kernel keeps it there (else at
+    // most max_run_slots, kernels::takes_runs).
+    const std::uint8_t* slots[kernels::max_run_slots];
+    const bool in_panel =
+        how.from == a_from::runs && kernels::keeps_runs(d, how.kind) && d.a_runs.table_offset != 0;
     for (std::size_t it = 0; it < nrows; it += d.mr) {
       const std::size_t rows = (nrows - it) < d.mr ? (nrows - it) : d.mr;
       std::uint8_t* panel = apack + ((i0 + it) / d.mr) * p.a_panel_stride;
-      if (how == a_packing::segments)
-        src.pack_segments(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
-      else if (how == a_packing::plane_runs)
-        src.pack_plane_runs(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
-      else if (how == a_packing::windows)
-        src.pack_windows(ic + i0 + it, rows, d, scratch + (i0 + it) * p.k, panel);
-      else
+      if (how.from == a_from::runs) {
+        const std::uint8_t** slot =
+            in_panel ? reinterpret_cast<const std::uint8_t**>(panel + d.a_runs.table_offset)
+                     : slots;
+        d.a_runs.make(src.runs(ic + i0 + it, rows, d, how.kind, scratch + (i0 + it) * p.k, slot),
+                      rows, panel);
+      } else {
         src.pack_planes(ic + i0 + it, rows, d, panel);
-      if (d.finish_a_panel != nullptr && (how == a_packing::plane_runs || how == a_packing::planes))
-        d.finish_a_panel(p.k, panel, how == a_packing::plane_runs);
+        if (d.a_runs.finish != nullptr) d.a_runs.finish(p.k, panel);
+      }
     }
     ldu = p.k;
     return nullptr;
@@ -685,7 +681,7 @@ struct gemm_block_runner {
     alignas(64) std::int32_t trow[max_tile_elements];  // one tile of exact results
     std::size_t ldu = 0;
     const std::size_t j_end = (jt1 * nr < n) ? jt1 * nr : n;
-    const a_packing how = a_packing_for(src, d, p.k_blocks);
+    const a_packing how = src.packing(d, p.k_blocks);
     // Loop order: for a kernel that reads A in place (strided rows stream badly from L2) and a
     // task's weight panels within a quarter of L2, each A micro-panel stays in L1 while all of
     // them stream past, validated and packed just before (A is read from memory once).
@@ -701,7 +697,7 @@ struct gemm_block_runner {
       // group's first tile, which then goes through the scratch tile: C stays untouched from an
       // invalid code's group on, as with the separate pass this replaces.
       const std::uint8_t high =
-          !row_sums && d.run_checked != nullptr && how == a_packing::rows ? src.check_high() : 0;
+          !row_sums && d.run_checked != nullptr && how.rows() ? src.check_high() : 0;
       for (std::size_t it = 0; it < mc; it += mr) {
         const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
         if (high == 0) LOWBIT_RETURN_IF_ERROR(src.scan(ic + it, rows, rowsum + it, ops, row_sums));
@@ -722,8 +718,7 @@ struct gemm_block_runner {
     }
     // A packer that validates and sums as it reads (pack_a_checked) replaces the separate pass;
     // on an invalid code the scan names it, and the whole block stays untouched.
-    const std::uint8_t high =
-        d.pack_a_checked != nullptr && how == a_packing::rows ? src.check_high() : 0;
+    const std::uint8_t high = d.pack_a_checked != nullptr && how.rows() ? src.check_high() : 0;
     if (high != 0) {
       if (!pack_a_block_checked(src, d, p, ic, mc, apack, rowsum, high, row_sums)) {
         const status s = src.scan(ic, mc, rowsum, ops, false);
@@ -777,7 +772,8 @@ struct gemm_block_runner {
                                  std::int32_t* trow, a_packing how,
                                  const std::uint8_t* wu) const noexcept {
     const std::size_t mr = d.mr, nr = d.nr, n = p.n;
-    const kernels::run_fn run = how == a_packing::plane_runs ? d.run_plane_runs : d.run;
+    const kernels::run_fn run =
+        how.from == a_from::runs ? kernels::run_for_runs(d, how.kind) : d.run;
     const std::size_t cols = (n - jt) < nr ? (n - jt) : nr;
     const std::size_t rows = (mc - it) < mr ? (mc - it) : mr;
     if constexpr (std::is_same<Stage, int32_output>::value) {

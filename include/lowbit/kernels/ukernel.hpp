@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "lowbit/isa.hpp"
@@ -101,17 +102,68 @@ using run_checked_fn = bool (*)(std::size_t kc, const void* a_panel, const void*
 using pack_checked_fn = bool (*)(const std::uint8_t* u, std::size_t ldu, std::size_t rows,
                                  std::size_t kc, void* dst, std::uint32_t* sums, std::uint8_t high);
 
-// Completes an A panel of kc values per row that conv2d assembled from a bit-plane image
-// (ukernel_desc::finish_a_panel); plane_runs: the panel is a plane_runs_panel.
-using finish_panel_fn = void (*)(std::size_t kc, void* a_panel, bool plane_runs);
+// Completes an A panel of kc values per row that conv2d assembled from a bit-plane image in the
+// kernel's own layout (a_runs_contract::finish).
+using finish_panel_fn = void (*)(std::size_t kc, void* a_panel);
 
-using a_segment_table_fn = const std::uint8_t** (*)(void* a_panel, std::size_t n_segments,
-                                                    std::size_t seg_bytes);
+// An indirect A (XNNPACK's indirection buffer): the MR rows of one micro-panel read through a
+// table of pointers to runs anywhere in memory (conv2d's window rows in its input or in its
+// bit-plane image, or copies of the windows crossing a border), instead of rows of K codes.
+// K is n_runs runs of `len` each, and what a run holds is the table's kind:
+// - codes: len u-code bytes; run g of row r starts at slot[g * MR + r];
+// - planes: len 64-bit words of one bit plane (K = n_runs * len * 64 codes), in the layout of
+//   a_runs_contract::plane_row; run g of row r in plane q < a_bits starts at
+//   slot[(q * n_runs + g) * MR + r].
+// Rows past the live ones point at live rows' runs (their results are not stored).
+enum class a_run_kind : std::uint8_t { codes = 1, planes = 2 };
+struct a_run_table {
+  a_run_kind kind;
+  std::size_t n_runs, len;
+  const std::uint8_t* const* slot;  // plane runs point at 8-byte aligned words
+  std::size_t k() const noexcept {
+    return kind == a_run_kind::planes ? n_runs * len * 64 : n_runs * len;
+  }
+};
+// The largest table: 16 runs of 16 rows; one the kernel does not keep in its panel (which the
+// driver holds on its stack) has at most max_run_slots slots.
+constexpr std::size_t max_run_runs = 16, max_run_rows = 16;
+constexpr std::size_t max_run_slots = max_run_runs * max_run_rows;
 
-// Packs a panel of `rows` rows whose K is n_runs runs of run_bytes u-codes, run g of row r at
-// runs[g * MR + r] (ukernel_desc::pack_a_runs).
-using pack_runs_fn = void (*)(const std::uint8_t* const* runs, std::size_t n_runs,
-                              std::size_t run_bytes, std::size_t rows, void* dst);
+// Makes the A panel at dst (a_panel_bytes(t.k()) bytes) from a run table with `rows` live rows
+// (a_runs_contract::make).
+using from_runs_fn = void (*)(const a_run_table& t, std::size_t rows, void* dst);
+
+// How a kernel reads an indirect A (ukernel_desc::a_runs), the one place it says so. For each
+// kind it takes, either its panel keeps the table and the kernel reads the runs where they lie
+// (`kept`), or make() copies them into the kernel's usual packed panel. Limits: runs of codes of
+// min_len to max_len codes (0: any), a multiple of len_multiple (any length when there is one
+// run, with one_run_any_len), K at most max_k (0: any); runs of planes whose table
+// (plane_runs_panel, with row terms when the kernel has `finish`) fits a panel of K codes.
+// A kernel that takes no runs of planes may still name plane_row: conv2d then assembles its
+// panels from a bit-plane image itself (completed by `finish` when its panels carry more).
+struct a_runs_contract {
+  std::uint8_t kinds = 0;  // the a_run_kind bits the kernel takes
+  std::uint8_t kept = 0;   // of those, the kinds whose runs the kernel reads in place
+  std::uint32_t max_len = 0, max_k = 0;
+  std::uint16_t min_len = 1, len_multiple = 1;
+  bool one_run_any_len = false;
+  // Cycles per code make() spends copying runs of codes (conv2d's window rows), which dispatch
+  // charges instead of an im2col copy plus a_pack_cycles (select.hpp); 0: not measured.
+  float cycles = 0.0f;
+  from_runs_fn make = nullptr;
+  // Where, in bytes from its start, a panel of kept runs holds its table (in the a_run_table's
+  // order): the driver has the source write the table there, and make() copies nothing. 0: the
+  // source writes it elsewhere and make() copies it.
+  std::uint16_t table_offset = 0;
+  // run() for panels whose runs of planes are kept (nullptr: run itself).
+  run_fn run = nullptr;
+  // Packs one row of codes into its a_bits planes of ceil(kc / 64) words each, plane after
+  // plane: the words runs of planes point at (conv2d's bit-plane image of its input).
+  // nullptr: the kernel's panels are not bit planes.
+  pack_fn plane_row = nullptr;
+  // Completes a panel conv2d assembled from plane rows; nullptr: nothing to add.
+  finish_panel_fn finish = nullptr;
+};
 
 // One tile's per-group float accumulation (float_output::w_group_scales), for
 // ukernel_desc::run_grouped. The weights are packed one K block per group; for each group g in
@@ -212,31 +264,11 @@ struct ukernel_desc {
   // packer and offsets). A call whose M it pads less runs it instead (kernel_for_rows): M = 49
   // (a 7x7 feature map) fills seven 7-row tiles exactly where 8-row tiles waste 12.5%.
   const ukernel_desc* short_tile = nullptr;
-  // For kernels that read A in place: makes a panel whose K is n_segments runs of seg_bytes
-  // (a multiple of k_step, at least 8), each row's runs anywhere in memory, and returns the
-  // table of MR * n_segments run starts (run g of row r at [g * MR + r]) for the caller to fill.
-  // conv2d points the runs at window rows of its input instead of copying them (im2col).
-  // nullptr: not supported.
-  a_segment_table_fn a_segment_table = nullptr;
-  // For kernels whose A panels are bit planes in 64-bit K chunks, panel[plane][chunk][row] (one
-  // u64 word per row and chunk): packs one row of codes into its a_bits planes of ceil(kc / 64)
-  // words each, plane after plane (the layout of a one-row panel). conv2d turns its input into
-  // such plane rows once and assembles each panel from their words, instead of an im2col row
-  // per output pixel and a bit transpose per panel. nullptr: another layout.
-  pack_fn pack_a_plane_row = nullptr;
-  // For kernels with pack_a_plane_row: run() over a panel that reads each row's plane words in
-  // place (a plane_runs_panel), from a bit-plane image or scratch, instead of a packed panel.
-  // nullptr: not supported.
-  run_fn run_plane_runs = nullptr;
   // A sibling that stores weights at offset 2^(w_bits - 1) (two's complement planes, the sign
   // plane weighted negative) and otherwise reads the same A panels. For signed weights of
   // exactly w_bits that stores each weight's value, so the epilogue needs no activation row sums
   // (pack_weights switches to it: kernel_for_weights). nullptr: none.
   const ukernel_desc* signed_w = nullptr;
-  // Packs an A panel from runs of u-codes anywhere in memory (pack_runs_fn), run_bytes <= 64
-  // and K <= 1024: conv2d packs few-channel windows (a first layer) from the input's window
-  // rows instead of writing an im2col row per pixel. nullptr: not supported.
-  pack_runs_fn pack_a_runs = nullptr;
   // For kernels that read A in place: run() that validates the activations it reads
   // (run_checked_fn), so the driver needs no separate pass over A before the kernel when the
   // weights are small enough to keep each A micro-panel in L1 across N. nullptr: not supported.
@@ -244,19 +276,8 @@ struct ukernel_desc {
   // pack_a that validates the u-codes it reads and sums each row (pack_checked_fn), so the
   // driver needs no separate pass over the block's rows before packing. nullptr: not supported.
   pack_checked_fn pack_a_checked = nullptr;
-  // For kernels whose A panels carry more than the bit planes (per-row terms the kernel reads):
-  // computes it after conv2d assembled a panel (pack_a_plane_row's layout) or a
-  // plane_runs_panel itself; the kernel's own packers do it as they pack. nullptr: none needed.
-  finish_panel_fn finish_a_panel = nullptr;
-  // Limits of pack_a_runs: runs of at most a_runs_max_bytes codes (0: any length), a multiple
-  // of a_runs_multiple unless there is one run, K = n_runs * run_bytes at most a_runs_max_k
-  // (0: any).
-  std::uint32_t a_runs_max_bytes = 0;
-  std::uint32_t a_runs_max_k = 0;
-  std::uint16_t a_runs_multiple = 1;
-  // Cycles per code pack_a_runs spends on conv2d's window rows, which dispatch charges instead of
-  // an im2col copy plus a_pack_cycles (select.hpp); 0: not measured, charged as that copy.
-  float a_runs_cycles = 0.0f;
+  // Reading A through run tables (an indirect A, conv2d's window rows) and bit-plane images.
+  a_runs_contract a_runs{};
   // Optional: one tile over every K group with the group scales applied inside the kernel's
   // accumulation (group_args). nullptr: the driver calls run() once per group and scales outside.
   run_grouped_fn run_grouped = nullptr;
@@ -264,35 +285,29 @@ struct ukernel_desc {
   bool grouped_finish = false;
 };
 
-// Whether d's pack_a_runs takes n_runs runs of run_bytes codes each (its declared limits; at
-// most 16 rows per panel, the size of conv2d's run table).
-inline bool pack_runs_fit(const ukernel_desc& d, std::size_t run_bytes,
-                          std::size_t n_runs) noexcept {
-  return d.pack_a_runs != nullptr && d.mr <= 16 && run_bytes > 0 && n_runs > 0 &&
-         (d.a_runs_max_bytes == 0 || run_bytes <= d.a_runs_max_bytes) &&
-         (run_bytes % d.a_runs_multiple == 0 || n_runs == 1) &&
-         (d.a_runs_max_k == 0 || n_runs * run_bytes <= d.a_runs_max_k);
-}
-
 constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {
   d.signed_w = s;
   return d;
 }
 
-// A bit-plane A panel read in place (ukernel_desc::run_plane_runs): K is n_runs runs of
-// run_words 64-bit chunks, and the words of plane q, run g, row r start at
-// runs[(q * n_runs + g) * MR + r]. The header and its table are what the panel memory holds.
+// The panel of kept runs of planes (a_runs_contract::kept): K is n_runs runs of run_words
+// 64-bit chunks, and the words of plane q, run g, row r start at runs[(q * n_runs + g) * MR + r]
+// (an a_run_table's order). The header and its table are what the panel memory holds.
 struct plane_runs_panel {
   std::size_t n_runs, run_words;
-  // Followed by a_bits * n_runs * MR pointers (const std::uint64_t*).
-  static const std::uint64_t** table(void* panel) noexcept {
-    return reinterpret_cast<const std::uint64_t**>(static_cast<std::uint8_t*>(panel) +
-                                                   sizeof(plane_runs_panel));
+  // Followed by a_bits * n_runs * MR run pointers: an a_run_table's slots (of planes).
+  static const std::uint8_t** table(void* panel) noexcept {
+    return reinterpret_cast<const std::uint8_t**>(static_cast<std::uint8_t*>(panel) +
+                                                  sizeof(plane_runs_panel));
+  }
+  static const std::uint8_t* const* table(const void* panel) noexcept {
+    return reinterpret_cast<const std::uint8_t* const*>(static_cast<const std::uint8_t*>(panel) +
+                                                        sizeof(plane_runs_panel));
   }
   static std::size_t bytes(std::size_t a_bits, std::size_t n_runs, std::size_t mr) noexcept {
-    return sizeof(plane_runs_panel) + a_bits * n_runs * mr * sizeof(const std::uint64_t*);
+    return sizeof(plane_runs_panel) + a_bits * n_runs * mr * sizeof(const std::uint8_t*);
   }
-  // After the table, room for kernels with finish_a_panel: 2 * MR int64 row terms.
+  // After the table, room for kernels with a_runs_contract::finish: 2 * MR int64 row terms.
   static std::int64_t* row_terms(void* panel, std::size_t a_bits, std::size_t n_runs,
                                  std::size_t mr) noexcept {
     return reinterpret_cast<std::int64_t*>(static_cast<std::uint8_t*>(panel) +
@@ -308,6 +323,68 @@ struct plane_runs_panel {
     return bytes(a_bits, n_runs, mr) + 2 * mr * sizeof(std::int64_t);
   }
 };
+
+// Whether d takes a run table of n_runs runs of len each (codes, or 64-bit words of planes):
+// the one check of a_runs_contract's limits.
+inline bool takes_runs(const ukernel_desc& d, a_run_kind kind, std::size_t n_runs,
+                       std::size_t len) noexcept {
+  const a_runs_contract& c = d.a_runs;
+  const auto bit = static_cast<std::uint8_t>(kind);
+  if ((c.kinds & bit) == 0 || c.make == nullptr || d.mr > max_run_rows || n_runs == 0 ||
+      n_runs > max_run_runs || len == 0)
+    return false;
+  const std::size_t planes = kind == a_run_kind::planes ? d.a_bits : 1;
+  if (((c.kept & bit) == 0 || c.table_offset == 0) && planes * n_runs * d.mr > max_run_slots)
+    return false;
+  if (kind == a_run_kind::planes)  // the kept table, and row terms after it, fit the panel
+    return d.a_bits <= 8 && (c.kept & bit) != 0 &&
+           (c.finish != nullptr ? plane_runs_panel::bytes_with_row_terms(d.a_bits, n_runs, d.mr)
+                                : plane_runs_panel::bytes(d.a_bits, n_runs, d.mr)) <=
+               d.a_panel_bytes(n_runs * len * 64);
+  return len >= c.min_len && (c.max_len == 0 || len <= c.max_len) &&
+         (len % c.len_multiple == 0 || (c.one_run_any_len && n_runs == 1)) &&
+         (c.max_k == 0 || n_runs * len <= c.max_k);
+}
+
+// Whether d reads runs of this kind where they lie (its panels keep the table).
+inline bool keeps_runs(const ukernel_desc& d, a_run_kind kind) noexcept {
+  return (d.a_runs.kept & d.a_runs.kinds & static_cast<std::uint8_t>(kind)) != 0;
+}
+
+// The run() for panels made from a table of this kind.
+inline run_fn run_for_runs(const ukernel_desc& d, a_run_kind kind) noexcept {
+  return kind == a_run_kind::planes && d.a_runs.run != nullptr ? d.a_runs.run : d.run;
+}
+
+// For make(): the header and table of a plane_runs_panel at dst, from a table of planes (the
+// table is copied unless the source wrote it in place, a_runs_contract::table_offset).
+inline void keep_plane_runs(const a_run_table& t, std::size_t planes, std::size_t mr,
+                            void* dst) noexcept {
+  const plane_runs_panel h{t.n_runs, t.len};
+  std::memcpy(dst, &h, sizeof h);
+  const std::uint8_t** table = plane_runs_panel::table(dst);
+  if (t.slot != table) std::memcpy(table, t.slot, planes * t.n_runs * mr * sizeof *table);
+}
+
+// The contract of an A packer P that copies runs of codes into its panels: its
+// `pack_runs(runs, n_runs, run_bytes, rows, dst)` and its limits `runs_max_bytes`, `runs_max_k`,
+// `runs_multiple` (one run of any length when that is above 1) and `runs_cycles`.
+template <class P>
+void pack_code_runs(const a_run_table& t, std::size_t rows, void* dst) noexcept {
+  P::pack_runs(t.slot, t.n_runs, t.len, rows, dst);
+}
+template <class P>
+constexpr a_runs_contract copied_code_runs() noexcept {
+  a_runs_contract c;
+  c.kinds = static_cast<std::uint8_t>(a_run_kind::codes);
+  c.max_len = P::runs_max_bytes;
+  c.max_k = P::runs_max_k;
+  c.len_multiple = P::runs_multiple;
+  c.one_run_any_len = P::runs_multiple > 1;
+  c.cycles = P::runs_cycles;
+  c.make = &pack_code_runs<P>;
+  return c;
+}
 
 // The kernel a call with m rows of A runs: d itself, or d's short-tile sibling when that one
 // pads M to fewer rows (ties keep d, whose taller tile has the better load-to-compute ratio).
@@ -355,47 +432,6 @@ struct a_in_place_of<K, std::enable_if_t<K::a_in_place>> {
 };
 
 template <class K, class = void>
-struct a_segment_table_of {
-  static constexpr a_segment_table_fn value = nullptr;
-};
-template <class K>
-struct a_segment_table_of<K, std::enable_if_t<K::a_segments>> {
-  static constexpr a_segment_table_fn value = &K::pack_a_t::segment_table;
-};
-
-template <class K, class = void>
-struct pack_a_plane_row_of {
-  static constexpr pack_fn value = nullptr;
-};
-template <class K>
-struct pack_a_plane_row_of<K, std::enable_if_t<K::a_plane_rows>> {
-  static constexpr pack_fn value = &K::pack_a_row_t::pack;
-};
-
-template <class K, class = void>
-struct run_plane_runs_of {
-  static constexpr run_fn value = nullptr;
-};
-template <class K>
-struct run_plane_runs_of<K, std::enable_if_t<K::a_plane_runs>> {
-  static constexpr run_fn value = &K::run_plane_runs;
-};
-
-template <class K, class = void>
-struct has_a_runs : std::false_type {};
-template <class K>
-struct has_a_runs<K, std::enable_if_t<K::a_runs>> : std::true_type {};
-
-template <class K, class = void>
-struct pack_a_runs_of {
-  static constexpr pack_runs_fn value = nullptr;
-};
-template <class K>
-struct pack_a_runs_of<K, std::enable_if_t<K::a_runs>> {
-  static constexpr pack_runs_fn value = &K::pack_a_t::pack_runs;
-};
-
-template <class K, class = void>
 struct run_checked_of {
   static constexpr run_checked_fn value = nullptr;
 };
@@ -420,13 +456,15 @@ struct pack_checked_of<P, std::void_t<decltype(&P::pack_checked)>> {
 template <class K>
 using pack_a_checked_of = pack_checked_of<typename K::pack_a_t>;
 
+// A kernel struct that reads an indirect A or whose panels are bit planes declares it in one
+// function, `static constexpr a_runs_contract a_runs()`; none: an empty contract.
 template <class K, class = void>
-struct finish_a_panel_of {
-  static constexpr finish_panel_fn value = nullptr;
+struct a_runs_of {
+  static constexpr a_runs_contract value{};
 };
 template <class K>
-struct finish_a_panel_of<K, std::enable_if_t<K::a_panel_finish>> {
-  static constexpr finish_panel_fn value = &K::finish_a_panel;
+struct a_runs_of<K, std::void_t<decltype(K::a_runs())>> {
+  static constexpr a_runs_contract value = K::a_runs();
 };
 
 template <class K, class = void>
@@ -451,17 +489,6 @@ struct pack_w_offset_of<K, std::enable_if_t<K::any_w_offset>> {
   static constexpr pack_offset_fn value = &K::pack_w_t::pack_at;
 };
 
-// A runs packer (pack_a_runs) declares its limits as `runs_max_bytes`, `runs_max_k` and
-// `runs_multiple` (ukernel_desc::a_runs_max_bytes ...), and may declare `runs_cycles`.
-template <class P>
-constexpr ukernel_desc with_runs_limits(ukernel_desc d) noexcept {
-  d.a_runs_max_bytes = P::runs_max_bytes;
-  d.a_runs_max_k = P::runs_max_k;
-  d.a_runs_multiple = P::runs_multiple;
-  d.a_runs_cycles = P::runs_cycles;
-  return d;
-}
-
 // The descriptor of a kernel struct K that names its packers `pack_a_t` / `pack_w_t` (each
 // with panel_bytes and pack) and its `run`: the one place every family spells out the field
 // order of ukernel_desc. The rest is what a registry line states.
@@ -470,47 +497,33 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
                                        int ab, int mr, int nr, int k_step, std::uint32_t kc_max,
                                        float mpc, int a_offset = 0, int w_offset = 0,
                                        float bytes_per_weight = 0.0f) noexcept {
-  const ukernel_desc d{name,
-                       algo,
-                       f,
-                       static_cast<std::uint8_t>(wb),
-                       static_cast<std::uint8_t>(ab),
-                       static_cast<std::uint16_t>(mr),
-                       static_cast<std::uint16_t>(nr),
-                       static_cast<std::uint16_t>(k_step),
-                       kc_max,
-                       static_cast<std::int16_t>(a_offset),
-                       static_cast<std::int16_t>(w_offset),
-                       mpc,
-                       &K::pack_a_t::panel_bytes,
-                       &K::pack_w_t::panel_bytes,
-                       &K::pack_a_t::pack,
-                       &K::pack_w_t::pack,
-                       &K::run,
-                       bytes_per_weight,
-                       a_pack_cycles_of<K>::value,
-                       pack_w_offset_of<K>::value,
-                       a_in_place_of<K>::value,
-                       nullptr,
-                       a_segment_table_of<K>::value,
-                       pack_a_plane_row_of<K>::value,
-                       run_plane_runs_of<K>::value,
-                       nullptr,
-                       pack_a_runs_of<K>::value,
-                       run_checked_of<K>::value,
-                       pack_a_checked_of<K>::value,
-                       finish_a_panel_of<K>::value};
-  // (A type test: comparing the function pointer is no constant expression under sanitizers.)
-  if constexpr (has_a_runs<K>::value) {
-    ukernel_desc r = with_runs_limits<typename K::pack_a_t>(d);
-    r.run_grouped = run_grouped_of<K>::value;
-    r.grouped_finish = grouped_finish_of<K>::value;
-    return r;
-  }
-  ukernel_desc r = d;
-  r.run_grouped = run_grouped_of<K>::value;
-  r.grouped_finish = grouped_finish_of<K>::value;
-  return r;
+  ukernel_desc d{name,
+                 algo,
+                 f,
+                 static_cast<std::uint8_t>(wb),
+                 static_cast<std::uint8_t>(ab),
+                 static_cast<std::uint16_t>(mr),
+                 static_cast<std::uint16_t>(nr),
+                 static_cast<std::uint16_t>(k_step),
+                 kc_max,
+                 static_cast<std::int16_t>(a_offset),
+                 static_cast<std::int16_t>(w_offset),
+                 mpc,
+                 &K::pack_a_t::panel_bytes,
+                 &K::pack_w_t::panel_bytes,
+                 &K::pack_a_t::pack,
+                 &K::pack_w_t::pack,
+                 &K::run};
+  d.bytes_per_weight = bytes_per_weight;
+  d.a_pack_cycles = a_pack_cycles_of<K>::value;
+  d.pack_w_offset = pack_w_offset_of<K>::value;
+  d.prefers_a_outer = a_in_place_of<K>::value;
+  d.run_checked = run_checked_of<K>::value;
+  d.pack_a_checked = pack_a_checked_of<K>::value;
+  d.a_runs = a_runs_of<K>::value;
+  d.run_grouped = run_grouped_of<K>::value;
+  d.grouped_finish = grouped_finish_of<K>::value;
+  return d;
 }
 
 constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {

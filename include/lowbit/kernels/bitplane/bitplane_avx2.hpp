@@ -42,9 +42,13 @@ struct bitplane_avx2 {
 
   using pack_a_t = bitplane_pack_x86<MR, AB, KB>;
   using pack_w_t = bitplane_pack_x86<NR, WB, KB>;
-  // Panels are [plane][64-bit chunk][row] words: conv2d may assemble them from plane rows.
-  static constexpr bool a_plane_rows = true;
-  using pack_a_row_t = bitplane_pack_x86<1, AB, KB>;
+  // Panels are [plane][64-bit chunk][row] words: conv2d may assemble them from plane rows
+  // (a one-row panel each).
+  static constexpr a_runs_contract a_runs() noexcept {
+    a_runs_contract c;
+    c.plane_row = &bitplane_pack_x86<1, AB, KB>::pack;
+    return c;
+  }
 
   LOWBIT_TARGET_BP256 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                       std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {

@@ -48,16 +48,29 @@ struct bitplane_avx512icl {
   static constexpr std::uint32_t kc_max = 1u << 20;
 
   using pack_a_t = bitplane_pack_runs_avx512<MR, AB, KB>;
-  static constexpr bool a_runs = true;  // packs from window rows too (pack_a_runs)
   // perf, 3136 x 64 x 576 w1a1: the vptestmb packer is ~10% of the call, ~0.07 cycle per code.
   static constexpr float a_pack_cycles = 0.07f;
   using pack_w_t =
       std::conditional_t<SW, bitplane_pack_signed_w<NR, WB, KB>, bitplane_pack_avx512<NR, WB, KB>>;
-  // Panels are [plane][64-bit chunk][row] words: conv2d may assemble them from plane rows.
-  static constexpr bool a_plane_rows = true;
-  using pack_a_row_t = bitplane_pack_avx512<1, AB, KB>;
-  // ... and may read them in place from those rows (run_plane_runs).
-  static constexpr bool a_plane_runs = true;
+  // An indirect A: runs of codes copied by the packer (window rows of at most 64 codes), and
+  // runs of planes read in place (run_plane_runs) from conv2d's bit-plane image, whose rows
+  // are [plane][64-bit chunk] words: a one-row panel.
+  static constexpr a_runs_contract a_runs() noexcept {
+    a_runs_contract c = copied_code_runs<pack_a_t>();
+    c.kinds |= static_cast<std::uint8_t>(a_run_kind::planes);
+    c.kept = static_cast<std::uint8_t>(a_run_kind::planes);
+    c.make = &from_runs;
+    c.table_offset = sizeof(plane_runs_panel);
+    c.run = &run_plane_runs;
+    c.plane_row = &bitplane_pack_avx512<1, AB, KB>::pack;
+    return c;
+  }
+  static void from_runs(const a_run_table& t, std::size_t rows, void* dst) noexcept {
+    if (t.kind == a_run_kind::planes)
+      keep_plane_runs(t, AB, MR, dst);
+    else
+      pack_a_t::pack_runs(t.slot, t.n_runs, t.len, rows, dst);
+  }
 
   LOWBIT_TARGET_BP512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                       std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
@@ -93,7 +106,7 @@ struct bitplane_avx512icl {
       std::size_t, const void* a_panel, const void* w_panel, std::int32_t* c, std::size_t ldc,
       bool accumulate) noexcept {
     plane_runs_panel h;
-    const std::uint64_t* const* runs = read_plane_runs(a_panel, h);
+    const std::uint8_t* const* runs = read_plane_runs(a_panel, h);
     const auto* w = static_cast<const std::uint64_t*>(w_panel);
     const std::size_t w_plane = h.n_runs * h.run_words * NR;
     __m512i acc[MR][JB];
@@ -103,12 +116,13 @@ struct bitplane_avx512icl {
       const int p_lo = s - (AB - 1) > 0 ? s - (AB - 1) : 0, p_hi = s < WB - 1 ? s : WB - 1;
       for (int p = p_lo; p <= p_hi; ++p) {
         const std::uint64_t* wp = w + static_cast<std::size_t>(p) * w_plane;
-        const std::uint64_t* const* plane_runs =
+        const std::uint8_t* const* plane_runs =
             runs + static_cast<std::size_t>(s - p) * h.n_runs * MR;
         for (std::size_t g = 0; g < h.n_runs; ++g) {
           const std::uint64_t* rp[MR];
 #pragma GCC unroll 8
-          for (int i = 0; i < MR; ++i) rp[i] = plane_runs[g * MR + static_cast<std::size_t>(i)];
+          for (int i = 0; i < MR; ++i)
+            rp[i] = plane_words(plane_runs[g * MR + static_cast<std::size_t>(i)]);
           if (SW && p == WB - 1) {
             for (std::size_t ch = 0; ch < h.run_words; ++ch, wp += NR)
               chunk<true>(acc, wp, [&](int i) { return rp[i][ch]; });

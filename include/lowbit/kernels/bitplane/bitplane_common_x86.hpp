@@ -35,11 +35,13 @@ static_assert(avx512icl_bitplane_features ==
               "within the avx512icl level");
 
 // A plane_runs_panel's header into h, and its table of run pointers.
-inline const std::uint64_t* const* read_plane_runs(const void* panel,
-                                                   plane_runs_panel& h) noexcept {
+inline const std::uint8_t* const* read_plane_runs(const void* panel, plane_runs_panel& h) noexcept {
   std::memcpy(&h, panel, sizeof h);
-  return reinterpret_cast<const std::uint64_t* const*>(static_cast<const std::uint8_t*>(panel) +
-                                                       sizeof h);
+  return plane_runs_panel::table(panel);
+}
+// The words a run of planes points at.
+inline const std::uint64_t* plane_words(const std::uint8_t* run) noexcept {
+  return reinterpret_cast<const std::uint64_t*>(run);
 }
 
 // The low 32 bits of the 64-bit lanes of t, in column order, to c (4 columns from a ymm, 8 from a

@@ -158,7 +158,7 @@ template <int R, int P, int KB>
 struct bitplane_pack_runs_avx512 : bitplane_pack_avx512<R, P, KB> {
   using base = bitplane_pack_avx512<R, P, KB>;
   static constexpr std::size_t max_run_kc = 1024;
-  // pack_runs' limits (ukernel_desc::a_runs_max_bytes ...); its cost on window rows is
+  // pack_runs' limits (copied_code_runs in ukernel.hpp); its cost on window rows is
   // unmeasured, so dispatch charges it as an im2col copy.
   static constexpr std::uint32_t runs_max_bytes = 64, runs_max_k = max_run_kc;
   static constexpr std::uint16_t runs_multiple = 1;

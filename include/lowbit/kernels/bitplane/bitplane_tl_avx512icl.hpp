@@ -141,14 +141,14 @@ struct bitplane_tl_pack_a : bitplane_pack_runs_avx512<MR, 2, 64> {
   LOWBIT_TARGET_BPTL512 static void count_plane_runs(void* panel) noexcept {
     plane_runs_panel h;
     std::memcpy(&h, panel, sizeof h);
-    const std::uint64_t* const* runs = plane_runs_panel::table(panel);
-    const std::uint64_t* const* runs1 = runs + h.n_runs * MR;  // plane 1's table
+    const std::uint8_t* const* runs = plane_runs_panel::table(panel);
+    const std::uint8_t* const* runs1 = runs + h.n_runs * MR;  // plane 1's table
     std::int64_t* out = plane_runs_panel::row_terms(panel, 2, h.n_runs, MR) + (Signed ? MR : 0);
     for (std::size_t i = 0; i < static_cast<std::size_t>(MR); ++i) {
       std::int64_t n = 0;
       for (std::size_t g = 0; g < h.n_runs; ++g) {
-        const std::uint64_t* r0 = runs[g * MR + i];
-        const std::uint64_t* r1 = runs1[g * MR + i];
+        const std::uint64_t* r0 = plane_words(runs[g * MR + i]);
+        const std::uint64_t* r1 = plane_words(runs1[g * MR + i]);
         for (std::size_t x = 0; x < h.run_words; ++x)
           n += Signed ? static_cast<std::int64_t>(_mm_popcnt_u64(r0[x] & r1[x]))
                       : static_cast<std::int64_t>(_mm_popcnt_u64(r0[x] | r1[x]) +
@@ -172,22 +172,28 @@ struct bitplane_tl_w2a2_avx512icl {
   // this kernel's too.
   using plain = bitplane_avx512icl<2, 2, MR, NR>;
 
-  // The A side is the plain w2a2 kernel's (panels, packers, conv2d plane images) plus the row
-  // counts, which conv2d's panels get from finish_a_panel.
+  // The A side is the plain w2a2 kernel's (panels, packers, conv2d plane images and runs) plus
+  // the row counts, which panels made from runs or assembled by conv2d get here.
   using pack_a_t = bitplane_tl_pack_a<MR>;
-  static constexpr bool a_panel_finish = true;
-  static constexpr bool a_runs = true;
   static constexpr float a_pack_cycles = 0.07f;
   using pack_w_t = bitplane_tl_pack_w<NR>;
-  static constexpr bool a_plane_rows = true;
-  using pack_a_row_t = bitplane_pack_avx512<1, 2, KB>;
-  static constexpr bool a_plane_runs = true;
-
-  static void finish_a_panel(std::size_t kc, void* a_panel, bool plane_runs) noexcept {
-    if (plane_runs)
-      pack_a_t::template count_plane_runs<SW>(a_panel);
-    else
-      pack_a_t::count_panel(kc, a_panel);
+  static constexpr a_runs_contract a_runs() noexcept {
+    a_runs_contract c = plain::a_runs();
+    c.make = &from_runs;
+    c.run = &run_plane_runs;
+    c.finish = &finish_a_panel;
+    return c;
+  }
+  static void from_runs(const a_run_table& t, std::size_t rows, void* dst) noexcept {
+    if (t.kind == a_run_kind::planes) {
+      keep_plane_runs(t, 2, MR, dst);
+      pack_a_t::template count_plane_runs<SW>(dst);
+    } else {
+      pack_a_t::pack_runs(t.slot, t.n_runs, t.len, rows, dst);
+    }
+  }
+  static void finish_a_panel(std::size_t kc, void* a_panel) noexcept {
+    pack_a_t::count_panel(kc, a_panel);
   }
 
   LOWBIT_TARGET_BPTL512 static void run(std::size_t kc, const void* a_panel, const void* w_panel,
@@ -218,10 +224,10 @@ struct bitplane_tl_w2a2_avx512icl {
       std::size_t, const void* a_panel, const void* w_panel, std::int32_t* c, std::size_t ldc,
       bool accumulate) noexcept {
     plane_runs_panel h;
-    const std::uint64_t* const* runs = read_plane_runs(a_panel, h);
+    const std::uint8_t* const* runs = read_plane_runs(a_panel, h);
     const auto* w = static_cast<const std::uint64_t*>(w_panel);
     const std::size_t nch = h.n_runs * h.run_words, w_plane = nch * NR;
-    const std::uint64_t* const* runs1 = runs + h.n_runs * MR;  // plane 1's table
+    const std::uint8_t* const* runs1 = runs + h.n_runs * MR;  // plane 1's table
     const std::int64_t* row = plane_runs_panel::row_terms(a_panel, 2, h.n_runs, MR) + (SW ? MR : 0);
 
     __m512i acc[MR][JB];
@@ -232,8 +238,8 @@ struct bitplane_tl_w2a2_avx512icl {
       const std::uint64_t* p1[MR];
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) {
-        p0[i] = runs[g * MR + static_cast<std::size_t>(i)];
-        p1[i] = runs1[g * MR + static_cast<std::size_t>(i)];
+        p0[i] = plane_words(runs[g * MR + static_cast<std::size_t>(i)]);
+        p1[i] = plane_words(runs1[g * MR + static_cast<std::size_t>(i)]);
       }
       for (std::size_t x = 0; x < h.run_words; ++x, wp += NR)
         twos(
@@ -245,7 +251,7 @@ struct bitplane_tl_w2a2_avx512icl {
     for (std::size_t g = 0; g < h.n_runs; ++g) {
       const std::uint64_t* p0[MR];
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) p0[i] = runs[g * MR + static_cast<std::size_t>(i)];
+      for (int i = 0; i < MR; ++i) p0[i] = plane_words(runs[g * MR + static_cast<std::size_t>(i)]);
       for (std::size_t x = 0; x < h.run_words; ++x, wp += NR)
         plain::template chunk<false>(acc, wp, [&](int i) { return p0[i][x]; });
     }

@@ -45,8 +45,9 @@ struct dot_vnni_rows : dot_vnni<ops, MR, NV> {
 
   using pack_a_t = dot_pack_rows_ref<MR>;  // A read in place (a copy only at edges)
   static constexpr bool a_in_place = true;
-  static constexpr bool a_segments = true;  // also from segmented panels (conv2d's window rows)
-  static constexpr bool a_checked = true;   // run_checked validates A as it reads it
+  // Also through run tables of codes (conv2d's window rows), read in place.
+  static constexpr a_runs_contract a_runs() noexcept { return pack_a_t::runs_contract(); }
+  static constexpr bool a_checked = true;  // run_checked validates A as it reads it
   // perf, 3136 x 64 x 576: the packer is 0.3% of the call (it writes a header per block).
   static constexpr float a_pack_cycles = 0.02f;
 

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lowbit/kernels/ukernel.hpp"
+
 namespace lowbit {
 namespace kernels {
 namespace dot {
@@ -74,10 +76,10 @@ struct dot_pack_k4 {
 // edges the rows are copied after the header, zero-padded to kp = kc rounded up to 4 and to R
 // rows. Either way A is read straight from the rows the pre-pass has just validated.
 //
-// Segmented panels (an implicit convolution): K is n_segments runs of seg_bytes (a multiple of
-// 4), and run g of row r starts at segments[g * R + r], anywhere (a window row of the input, or
-// a copied row at an image border). The table lives in the panel after the header; see
-// segment_table.
+// Segmented panels (an indirect A, ukernel.hpp's a_run_table of codes: conv2d's window rows): K
+// is n_segments runs of seg_bytes (a multiple of 4), and run g of row r starts at segments[g * R
+// + r], anywhere (a window row of the input, or a copied row at an image border). The table lives
+// in the panel after the header; see from_runs.
 template <int R>
 struct dot_pack_rows_ref {
   struct header {
@@ -95,15 +97,26 @@ struct dot_pack_rows_ref {
     std::memcpy(&t, static_cast<const std::uint8_t*>(panel) + offsetof(header, segments), sizeof t);
     return t != nullptr;
   }
-  // Makes dst a segmented panel and returns its table of R * n_segments run starts for the
-  // caller to fill. Fits the panel when seg_bytes >= 8 (kc = n_segments * seg_bytes).
-  static const std::uint8_t** segment_table(void* dst, std::size_t n_segments,
-                                            std::size_t seg_bytes) noexcept {
+  // Makes dst a segmented panel from a table of runs of codes (a_runs_contract::make), the
+  // table after the header (copied there unless the source wrote it in place). Fits the panel
+  // when the runs are at least 8 bytes each.
+  static void from_runs(const a_run_table& t, std::size_t, void* dst) noexcept {
     auto* out = static_cast<std::uint8_t*>(dst);
     auto** table = reinterpret_cast<const std::uint8_t**>(out + header_bytes);
-    const header h{nullptr, 0, table, n_segments, seg_bytes};
+    const header h{nullptr, 0, table, t.n_runs, t.len};
     std::memcpy(out, &h, sizeof h);
-    return table;
+    if (t.slot != table) std::memcpy(table, t.slot, t.n_runs * R * sizeof *table);
+  }
+  // The contract: runs of codes of whole 4-byte steps, at least 8 bytes (the table fits the
+  // panel), read in place.
+  static constexpr a_runs_contract runs_contract() noexcept {
+    a_runs_contract c;
+    c.kinds = c.kept = static_cast<std::uint8_t>(a_run_kind::codes);
+    c.min_len = 8;
+    c.len_multiple = 4;
+    c.make = &from_runs;
+    c.table_offset = header_bytes;
+    return c;
   }
 
   static std::size_t panel_bytes(std::size_t kc) noexcept {

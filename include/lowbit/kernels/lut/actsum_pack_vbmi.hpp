@@ -31,6 +31,7 @@
 
 #include "lowbit/kernels/lut/actsum_common.hpp"
 #include "lowbit/kernels/lut/lut_targets_x86.hpp"
+#include "lowbit/kernels/ukernel.hpp"
 
 #define LOWBIT_TARGET_ACTSUM_PACK_VBMI __attribute__((target(LOWBIT_LUT_TARGET_AVX512VBMI)))
 
@@ -58,13 +59,16 @@ struct actsum_pack_vbmi : actsum_pack<Cell, MR, V, NV> {
   }
 
   // pack_a over rows whose K is n_runs runs of run_bytes codes, run g of row r at
-  // runs[g * MR + r] anywhere in memory (conv2d's window rows, ukernel_desc::pack_a_runs):
+  // runs[g * MR + r] anywhere in memory (conv2d's window rows, an a_run_table of codes):
   // groups never straddle runs (run_bytes is a multiple of G, or there is one run, whose last
   // group is completed by code 0 as in pack_a), so each run is packed as the rows of its own
   // groups. Rows >= rows are the zero table.
   static constexpr std::uint32_t runs_max_bytes = 0, runs_max_k = 0;
   static constexpr std::uint16_t runs_multiple = G;
   static constexpr float runs_cycles = 0.15f;  // as pack_a: window rows are read where they are
+  static constexpr a_runs_contract a_runs() noexcept {
+    return copied_code_runs<actsum_pack_vbmi>();
+  }
   LOWBIT_TARGET_ACTSUM_PACK_VBMI static void pack_runs(const std::uint8_t* const* runs,
                                                        std::size_t n_runs, std::size_t run_bytes,
                                                        std::size_t rows, void* dst) noexcept {

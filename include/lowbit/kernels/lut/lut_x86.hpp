@@ -27,11 +27,6 @@ namespace lowbit {
 namespace kernels {
 namespace lut {
 
-template <class P, class = void>
-struct has_pack_runs : std::false_type {};
-template <class P>
-struct has_pack_runs<P, std::void_t<decltype(&P::pack_runs)>> : std::true_type {};
-
 // A kernel's weight offset: its declared w_offset (signed-weight siblings), else 0.
 template <class K, class = void>
 struct lut_w_offset {
@@ -75,10 +70,7 @@ constexpr ukernel_desc lut_desc(const char* name, algorithm algo, feature_set f,
                  0.0f,
                  pack_cycles};
   d.pack_a_checked = pack_checked_of<typename K::pack>::value;
-  if constexpr (has_pack_runs<typename K::pack>::value) {  // conv2d's window rows (pack_a_runs)
-    d.pack_a_runs = &K::pack::pack_runs;
-    d = with_runs_limits<typename K::pack>(d);
-  }
+  d.a_runs = a_runs_of<typename K::pack>::value;  // conv2d's window rows (vpermb tables)
   return d;
 }
 
