@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lowbit/dispatch/select.hpp"
+#include "lowbit/packing/layout_choice.hpp"
 
 using lowbit::detail::core_kind;
 
@@ -236,5 +237,59 @@ TEST_CASE("each Arm profile chooses the kernels its cycle model ranks first", "[
   CHECK(conv(core_kind::arm_big, base, 2) == "bitplane_w2a2_2x4c128__neon");
 #endif
 }
+
+#if defined(__aarch64__)
+// The kernel each M = 2..8 runs in a default packing of 1/2/4-bit weights with 8-bit activations
+// at N = K = 4096 (neon_dense_for: one bit-dense layout; the int8 main kernel pays the unpack per
+// call), under each profile's rates. The 8-row GEMV kernels compute only a call's live rows (2, 4
+// or 8 baseline, 4 or 8 dotprod: ukernel_desc::live_rows_min) and are charged for those; charged
+// for 8 rows, the baseline one lost M = 2..4 to the widening main kernel plus the unpack.
+TEST_CASE("each Arm profile charges the 8-row GEMV kernels for live rows", "[dispatch][arm]") {
+  using lowbit::cpu_feature;
+  namespace lb = lowbit;
+  const lb::feature_set base = lb::bit(cpu_feature::neon);
+  const lb::feature_set dot = base | lb::bit(cpu_feature::neon_dotprod);
+  const lb::feature_set host = lb::detail::host_features();
+  const std::size_t n = 4096, kk = 4096;
+  for (core_kind k :
+       {core_kind::reference, core_kind::arm_little, core_kind::arm_big, core_kind::apple})
+    for (const bool udot : {false, true}) {
+      if (udot && (host & dot) != dot) continue;  // neon_dense_for takes the host's features
+      const lb::detail::core_profile p = lb::detail::profile_of(k);
+      for (int b : {1, 2, 4}) {
+        lb::detail::layout_choice c;
+        c.kernels[0] = choice(k, udot ? dot : base, b, 8, 0, n, kk);
+        REQUIRE(c.kernels[0] != nullptr);
+        c.count = 1;
+        lb::dispatch_options opt;
+        opt.cap = udot ? lb::isa::neon_dotprod : lb::isa::neon;
+        INFO(p.name << (udot ? " dotprod" : " neon") << " w" << b << "a8, main "
+                    << c.kernels[0]->name);
+        REQUIRE(lb::detail::neon_dense_for(c, b, n, kk, opt, p));
+        const std::string rows8 = "gemv_w" + std::to_string(b) + "a8_8x8c32__neon";
+        const auto runs = [&c](std::size_t m) {
+          return std::string(c.run[m] != nullptr ? c.run[m]->name : "main");
+        };
+        for (std::size_t m = 2; m <= lb::detail::small_m_max; ++m) {
+          INFO("M=" << m << " runs " << runs(m));
+          if (!udot) {
+            // Without dotprod: the baseline 8-row kernel from M = 2 on every profile.
+            CHECK(runs(m) == rows8);
+          } else if (m == 2) {
+            // 2 rows of the baseline kernel or 4 of the UDOT one: within a few percent on every
+            // model, so either.
+            CHECK((runs(m) == rows8 || runs(m) == rows8 + "dot"));
+          } else if (m <= 4 || k != core_kind::arm_little) {
+            CHECK(runs(m) == rows8 + "dot");
+          } else {
+            // little, M = 5..8: the UDOT 8-row kernel computes 8 rows; the UDOT tile kernel
+            // plus the unpack is cheaper on the A55 model.
+            CHECK(runs(m) == "main");
+          }
+        }
+      }
+    }
+}
+#endif
 
 #endif

@@ -43,6 +43,18 @@ constexpr std::size_t small_m_max = 8;
 // (dispatch_options::a_in_place), fitted to ResNet-18's strided 1x1 convolutions (docs/conv.md).
 constexpr double im2col_cycles_per_code = 0.3;
 
+// The rows a call with m rows computes: whole MR tiles, except that in a kernel declaring
+// live_rows_min a tile computes only its live rows, rounded up to a power of two at least that
+// (the NEON 8-row GEMV kernels: M = 2 computes 2 rows of 8 on the baseline one, 4 on the dotprod
+// one).
+inline std::size_t rows_computed(const kernels::ukernel_desc& d, std::size_t m) noexcept {
+  const std::size_t full = m / d.mr * d.mr, rest = m - full;
+  if (rest == 0 || d.live_rows_min == 0) return kernels::round_up(m, d.mr);
+  std::size_t r = d.live_rows_min;
+  while (r < rest) r *= 2;
+  return full + (r < d.mr ? r : d.mr);
+}
+
 inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m, std::size_t n,
                                   std::size_t k, bool a_in_place = false,
                                   bool a_plane_image = false, std::size_t a_window_row = 0,
@@ -50,7 +62,7 @@ inline double expected_throughput(const kernels::ukernel_desc& d, std::size_t m,
   // Work wasted on padding: a tile or K step larger than the problem computes zeros.
   double eff = static_cast<double>(n) / static_cast<double>(kernels::round_up(n, d.nr)) *
                static_cast<double>(k) / static_cast<double>(kernels::round_up(k, d.k_step));
-  if (m != 0) eff *= static_cast<double>(m) / static_cast<double>(kernels::round_up(m, d.mr));
+  if (m != 0) eff *= static_cast<double>(m) / static_cast<double>(rows_computed(d, m));
   // Per-call A packing, paid once per activation element and amortised over the N columns:
   // rate = 1 / (1 / kernel rate + pack cycles per element / N).
   // The declared rates are one core's (docs/performance.md); some cores depart from it

@@ -283,6 +283,8 @@ struct ukernel_desc {
   run_grouped_fn run_grouped = nullptr;
   // run_grouped also applies the float stage's finish (group_args::finish).
   bool grouped_finish = false;
+  // run() computes only a tile's live rows, rounded up to a power of two >= this; 0: all MR rows.
+  std::uint8_t live_rows_min = 0;
 };
 
 constexpr ukernel_desc with_signed_w(ukernel_desc d, const ukernel_desc* s) noexcept {

@@ -659,6 +659,13 @@ constexpr int gemv_nr = 4;
 // w2 7, w1 7.5; dotprod w4 4, w2 5, w1 5.5 (UDOT counted as one operation). Several rows:
 // baseline, per block of a column pair, 8 unpack + 64 UMULL/UMLAL2 + 32 UADALP / flush for 512
 // MACs (13.5); dotprod, per block of 4 rows x 4 columns, 8 unpack + 32 UDOT for 512 MACs (25.6).
+// The several-row kernels compute 2, 4 or 8 rows (baseline) or 4 or 8 (dotprod) as a call has them:
+// the time model charges them for those rows only (ukernel_desc::live_rows_min).
+constexpr ukernel_desc with_live_rows(ukernel_desc d, int min_rows) noexcept {
+  d.live_rows_min = static_cast<std::uint8_t>(min_rows);
+  return d;
+}
+
 inline ukernel_list gemv_ukernels() noexcept {
   constexpr feature_set f = bit(cpu_feature::neon);
   static const ukernel_desc list[] = {
@@ -666,9 +673,12 @@ inline ukernel_list gemv_ukernels() noexcept {
     gemv_desc<gemv_widen<2, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(2, neon), f, 2, gemv_nr, 9.1f),
     gemv_desc<gemv_widen<1, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(1, neon), f, 1, gemv_nr, 8.5f),
 #if defined(__aarch64__)
-    gemv_desc<gemv_rows_widen<4, 8, 8>>("gemv_w4a8_8x8c32__neon", f, 4, 8, 13.5f, 8),
-    gemv_desc<gemv_rows_widen<2, 8, 8>>("gemv_w2a8_8x8c32__neon", f, 2, 8, 13.5f, 8),
-    gemv_desc<gemv_rows_widen<1, 8, 8>>("gemv_w1a8_8x8c32__neon", f, 1, 8, 13.5f, 8),
+    with_live_rows(gemv_desc<gemv_rows_widen<4, 8, 8>>("gemv_w4a8_8x8c32__neon", f, 4, 8, 13.5f, 8),
+                   2),
+    with_live_rows(gemv_desc<gemv_rows_widen<2, 8, 8>>("gemv_w2a8_8x8c32__neon", f, 2, 8, 13.5f, 8),
+                   2),
+    with_live_rows(gemv_desc<gemv_rows_widen<1, 8, 8>>("gemv_w1a8_8x8c32__neon", f, 1, 8, 13.5f, 8),
+                   2),
 #endif
   };
   return {list, sizeof(list) / sizeof(list[0])};
@@ -681,9 +691,12 @@ inline ukernel_list gemv_dotprod_ukernels() noexcept {
       gemv_desc<gemv_udot<4, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(4, neondot), f, 4, gemv_nr, 16.0f),
       gemv_desc<gemv_udot<2, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(2, neondot), f, 2, gemv_nr, 12.8f),
       gemv_desc<gemv_udot<1, gemv_nr>>(LOWBIT_NEON_GEMV_NAME(1, neondot), f, 1, gemv_nr, 11.6f),
-      gemv_desc<gemv_rows_udot<4, 8, 8>>("gemv_w4a8_8x8c32__neondot", f, 4, 8, 25.6f, 8),
-      gemv_desc<gemv_rows_udot<2, 8, 8>>("gemv_w2a8_8x8c32__neondot", f, 2, 8, 25.6f, 8),
-      gemv_desc<gemv_rows_udot<1, 8, 8>>("gemv_w1a8_8x8c32__neondot", f, 1, 8, 25.6f, 8),
+      with_live_rows(
+          gemv_desc<gemv_rows_udot<4, 8, 8>>("gemv_w4a8_8x8c32__neondot", f, 4, 8, 25.6f, 8), 4),
+      with_live_rows(
+          gemv_desc<gemv_rows_udot<2, 8, 8>>("gemv_w2a8_8x8c32__neondot", f, 2, 8, 25.6f, 8), 4),
+      with_live_rows(
+          gemv_desc<gemv_rows_udot<1, 8, 8>>("gemv_w1a8_8x8c32__neondot", f, 1, 8, 25.6f, 8), 4),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }
