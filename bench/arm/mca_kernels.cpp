@@ -10,6 +10,9 @@
 //       A kernel with run_grouped and a K step dividing 32 is also listed as <kernel>_g32 at
 //       run_grouped's address: K in groups of 32 with per-group scales in the caller's N x groups
 //       rows and column terms (a GEMV's one row tile), run_grouped <calls> times.
+//       A kernel that computes only a tile's live rows (ukernel_desc::live_rows_min: the NEON
+//       8-row GEMV kernels) is also listed as <kernel>_r<R>, tile R rows, for each row count R
+//       below MR that it computes (2 and 4, or 4): run() on a panel of R rows.
 //
 // The script links this program without PIE, so the addresses that `list` prints are those of
 // the disassembly. It runs `run` under QEMU with its execution log on and keeps the blocks that
@@ -21,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "lowbit/kernels/neon/neon_kernels.hpp"
@@ -91,6 +95,13 @@ int run_grouped_kernel(const ukernel_desc& d, std::size_t k, unsigned long calls
   return 0;
 }
 
+// The row counts below MR that d computes on their own (live_rows_min, doubling).
+template <class F>
+void for_each_live_rows(const ukernel_desc& d, F f) {
+  if (d.live_rows_min == 0) return;
+  for (std::size_t r = d.live_rows_min; r < d.mr; r *= 2) f(r);
+}
+
 int run_kernel(const char* name, std::size_t k, unsigned long calls) {
   const ukernel_desc* kernel = nullptr;
   for_each_kernel([&](const ukernel_desc& d) {
@@ -106,6 +117,17 @@ int run_kernel(const char* name, std::size_t k, unsigned long calls) {
     });
     if (kernel != nullptr) return run_grouped_kernel(*kernel, k, calls);
   }
+  std::size_t rows = 0;  // 0: MR
+  if (kernel == nullptr) {
+    for_each_kernel([&](const ukernel_desc& d) {
+      for_each_live_rows(d, [&](std::size_t r) {
+        if (std::string(name) == std::string(d.name) + "_r" + std::to_string(r)) {
+          kernel = &d;
+          rows = r;
+        }
+      });
+    });
+  }
   if (kernel == nullptr) {
     std::fprintf(stderr, "mca_kernels: no NEON kernel named %s\n", name);
     return 2;
@@ -116,12 +138,13 @@ int run_kernel(const char* name, std::size_t k, unsigned long calls) {
     return 2;
   }
   const std::size_t mr = kernel->mr, nr = kernel->nr;
+  if (rows == 0) rows = mr;
   std::mt19937 rng(12345);
   std::vector<std::uint8_t> a(mr * k), w(nr * k);
   for (auto& v : a) v = static_cast<std::uint8_t>(rng() & ((1u << kernel->a_bits) - 1));
   for (auto& v : w) v = static_cast<std::uint8_t>(rng() & ((1u << kernel->w_bits) - 1));
   aligned_buffer a_panel(kernel->a_panel_bytes(k)), w_panel(kernel->w_panel_bytes(k));
-  kernel->pack_a(a.data(), k, mr, k, a_panel.get());
+  kernel->pack_a(a.data(), k, rows, k, a_panel.get());
   kernel->pack_w(w.data(), k, nr, k, w_panel.get());
   std::vector<std::int32_t> c(mr * nr, 0);
   for (unsigned long i = 0; i < calls; ++i)
@@ -145,6 +168,11 @@ int main(int argc, char** argv) {
             "%s%s %u %u %u 0x%llx\n", d.name, grouped_suffix, static_cast<unsigned>(d.mr),
             static_cast<unsigned>(d.nr), static_cast<unsigned>(group_k),
             static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(d.run_grouped)));
+      for_each_live_rows(d, [&](std::size_t r) {
+        std::printf("%s_r%zu %zu %u %u 0x%llx\n", d.name, r, r, static_cast<unsigned>(d.nr),
+                    static_cast<unsigned>(d.k_step),
+                    static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(d.run)));
+      });
     });
     return 0;
   }
