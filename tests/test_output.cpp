@@ -1,5 +1,6 @@
 // Output stages fused into the GEMM: zero points, float dequantization, integer requantization
 // with the documented rounding rule, against the reference computed outside the library's driver.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include "gemm_tester.hpp"
 #include "lowbit/dispatch/select.hpp"
+#include "lowbit/driver/epilogue.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/output.hpp"
 #include "lowbit/reference.hpp"
@@ -102,6 +104,67 @@ TEST_CASE("int8 kernels storing weight values: exact with and without zero point
               REQUIRE(c[i * p.n + j] == s);
             }
         }
+}
+
+TEST_CASE("the epilogue algebra: grouped terms and one-group coefficients are the exact sum",
+          "[output][epilogue]") {
+  // Random u-codes through the kernel's view (offsets ao, wo; K padded with u = 0 to the K
+  // step) against the exact sum of (a - za)(w - zw), per K group and over all of K.
+  std::mt19937 rng(26);
+  const auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng() % (hi - lo + 1)); };
+  const auto u32 = [](std::int64_t v) { return static_cast<std::uint32_t>(v); };
+  for (int wb = 1; wb <= 8; ++wb)
+    for (format wf : test::all_formats(wb))
+      for (format af : test::all_formats(pick(1, 8))) {
+        const int ao = pick(-128, 128), wo = pick(-128, 128), step = 1 << pick(0, 3);
+        const std::int32_t za = pick(min_value(af), max_value(af));
+        const std::size_t kg = static_cast<std::size_t>(pick(1, 40)), groups = 3;
+        const std::size_t k = kg * groups - static_cast<std::size_t>(pick(0, 3) % kg);
+        const detail::epilogue_algebra e = detail::make_epilogue_algebra(af, wf, ao, wo, za);
+        const affine_map ma = affine_of(af), mw = affine_of(wf);
+        std::vector<int> ua(k), uw(k);
+        for (auto& u : ua) u = pick(0, static_cast<int>(code_mask(af)));
+        for (auto& u : uw) u = pick(0, static_cast<int>(code_mask(wf)));
+        INFO("w " << wb << " " << encoding_name(wf.enc) << " a " << af.bits << " "
+                  << encoding_name(af.enc) << " ao " << ao << " wo " << wo << " za " << za);
+        // S' with padding, Sa, Sw and the exact T over [k0, k1), for zero point zw.
+        const auto terms = [&](std::size_t k0, std::size_t k1, std::int32_t zw, std::uint32_t& s,
+                               std::uint32_t& sa, std::uint32_t& sw, std::uint32_t& kp) {
+          s = sa = sw = 0;
+          std::int64_t t = 0;
+          const std::size_t padded = k0 + (k1 - k0 + step - 1) / step * step;
+          for (std::size_t x = k0; x < padded; ++x) {
+            const int a = x < k1 ? ua[x] : 0, w = x < k1 ? uw[x] : 0;
+            s += u32(std::int64_t{a - ao} * (w - wo));
+            if (x >= k1) continue;
+            sa += u32(a);
+            sw += u32(w);
+            t += std::int64_t{ma.alpha * a + ma.beta - za} * (mw.alpha * w + mw.beta - zw);
+          }
+          kp = u32(static_cast<std::int64_t>(padded - k0));
+          return static_cast<std::int32_t>(t);
+        };
+        std::uint32_t s, sa, sw, kp;
+        // One group, all of K: T = alpha*S' + rowcoef*Sa + colconst (make_coefficients).
+        const std::int32_t zw = pick(min_value(wf), max_value(wf));
+        const std::int32_t t = terms(0, k, zw, s, sa, sw, kp);
+        const zero_points z{za, &zw, 1};
+        std::uint32_t rowcoef = 0, colconst = 0;
+        detail::make_coefficients(e, z, &sw, 1, k, kp, &rowcoef, &colconst);
+        CHECK(static_cast<std::int32_t>(e.alpha * s + rowcoef * sa + colconst) == t);
+        CHECK(detail::row_sums_needed(wo, af, wf, z, 1) == (rowcoef != 0));
+        // Per group, each with its own zero point: T_g = alpha*S'_g + x*y + p + c1*Sw_g.
+        for (std::size_t g = 0; g < groups; ++g) {
+          const std::int32_t zg = pick(min_value(wf), max_value(wf));
+          const std::size_t k0 = g * kg, k1 = std::min(k, k0 + kg);
+          const std::int32_t tg = terms(k0, k1, zg, s, sa, sw, kp);
+          const std::uint32_t x = e.x(zg);
+          CHECK(static_cast<std::int32_t>(e.alpha * s + x * e.y(sa, u32(k1 - k0)) + e.p(sa, kp) +
+                                          e.c1 * sw) == tg);
+          CHECK(static_cast<std::int32_t>(e.alpha * s + e.rowcoef(x) * sa +
+                                          e.colconst(sw, x, u32(k1 - k0), kp)) == tg);
+        }
+      }
 }
 
 TEST_CASE("float output: scales, bias, clamp", "[output]") {

@@ -28,6 +28,7 @@
 #include "lowbit/detail/codes.hpp"
 #include "lowbit/detail/row_scan.hpp"
 #include "lowbit/dispatch/core_profile.hpp"
+#include "lowbit/driver/epilogue.hpp"
 #include "lowbit/driver/ops.hpp"
 #include "lowbit/executor.hpp"
 #include "lowbit/format.hpp"
@@ -271,43 +272,6 @@ inline gemm_plan plan_for_call(const packed_weights& w, std::size_t m, bool need
   return p;
 }
 
-// The integer epilogue coefficients: T = alpha*S' + rowcoef[n] * Sa[m] + colconst[n] (mod 2^32);
-// see docs/architecture.md for the derivation.
-inline void make_coefficients(const kernels::ukernel_desc& d, int w_offset, format af, format wf,
-                              const zero_points& z, const std::uint32_t* col_sums, std::size_t n,
-                              std::size_t k, std::size_t k_padded, std::uint32_t* rowcoef,
-                              std::uint32_t* colconst) noexcept {
-  const affine_map ma = affine_of(af), mw = affine_of(wf);
-  const std::uint32_t aa = static_cast<std::uint32_t>(ma.alpha);
-  const std::uint32_t aw = static_cast<std::uint32_t>(mw.alpha);
-  const std::uint32_t ao = static_cast<std::uint32_t>(static_cast<std::int32_t>(d.a_offset));
-  const std::uint32_t wo = static_cast<std::uint32_t>(static_cast<std::int32_t>(w_offset));
-  const std::uint32_t ba = static_cast<std::uint32_t>(ma.beta - z.a_zero);
-  const std::uint32_t kk = static_cast<std::uint32_t>(k), kp = static_cast<std::uint32_t>(k_padded);
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::uint32_t bw = static_cast<std::uint32_t>(mw.beta - z.w_zero(j));
-    rowcoef[j] = aa * aw * wo + aa * bw;
-    colconst[j] = (aa * aw * ao + aw * ba) * col_sums[j] + kk * ba * bw - aa * aw * kp * ao * wo;
-  }
-}
-
-// Whether the epilogue needs the u-code sums of A's rows: some rowcoef (make_coefficients) is
-// non-zero. Weights packed as their values (pack_weights' offset choice) without weight zero
-// points need none.
-inline bool row_sums_needed(int w_offset, format af, format wf, const zero_points& z,
-                            std::size_t n) noexcept {
-  const affine_map ma = affine_of(af), mw = affine_of(wf);
-  const std::uint32_t aa = static_cast<std::uint32_t>(ma.alpha);
-  const std::uint32_t aw = static_cast<std::uint32_t>(mw.alpha);
-  const std::uint32_t wo = static_cast<std::uint32_t>(static_cast<std::int32_t>(w_offset));
-  const std::size_t distinct = z.w_zeros == nullptr ? 1 : (z.w_zero_count == 1 ? 1 : n);
-  for (std::size_t j = 0; j < distinct; ++j) {
-    const std::uint32_t bw = static_cast<std::uint32_t>(mw.beta - z.w_zero(j));
-    if (aa * aw * wo + aa * bw != 0) return true;
-  }
-  return false;
-}
-
 // Runs a block runner over all of C: serially, or as M blocks x N chunks on an executor. When
 // the M blocks do not divide evenly among the threads (small M: GEMV, batch 8), N is split so
 // every thread has work; each task packs its own A block (small when M is small). A runner
@@ -426,14 +390,12 @@ bool pack_a_block_checked(const Source& src, const kernels::ukernel_desc& d, con
   return !bad;
 }
 
-// Per-group weight scales: each K block is one quantization group; its exact integer result T_g
-// (with the group's own row and column sums) is scaled and accumulated in float, in group order.
-// Modulo 2^32, T_g[i][j] = alpha * S'_g + x_g[j] * y_g[i] + p_g[i] + c1 * colsum_g[j], where
-// x_g[j] = beta_w - (the group's or the channel's weight zero point), y_g[i] = alpha_a * sa_g[i]
-// + kg * beta_a', p_g[i] = alpha_a * alpha_w * w_offset * sa_g[i] - kpg * c3 (sa_g: the row's
-// u-code sum over the group): make_coefficients' terms with the zero point split out. A kernel
-// with run_grouped applies the scales inside its accumulation (ukernel.hpp, group_args); the
-// others run once per group and the loop below scales outside, with the same arithmetic.
+// Per-group weight scales: each K block is one quantization group; its exact integer result
+// T_g[i][j] = alpha * S'_g + x_g[j] * y_g[i] + p_g[i] + c1 * colsum_g[j] (epilogue.hpp; sa_g: the
+// row's u-code sum over the group, x_g: from the group's or the channel's weight zero point) is
+// scaled and accumulated in float, in group order. A kernel with run_grouped applies the scales
+// inside its accumulation (ukernel.hpp, group_args); the others run once per group and the loop
+// below scales outside, with the same arithmetic.
 template <class Source>
 struct grouped_block_runner {
   const Source& src;
@@ -441,9 +403,8 @@ struct grouped_block_runner {
   const packed_weights& w;
   const kernels::ukernel_desc& d;
   const gemm_plan& p;
-  const std::uint32_t* beta_w;  // beta_w'[n]: value of u = 0 minus the channel's zero point
-  std::uint32_t alpha;
-  format af;
+  const std::uint32_t* col_x;  // x[n] of each channel's zero point (epilogue_algebra::x)
+  const epilogue_algebra& e;
 
   const driver_ops& ops;
 
@@ -462,23 +423,17 @@ struct grouped_block_runner {
     std::uint32_t* row_p = row_y + terms;
     std::size_t ldu = 0;
     const std::uint8_t* u = pack_a_block(src, d, p, ic, mc, region + p.off_scratch, apack, ldu);
-    const affine_map ma = affine_of(af), mw = affine_of(w.weight_format());
-    const std::uint32_t aa = static_cast<std::uint32_t>(ma.alpha);
-    const std::uint32_t aw = static_cast<std::uint32_t>(mw.alpha);
-    const std::uint32_t ao = static_cast<std::uint32_t>(static_cast<std::int32_t>(d.a_offset));
-    const std::uint32_t wo = static_cast<std::uint32_t>(static_cast<std::int32_t>(w.w_offset()));
-    const std::uint32_t ba = static_cast<std::uint32_t>(ma.beta - out.zeros.a_zero);
-    const std::uint32_t c1 = aa * aw * ao + aw * ba, c3 = aa * aw * ao * wo;
+    const std::uint32_t c1 = e.c1;
     // One x for every column (no zero points per group, none or one per channel): x * y folds
     // into p, and the kernels skip a multiply per element and group.
     bool uniform = out.w_group_zeros == nullptr;
-    for (std::size_t j = 1; j < n && uniform; ++j) uniform = beta_w[j] == beta_w[0];
+    for (std::size_t j = 1; j < n && uniform; ++j) uniform = col_x[j] == col_x[0];
     const bool in_kernel = d.run_grouped != nullptr && !src.corrects();
     // p's coefficient of the row sum sa. When it is zero (weights stored as their values, one x
     // for all columns: the row sums cancel), p_g is the same for every row and goes into the
     // column-term table; the kernels then have no row terms to add (group_args::rows_zero) and
     // the row sums are not needed.
-    const bool fold = in_kernel && uniform && aa * aw * wo + beta_w[0] * aa == 0;
+    const bool fold = in_kernel && uniform && e.rowcoef(col_x[0]) == 0;
     if (fold) std::memset(row_y, 0, 2 * terms * sizeof(std::uint32_t));  // row_p follows row_y
     for (std::size_t i = 0; i < tiles_m * mr && !fold; ++i)
       for (std::size_t g = 0; g < groups; ++g) {
@@ -493,10 +448,9 @@ struct grouped_block_runner {
         std::uint32_t sa = 0;
         const std::uint8_t* ui = u + i * ldu;
         for (std::size_t x = k0; x < k1; ++x) sa += ui[x];
-        row_y[at] = aa * sa + kg * ba;
-        row_p[at] = aa * aw * wo * sa - kpg * c3 + (uniform ? beta_w[0] * row_y[at] : 0);
+        row_y[at] = e.y(sa, kg);
+        row_p[at] = e.p(sa, kpg) + (uniform ? col_x[0] * row_y[at] : 0);
       }
-    const std::uint32_t x_base = static_cast<std::uint32_t>(mw.beta);
     const std::int32_t* gz = out.w_group_zeros;
     const std::size_t ldo = out.ld ? out.ld : n;
     // A column tile's tables for run_grouped (group-major, NR a group): x when it is not uniform
@@ -513,7 +467,7 @@ struct grouped_block_runner {
       const std::size_t k0 = g * kc, k1 = (k0 + kc) < k ? (k0 + kc) : k;
       const auto kg = static_cast<std::uint32_t>(k1 - k0);
       const auto kpg = static_cast<std::uint32_t>(kernels::round_up(k1 - k0, d.k_step));
-      const std::uint32_t pg = fold ? beta_w[0] * kg * ba - kpg * c3 : 0;
+      const std::uint32_t pg = fold ? e.constant(col_x[0], kg, kpg) : 0;
       for (std::size_t j = 0; j < nr; ++j) t_p[g * nr + j] = pg;
     }
     // Kernels tell the table from the caller's rows by scale_col == 1, which the rows also have
@@ -539,10 +493,7 @@ struct grouped_block_runner {
         for (std::size_t g = 0; g < groups && !uniform; ++g)
           for (std::size_t j = 0; j < nr; ++j)
             t_x[g * nr + j] =
-                j >= cols ? 0
-                          : (gz != nullptr
-                                 ? x_base - static_cast<std::uint32_t>(gz[(jt + j) * groups + g])
-                                 : beta_w[jt + j]);
+                j >= cols ? 0 : (gz != nullptr ? e.x(gz[(jt + j) * groups + g]) : col_x[jt + j]);
         // 16 groups at a time: each column's 16 scales are one line of its row, read in order,
         // and stored into 16 of the table's rows (a 4 KiB block that stays in L1). Group by group
         // over all the columns read a line of every row per group and missed in L1.
@@ -593,7 +544,7 @@ struct grouped_block_runner {
               static_cast<std::size_t>(static_cast<const std::uint8_t*>(w.panel(jt / nr, 1)) -
                                        static_cast<const std::uint8_t*>(w.panel(jt / nr, 0))),
               cols,
-              alpha,
+              e.alpha,
               ty,
               tp,
               uniform ? nullptr : t_x,
@@ -623,11 +574,8 @@ struct grouped_block_runner {
               for (std::size_t j = 0; j < cols; ++j) {
                 const std::size_t c = jt + j;
                 const std::uint32_t xg =
-                    uniform
-                        ? 0
-                        : (gz != nullptr ? x_base - static_cast<std::uint32_t>(gz[c * groups + g])
-                                         : beta_w[c]);
-                ti[j] = static_cast<std::int32_t>(alpha * static_cast<std::uint32_t>(ti[j]) +
+                    uniform ? 0 : (gz != nullptr ? e.x(gz[c * groups + g]) : col_x[c]);
+                ti[j] = static_cast<std::int32_t>(e.alpha * static_cast<std::uint32_t>(ti[j]) +
                                                   xg * y + pr + c1 * swg[j]);
               }
               src.correct_kgroup(ic + it + i, jt, cols, g, ti);
@@ -871,25 +819,27 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   auto* rowcoef = reinterpret_cast<std::uint32_t*>(base + p.off_rowcoef);
   auto* colconst = reinterpret_cast<std::uint32_t*>(base + p.off_colconst);
 
+  const std::size_t tiles = (n + d.nr - 1) / d.nr;
+  if constexpr (std::is_same<Stage, float_output>::value) {
+    if (out.w_group_scales != nullptr) {
+      // The grouped loops run the stored panels (u - w_offset()) and form the per-group terms
+      // per block; colconst keeps each column's x.
+      const epilogue_algebra e =
+          make_epilogue_algebra(af, w.weight_format(), d.a_offset, w.w_offset(), zeros.a_zero);
+      for (std::size_t j = 0; j < n; ++j) colconst[j] = e.x(zeros.w_zero(j));
+      const grouped_block_runner<Source> runner{src, out, w, d, p, colconst, e, ops};
+      return run_tasks(runner, p, base, tiles, ex);
+    }
+  }
   std::size_t k_padded = 0;
   for (std::size_t kb = 0; kb < p.k_blocks; ++kb) {
     const std::size_t kcb = (kb + 1 < p.k_blocks) ? kc : k - kb * kc;
     k_padded += kernels::round_up(kcb, d.k_step);
   }
-  make_coefficients(d, w_offset, af, w.weight_format(), zeros, w.column_sums(), n, k, k_padded,
-                    rowcoef, colconst);
-  if (grouped)  // the per-group constants are formed per block; keep beta_w'[n] instead
-    for (std::size_t j = 0; j < n; ++j)
-      colconst[j] = static_cast<std::uint32_t>(affine_of(w.weight_format()).beta - zeros.w_zero(j));
-  const std::uint32_t alpha = static_cast<std::uint32_t>(affine_of(af).alpha) *
-                              static_cast<std::uint32_t>(affine_of(w.weight_format()).alpha);
-  const std::size_t tiles = (n + d.nr - 1) / d.nr;
-  if constexpr (std::is_same<Stage, float_output>::value) {
-    if (out.w_group_scales != nullptr) {
-      const grouped_block_runner<Source> runner{src, out, w, d, p, colconst, alpha, af, ops};
-      return run_tasks(runner, p, base, tiles, ex);
-    }
-  }
+  const epilogue_algebra e =
+      make_epilogue_algebra(af, w.weight_format(), d.a_offset, w_offset, zeros.a_zero);
+  make_coefficients(e, zeros, w.column_sums(), n, k, k_padded, rowcoef, colconst);
+  const std::uint32_t alpha = e.alpha;
   // Weights that store their values (pack_weights' choice of offset) and no weight zero points
   // leave every rowcoef zero: no row sums. If colconst is zero too (unsigned activations without
   // a zero point) and alpha is 1, the kernel's sums are already the int32 results.
