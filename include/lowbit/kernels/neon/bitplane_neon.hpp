@@ -55,7 +55,6 @@ struct bitplane_packer {
 template <int WB, int AB, int MR, int NR>
 struct bitplane_kernel {
   static_assert(WB >= 1 && WB <= 4 && AB >= 1 && AB <= 4, "cells 1..4 x 1..4");
-  static_assert(NR % 4 == 0, "columns are reduced four at a time");
   static constexpr int KS = 128;
   static constexpr std::uint32_t m = ((1u << WB) - 1) * ((1u << AB) - 1);
   static constexpr std::uint32_t kc_max = 65535u / (16u * m) * 128u;  // see the file comment
@@ -77,10 +76,8 @@ struct bitplane_kernel {
   // not loaded ahead. The temporaries' count is set per architecture so that GCC 12 spills
   // nothing in the K loop wherever the budget allows (checked with objdump).
 #if defined(__aarch64__)
-  static constexpr int q_registers = 32;
   static constexpr int temporaries = AB > 1 ? 5 : 4;
 #else
-  static constexpr int q_registers = 16;
   static constexpr int temporaries = 2;
 #endif
   static constexpr int live(int a_planes, int w_columns) noexcept {
@@ -90,25 +87,15 @@ struct bitplane_kernel {
   static constexpr int group = hold_a ? MR : MR % 2 == 0 && live(2 * AB, 2) <= q_registers ? 2 : 1;
   static constexpr bool w_ahead = live(hold_a ? MR * AB : group * AB, 2) <= q_registers;
 
-  // Empty volatile asm statements: GCC moves no instruction across them, so its pre-allocation
-  // scheduler cannot hoist every column's AND results ahead of the accumulations (more live
-  // values than registers: it spills accumulators). The second one also orders memory, so that
-  // loads repeated after it are not merged with earlier ones into a long-lived register.
-  static void schedule_barrier() noexcept { __asm__ __volatile__(""); }
-  static void reload_barrier() noexcept { __asm__ __volatile__("" ::: "memory"); }
-
   // Every loop over rows, columns and planes is unrolled, so that the MR x NR accumulators stay
-  // in registers through the K loop (a rolled loop over an array makes GCC keep it on the stack
-  // and load, add and store each accumulator per block).
+  // in registers through the K loop (neon_common.hpp: fill, pin, store_reduced); barriers
+  // between columns (schedule_barrier) or row groups (reload_barrier).
   static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                   std::size_t ldc, bool accumulate) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     uint16x8_t acc[MR][NR];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < NR; ++j) acc[i][j] = vdupq_n_u16(0);
+    fill(acc, vdupq_n_u16(0));
     for (std::size_t k = 0; k < kc;
          k += KS, a += pack_a_t::block_bytes, w += pack_w_t::block_bytes) {
       uint8x16_t va[hold_a ? MR : 1][AB];
@@ -158,42 +145,24 @@ struct bitplane_kernel {
         if (hold_a) schedule_barrier();
       }
     }
-    // Every accumulator passes through a register at the end of the K loop: without this, GCC 12
-    // for Armv7 splits their live ranges around the final reduction and stores some of them to
-    // the stack in every iteration.
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < NR; ++j) __asm__("" : "+w"(acc[i][j]));
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 2
-      for (int j = 0; j < NR; j += 4)
-        store4(c + i * ldc + j,
-               hsum4(vpaddlq_u16(acc[i][j]), vpaddlq_u16(acc[i][j + 1]), vpaddlq_u16(acc[i][j + 2]),
-                     vpaddlq_u16(acc[i][j + 3])),
-               accumulate);
+    pin(acc);
+    store_reduced(
+        c, ldc, acc, accumulate,
+        [](uint16x8_t v) __attribute__((always_inline)) { return vpaddlq_u16(v); });
   }
 };
 
 // Tiles: 4x4 on AArch64 (16 u16 accumulators), 2x4 on Armv7 (8 of its 16 Q registers).
 #if defined(__aarch64__)
-constexpr int bitplane_mr = 4;
 #define LOWBIT_NEON_BP_TILE "_4x4c128__neon"
 #else
-constexpr int bitplane_mr = 2;
 #define LOWBIT_NEON_BP_TILE "_2x4c128__neon"
 #endif
 
-template <int WB, int AB>
-constexpr ukernel_desc bitplane_desc(const char* name) noexcept {
-  using K = bitplane_kernel<WB, AB, bitplane_mr, 4>;
-  return describe_kernel<K>(name, algorithm::bitplane, bit(cpu_feature::neon), WB, AB, bitplane_mr,
-                            4, K::KS, K::kc_max, K::macs_per_cycle);
-}
-
 inline ukernel_list bitplane_ukernels() noexcept {
-#define LOWBIT_NEON_BP(w, a) bitplane_desc<w, a>("bitplane_w" #w "a" #a LOWBIT_NEON_BP_TILE)
+#define LOWBIT_NEON_BP(w, a)                                                               \
+  neon_desc<bitplane_kernel<w, a, tile_mr, 4>>("bitplane_w" #w "a" #a LOWBIT_NEON_BP_TILE, \
+                                               algorithm::bitplane, w, a, tile_mr, 4)
   static const ukernel_desc list[] = {
       LOWBIT_NEON_BP(1, 1), LOWBIT_NEON_BP(1, 2), LOWBIT_NEON_BP(2, 1), LOWBIT_NEON_BP(2, 2),
       LOWBIT_NEON_BP(1, 3), LOWBIT_NEON_BP(3, 1), LOWBIT_NEON_BP(1, 4), LOWBIT_NEON_BP(4, 1),

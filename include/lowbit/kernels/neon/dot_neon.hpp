@@ -32,7 +32,6 @@ namespace neon {
 template <int MR, int NR, int L>
 struct dot_widen {
   static_assert(L == 1 || L == 2 || L == 4, "products per u16 lane");
-  static_assert(NR % 4 == 0, "columns are reduced four at a time");
   static constexpr int KS = L == 4 ? 32 : 16;  // K per step: one or two 16-byte loads per row
   using pack_a_t = rowblock_packer<MR, KS>;
   using pack_w_t = rowblock_packer<NR, KS>;
@@ -40,31 +39,18 @@ struct dot_widen {
   // Registers live in the K loop: the accumulators, the A rows of the step, the current and the
   // next W column (loaded ahead) and two u16 products. Armv7 (16 Q registers) loads W columns
   // ahead only when that fits.
-#if defined(__aarch64__)
-  static constexpr int q_registers = 32;
-#else
-  static constexpr int q_registers = 16;
-#endif
   static constexpr int loads = KS / 16;  // 16-byte loads per row or column and step
   static constexpr bool w_ahead = MR * NR + MR * loads + 2 * loads + 2 <= q_registers;
 
-  // An empty volatile asm: GCC moves no instruction across it, so its pre-allocation scheduler
-  // cannot hoist every column's products ahead of the accumulations (more live values than
-  // registers: it spills accumulators). Placed between the columns of a step.
-  static void schedule_barrier() noexcept { __asm__ __volatile__(""); }
-
   // Every loop over rows and columns is unrolled, so that the MR x NR accumulators stay in
-  // registers through the K loop (a rolled loop over an array makes GCC keep it on the stack and
-  // load, add and store each accumulator per step).
+  // registers through the K loop (neon_common.hpp: fill, pin, store_reduced); a barrier
+  // (schedule_barrier) between the columns of a step.
   static void run(std::size_t kc, const void* a_panel, const void* w_panel, std::int32_t* c,
                   std::size_t ldc, bool accumulate) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     uint32x4_t acc[MR][NR];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < NR; ++j) acc[i][j] = vdupq_n_u32(0);
+    fill(acc, vdupq_n_u32(0));
 
     for (std::size_t k = 0; k < kc; k += KS, a += MR * KS, w += NR * KS) {
       uint8x16_t va[MR][loads];
@@ -107,19 +93,9 @@ struct dot_widen {
         schedule_barrier();
       }
     }
-    // Every accumulator passes through a register at the end of the K loop: without this, GCC 12
-    // for Armv7 splits their live ranges around the final reduction and stores some of them to
-    // the stack in every iteration.
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < NR; ++j) __asm__("" : "+w"(acc[i][j]));
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 2
-      for (int j = 0; j < NR; j += 4)
-        store4(c + i * ldc + j, hsum4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]),
-               accumulate);
+    pin(acc);
+    store_reduced(
+        c, ldc, acc, accumulate, [](uint32x4_t v) __attribute__((always_inline)) { return v; });
   }
 };
 
@@ -130,34 +106,47 @@ constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab,
   return describe_kernel<K>(name, algorithm::dot_i8, f, wb, ab, mr, nr, K::KS, 1u << 30, mpc);
 }
 
+// The 8 x 8 tile of the extension kernels (UDOT, UMMLA) on the rowblock layout, KS values of K
+// a block.
+template <int KS_>
+struct rowblock_8x8 {
+  static constexpr int MR = 8, NR = 8, KS = KS_;
+  using pack_a_t = rowblock_packer<MR, KS>;
+  using pack_w_t = rowblock_packer<NR, KS>;
+};
+
+// The family of one w8a8 kernel K that names itself, its features and its rate (K::name,
+// K::features, K::macs_per_cycle): the dotprod and i8mm families.
+template <class K>
+inline ukernel_list one_kernel_family() noexcept {
+  static const ukernel_desc list[] = {
+      dot_desc<K>(K::name, K::features, 8, 8, K::MR, K::NR, K::macs_per_cycle)};
+  return {list, 1};
+}
+
 // macs_per_cycle: an estimate, not a measurement (no Arm hardware here; QEMU timings mean
 // nothing). Model: a core issuing two 128-bit ASIMD operations per cycle (Cortex-A76 /
 // Neoverse-N1 class; loads go to separate pipes and are not counted), so estimate = MACs per
 // inner-loop ASIMD arithmetic operation x 2. Per 16 MACs of one (row, column) pair:
 //   L = 1: 2 UMULL + 2 UADALP = 4 ops -> 8;  L = 2: 3 ops -> 10.7;  L = 4: 2.5 ops -> 12.8.
 // See docs/arm.md for every family's figures on the same model.
+using dot_w8a8 = dot_widen<tile_mr, 4, 1>;
+using dot_w8a7 = dot_widen<tile_mr, 4, 2>;
+using dot_w7a7 = dot_widen<tile_mr, 4, 4>;
 #if defined(__aarch64__)
-using dot_w8a8 = dot_widen<4, 4, 1>;
-using dot_w8a7 = dot_widen<4, 4, 2>;
-using dot_w7a7 = dot_widen<4, 4, 4>;
 #define LOWBIT_NEON_DOT_NAME(w, a, ks) "dot_w" #w "a" #a "_4x4c" #ks "__neon"
-constexpr int dot_mr = 4;
 #else
-using dot_w8a8 = dot_widen<2, 4, 1>;
-using dot_w8a7 = dot_widen<2, 4, 2>;
-using dot_w7a7 = dot_widen<2, 4, 4>;
 #define LOWBIT_NEON_DOT_NAME(w, a, ks) "dot_w" #w "a" #a "_2x4c" #ks "__neon"
-constexpr int dot_mr = 2;
 #endif
 
 inline ukernel_list dot_ukernels() noexcept {
   constexpr feature_set f = bit(cpu_feature::neon);
   static const ukernel_desc list[] = {
-      dot_desc<dot_w8a8>(LOWBIT_NEON_DOT_NAME(8, 8, 16), f, 8, 8, dot_mr, 4, 8.0f),
+      dot_desc<dot_w8a8>(LOWBIT_NEON_DOT_NAME(8, 8, 16), f, 8, 8, tile_mr, 4, 8.0f),
       // w8a7 and w7a8 are the same code: the u16 bound only involves the product of maxima.
-      dot_desc<dot_w8a7>(LOWBIT_NEON_DOT_NAME(8, 7, 16), f, 8, 7, dot_mr, 4, 10.7f),
-      dot_desc<dot_w8a7>(LOWBIT_NEON_DOT_NAME(7, 8, 16), f, 7, 8, dot_mr, 4, 10.7f),
-      dot_desc<dot_w7a7>(LOWBIT_NEON_DOT_NAME(7, 7, 32), f, 7, 7, dot_mr, 4, 12.8f),
+      dot_desc<dot_w8a7>(LOWBIT_NEON_DOT_NAME(8, 7, 16), f, 8, 7, tile_mr, 4, 10.7f),
+      dot_desc<dot_w8a7>(LOWBIT_NEON_DOT_NAME(7, 8, 16), f, 7, 8, tile_mr, 4, 10.7f),
+      dot_desc<dot_w7a7>(LOWBIT_NEON_DOT_NAME(7, 7, 32), f, 7, 7, tile_mr, 4, 12.8f),
   };
   return {list, sizeof(list) / sizeof(list[0])};
 }

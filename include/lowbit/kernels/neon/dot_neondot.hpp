@@ -24,21 +24,22 @@
 #include "lowbit/kernels/neon/neon_ext.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-#define LOWBIT_TARGET_NEONDOT LOWBIT_NEON_TARGET_DOTPROD
-
 namespace lowbit {
 namespace kernels {
 namespace neon {
 
-struct dot_udot_8x8c4 {
-  static constexpr int MR = 8, NR = 8, KS = 4;
-  using pack_a_t = rowblock_packer<MR, KS>;
-  using pack_w_t = rowblock_packer<NR, KS>;
+// macs_per_cycle: estimate on the model of dot_neon.hpp (two 128-bit ASIMD ops per cycle, loads
+// not counted): 16 UDOT per 256 MACs -> 32.
+struct dot_udot_8x8c4 : rowblock_8x8<4> {
+  static constexpr const char* name = "dot_w8a8_8x8c4__neondot";
+  static constexpr feature_set features =
+      lowbit::features(cpu_feature::neon, cpu_feature::neon_dotprod);
+  static constexpr float macs_per_cycle = 32.0f;
 
   // One group of 4 values of K: a0 = rows 0-3, a1 = rows 4-7, w0 = columns 0-3, w1 = 4-7.
-  LOWBIT_TARGET_NEONDOT static inline void group(uint32x4_t (&acc)[MR][2], uint8x16_t a0,
-                                                 uint8x16_t a1, uint8x16_t w0,
-                                                 uint8x16_t w1) noexcept {
+  LOWBIT_NEON_TARGET_DOTPROD static inline void group(uint32x4_t (&acc)[MR][2], uint8x16_t a0,
+                                                      uint8x16_t a1, uint8x16_t w0,
+                                                      uint8x16_t w1) noexcept {
     acc[0][0] = LOWBIT_UDOT_LANEQ(acc[0][0], w0, a0, 0);
     acc[0][1] = LOWBIT_UDOT_LANEQ(acc[0][1], w1, a0, 0);
     acc[1][0] = LOWBIT_UDOT_LANEQ(acc[1][0], w0, a0, 1);
@@ -60,9 +61,9 @@ struct dot_udot_8x8c4 {
   // The main loop takes two groups (8 values of K) per iteration: one 4-register LD1 for A and
   // one for W (64 bytes each, the two groups are adjacent in the panels), then 32 UDOT. 16
   // accumulators + 8 operands = 24 of the 32 vector registers. An odd last group runs alone.
-  LOWBIT_TARGET_NEONDOT static void run(std::size_t kc, const void* a_panel, const void* w_panel,
-                                        std::int32_t* c, std::size_t ldc,
-                                        bool accumulate) noexcept {
+  LOWBIT_NEON_TARGET_DOTPROD static void run(std::size_t kc, const void* a_panel,
+                                             const void* w_panel, std::int32_t* c, std::size_t ldc,
+                                             bool accumulate) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     // acc[i][h]: row i, columns 4h..4h+3. The loops over acc are unrolled so that it stays in
@@ -85,20 +86,10 @@ struct dot_udot_8x8c4 {
   }
 };
 
-// macs_per_cycle: estimate on the model of dot_neon.hpp (two 128-bit ASIMD ops per cycle, loads
-// not counted): 16 UDOT per 256 MACs -> 32.
-inline ukernel_list dotprod_ukernels() noexcept {
-  constexpr feature_set f = features(cpu_feature::neon, cpu_feature::neon_dotprod);
-  static const ukernel_desc list[] = {
-      dot_desc<dot_udot_8x8c4>("dot_w8a8_8x8c4__neondot", f, 8, 8, 8, 8, 32.0f),
-  };
-  return {list, sizeof(list) / sizeof(list[0])};
-}
+inline ukernel_list dotprod_ukernels() noexcept { return one_kernel_family<dot_udot_8x8c4>(); }
 
 }  // namespace neon
 }  // namespace kernels
 }  // namespace lowbit
-
-#undef LOWBIT_TARGET_NEONDOT
 
 #endif  // __aarch64__

@@ -29,20 +29,27 @@
 #include "lowbit/kernels/neon/neon_ext.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
-#define LOWBIT_TARGET_NEONI8MM LOWBIT_NEON_TARGET_I8MM
-
 namespace lowbit {
 namespace kernels {
 namespace neon {
 
-struct dot_ummla_8x8c8 {
-  static constexpr int MR = 8, NR = 8, KS = 8;
-  using pack_a_t = rowblock_packer<MR, KS>;
-  using pack_w_t = rowblock_packer<NR, KS>;
+// macs_per_cycle: an estimate (no Arm hardware here). The op model of dot_neon.hpp (two 128-bit
+// ASIMD ops per cycle, loads not counted) would give 16 UMMLA per 512 MACs -> 64; the UDOT
+// kernel's 32 scaled by executed instructions per MAC (bench/arm/insn-count, UDOT 8x8 0.0743,
+// UMMLA 8x8 0.0433) gives 55. Both rank it below the 64-entry w1 tables (76.2, 71.2) and the
+// bitplane w1a1 kernel (85.3), yet llvm-mca (bench/arm/mca, docs/arm-mca.md) gives UMMLA the
+// fewest cycles per MAC of every NEON kernel on every core model it has. The figure used is the
+// 64-entry w1a1 kernel's 76.2 times the smallest ratio of its cycles to UMMLA's over those
+// models (1.13, cortex-a53 and cortex-a55): 86, so UMMLA ranks first wherever i8mm exists.
+struct dot_ummla_8x8c8 : rowblock_8x8<8> {
+  static constexpr const char* name = "dot_w8a8_8x8c8__neoni8mm";
+  static constexpr feature_set features =
+      lowbit::features(cpu_feature::neon, cpu_feature::neon_dotprod, cpu_feature::neon_i8mm);
+  static constexpr float macs_per_cycle = 86.0f;
 
-  LOWBIT_TARGET_NEONI8MM static void run(std::size_t kc, const void* a_panel, const void* w_panel,
-                                         std::int32_t* c, std::size_t ldc,
-                                         bool accumulate) noexcept {
+  LOWBIT_NEON_TARGET_I8MM static void run(std::size_t kc, const void* a_panel, const void* w_panel,
+                                          std::int32_t* c, std::size_t ldc,
+                                          bool accumulate) noexcept {
     const auto* a = static_cast<const std::uint8_t*>(a_panel);
     const auto* w = static_cast<const std::uint8_t*>(w_panel);
     // acc[p][q]: rows 2p, 2p+1 x columns 2q, 2q+1. The loops over acc are unrolled so that it
@@ -72,27 +79,10 @@ struct dot_ummla_8x8c8 {
   }
 };
 
-// macs_per_cycle: an estimate (no Arm hardware here). The op model of dot_neon.hpp (two 128-bit
-// ASIMD ops per cycle, loads not counted) would give 16 UMMLA per 512 MACs -> 64; the UDOT
-// kernel's 32 scaled by executed instructions per MAC (bench/arm/insn-count, UDOT 8x8 0.0743,
-// UMMLA 8x8 0.0433) gives 55. Both rank it below the 64-entry w1 tables (76.2, 71.2) and the
-// bitplane w1a1 kernel (85.3), yet llvm-mca (bench/arm/mca, docs/arm-mca.md) gives UMMLA the
-// fewest cycles per MAC of every NEON kernel on every core model it has. The figure used is the
-// 64-entry w1a1 kernel's 76.2 times the smallest ratio of its cycles to UMMLA's over those
-// models (1.13, cortex-a53 and cortex-a55): 86, so UMMLA ranks first wherever i8mm exists.
-inline ukernel_list i8mm_ukernels() noexcept {
-  constexpr feature_set f =
-      features(cpu_feature::neon, cpu_feature::neon_dotprod, cpu_feature::neon_i8mm);
-  static const ukernel_desc list[] = {
-      dot_desc<dot_ummla_8x8c8>("dot_w8a8_8x8c8__neoni8mm", f, 8, 8, 8, 8, 86.0f),
-  };
-  return {list, sizeof(list) / sizeof(list[0])};
-}
+inline ukernel_list i8mm_ukernels() noexcept { return one_kernel_family<dot_ummla_8x8c8>(); }
 
 }  // namespace neon
 }  // namespace kernels
 }  // namespace lowbit
-
-#undef LOWBIT_TARGET_NEONI8MM
 
 #endif  // __aarch64__

@@ -176,22 +176,15 @@ struct lut_actsum_kernel {
 
 // Tiles: 4x16 on AArch64; 2x16 on Armv7 (16 Q registers: 4-8 accumulators, 2-4 index vectors).
 #if defined(__aarch64__)
-constexpr int lut_mr = 4;
 #define LOWBIT_NEON_LUT_TILE "_4x16c8__neon"
 #else
-constexpr int lut_mr = 2;
 #define LOWBIT_NEON_LUT_TILE "_2x16c8__neon"
 #endif
 
-template <int WB, int AB>
-constexpr ukernel_desc lut_actsum_desc(const char* name) noexcept {
-  using K = lut_actsum_kernel<WB, AB, lut_mr>;
-  return describe_kernel<K>(name, algorithm::lut_actsum, bit(cpu_feature::neon), WB, AB, lut_mr,
-                            K::NR, K::KS, K::kc_max, K::macs_per_cycle);
-}
-
 inline ukernel_list lut_ukernels() noexcept {
-#define LOWBIT_NEON_LUT(w, a) lut_actsum_desc<w, a>("lut_actsum_w" #w "a" #a LOWBIT_NEON_LUT_TILE)
+#define LOWBIT_NEON_LUT(w, a)                                                                \
+  neon_desc<lut_actsum_kernel<w, a, tile_mr>>("lut_actsum_w" #w "a" #a LOWBIT_NEON_LUT_TILE, \
+                                              algorithm::lut_actsum, w, a, tile_mr, 16)
   static const ukernel_desc list[] = {
       LOWBIT_NEON_LUT(1, 1),
       LOWBIT_NEON_LUT(1, 2),

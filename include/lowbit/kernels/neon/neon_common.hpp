@@ -12,9 +12,68 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lowbit/kernels/ukernel.hpp"
+
 namespace lowbit {
 namespace kernels {
 namespace neon {
+
+// Vector registers, for the kernels' register budgets: 32 on AArch64, 16 Q registers on Armv7.
+#if defined(__aarch64__)
+constexpr int q_registers = 32;
+#else
+constexpr int q_registers = 16;
+#endif
+
+// Rows of the baseline families' tiles (widening int8, bitplane, 16-entry tables): 4 on AArch64,
+// 2 on Armv7, whose 16 Q registers hold half the accumulators.
+#if defined(__aarch64__)
+constexpr int tile_mr = 4;
+#else
+constexpr int tile_mr = 2;
+#endif
+
+// The descriptor of a baseline NEON kernel K (its K step KS, kc_max and macs_per_cycle).
+template <class K>
+constexpr ukernel_desc neon_desc(const char* name, algorithm algo, int wb, int ab, int mr,
+                                 int nr) noexcept {
+  return describe_kernel<K>(name, algo, bit(cpu_feature::neon), wb, ab, mr, nr, K::KS, K::kc_max,
+                            K::macs_per_cycle);
+}
+
+// Empty volatile asm statements: GCC moves no instruction across them, so its pre-allocation
+// scheduler cannot hoist every column's products ahead of the accumulations (more live values
+// than registers: it spills accumulators). The second one also orders memory, so that loads
+// repeated after it are not merged with earlier ones into a long-lived register.
+__attribute__((always_inline)) inline void schedule_barrier() noexcept { __asm__ __volatile__(""); }
+__attribute__((always_inline)) inline void reload_barrier() noexcept {
+  __asm__ __volatile__("" ::: "memory");
+}
+
+// The helpers below are always inlined into the kernels' loops, so each kernel compiles as if it
+// were written out.
+
+// Every accumulator set to v. The loops over tiles are unrolled, so that the accumulators stay in
+// registers (a rolled loop over an array makes GCC keep it on the stack and load, add and store
+// each accumulator per step).
+template <int MR, int NR, class V>
+__attribute__((always_inline)) inline void fill(V (&acc)[MR][NR], V v) noexcept {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; ++j) acc[i][j] = v;
+}
+
+// Every accumulator passes through a register at the end of the K loop: without this, GCC 12 for
+// Armv7 splits their live ranges around the final reduction and stores some of them to the stack
+// in every iteration.
+template <int MR, int NR, class V>
+__attribute__((always_inline)) inline void pin(V (&acc)[MR][NR]) noexcept {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; ++j) __asm__("" : "+w"(acc[i][j]));
+}
 
 // Upper-half widening multiply(-accumulate): one UMULL2/UMLAL2 on AArch64, a plain VMULL/VMLAL of
 // the high D register on Armv7 (Q registers alias D pairs there, so the split is free).
@@ -52,6 +111,23 @@ inline uint32x4_t hsum4(uint32x4_t a, uint32x4_t b, uint32x4_t c, uint32x4_t d) 
 inline void store4(std::int32_t* c, uint32x4_t s, bool accumulate) noexcept {
   if (accumulate) s = vaddq_u32(s, vreinterpretq_u32_s32(vld1q_s32(c)));
   vst1q_s32(c, vreinterpretq_s32_u32(s));
+}
+
+// Rows of C from an MR x NR tile of vector accumulators, each lane sum of acc[i][j] being
+// C[i][j]: four columns at a time, widened to u32 lanes by to_u32 and reduced across lanes.
+template <int MR, int NR, class V, class F>
+__attribute__((always_inline)) inline void store_reduced(std::int32_t* c, std::size_t ldc,
+                                                         V (&acc)[MR][NR], bool accumulate,
+                                                         F&& to_u32) noexcept {
+  static_assert(NR % 4 == 0, "columns are reduced four at a time");
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < NR; j += 4)
+      store4(c + i * ldc + j,
+             hsum4(to_u32(acc[i][j]), to_u32(acc[i][j + 1]), to_u32(acc[i][j + 2]),
+                   to_u32(acc[i][j + 3])),
+             accumulate);
 }
 
 // 16 byte lookups in a 16-entry table; indices >= 16 give 0 on both architectures.
