@@ -404,7 +404,7 @@ struct grouped_block_runner {
   const kernels::ukernel_desc& d;
   const gemm_plan& p;
   const std::uint32_t* col_x;  // x[n] of each channel's zero point (epilogue_algebra::x)
-  const epilogue_algebra& e;
+  epilogue_algebra algebra;
 
   const driver_ops& ops;
 
@@ -423,6 +423,9 @@ struct grouped_block_runner {
     std::uint32_t* row_p = row_y + terms;
     std::size_t ldu = 0;
     const std::uint8_t* u = pack_a_block(src, d, p, ic, mc, region + p.off_scratch, apack, ldu);
+    // A local copy: its terms stay in registers (the tables below are uint32_t stores, which
+    // may alias a member read through this).
+    const epilogue_algebra e = algebra;
     const std::uint32_t c1 = e.c1;
     // One x for every column (no zero points per group, none or one per channel): x * y folds
     // into p, and the kernels skip a multiply per element and group.
