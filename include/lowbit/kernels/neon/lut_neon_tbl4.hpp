@@ -136,12 +136,12 @@ struct lut_tbl4_kernel {
   // w2 on every core model it has, so the figure is also capped at the 16-entry kernel's rate
   // times its cycles / these cycles on the model most favourable to these kernels
   // (cortex-a53; marginal cycles per MAC, 16-entry over 64-entry). The cap binds for w2 only:
-  // w2a1 25.9, w2a2 20.0 (below the 16-entry 27.8 and 26.7); w1 keeps 76.2 and 71.2, above
+  // w2a1 23.8, w2a2 22.1 (below the 16-entry 27.8 and 26.7); w1 keeps 76.2 and 71.2, above
   // the 16-entry kernels as the in-order models have it (the A57 and apple-m1 models do not:
   // their profiles in core_profile.hpp rank them by those models' cycles).
   static constexpr float a53_cycle_ratio = WB == 1
-                                               ? (AB == 1 ? 0.0903f / 0.0662f : 0.0881f / 0.0627f)
-                                               : (AB == 1 ? 0.1053f / 0.1130f : 0.1051f / 0.1400f);
+                                               ? (AB == 1 ? 0.0942f / 0.0682f : 0.0977f / 0.0710f)
+                                               : (AB == 1 ? 0.1097f / 0.1285f : 0.1160f / 0.1400f);
   static constexpr float from_cycles =
       lut_actsum_kernel<WB, AB, 4>::macs_per_cycle * a53_cycle_ratio;
   static constexpr float macs_per_cycle = from_counts < from_cycles ? from_counts : from_cycles;
