@@ -15,6 +15,8 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -99,6 +101,13 @@ Peer* prepare(long M, long N, long K, std::string& error) {
   return slot.error.empty() ? slot.peer.get() : nullptr;
 }
 
+// Peers that name the implementation they chose (oneDNN: its primitive's impl_info_str).
+template <class Peer, class = void>
+struct has_label : std::false_type {};
+template <class Peer>
+struct has_label<Peer, std::void_t<decltype(std::declval<const Peer&>().label())>>
+    : std::true_type {};
+
 template <class Peer>
 void bench_peer(benchmark::State& state, long M, long N, long K) {
   std::string error;
@@ -108,6 +117,7 @@ void bench_peer(benchmark::State& state, long M, long N, long K) {
     return;
   }
   for (auto _ : state) peer->run();
+  if constexpr (has_label<Peer>::value) state.SetLabel(peer->label());
   // Operations in units of 1e9, as a rate: the counter reads directly as GOPS.
   state.counters["GOPS"] = benchmark::Counter(2e-9 * double(M) * double(N) * double(K),
                                               benchmark::Counter::kIsIterationInvariantRate);

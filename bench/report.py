@@ -133,6 +133,8 @@ def load_stages(paths, clock):
             if not m:
                 continue
             who, kind, shape, M, N, K = m.groups()
+            if who == "onednn" and b.get("label"):
+                out[("impl", "onednn")][b["label"]] = 0.0
             t = b.get("cpu_time" if clock == "cpu" else "real_time")
             if not t:
                 continue
@@ -143,6 +145,7 @@ def load_stages(paths, clock):
 
 def stage_tables(stages, clock):
     """Markdown lines of the user's-path tables: (a) f32 output, (b) requantized u8 output."""
+    impls = sorted(stages.pop(("impl", "onednn"), {}))
     if not stages:
         return []
     shapes = sorted({s for _, s in stages}, key=lambda s: [int(v) for v in s.split("x")])
@@ -152,7 +155,9 @@ def stage_tables(stages, clock):
              "GOPS = 2*M*N*K / time, from the " + clock_text + "; lowbit with default packing "
              "(`lowbit_stage/`), oneDNN matmul u8 x s8 with its attributes (`peer_stage/onednn/`, "
              "weights reordered once), XNNPACK's fully-connected qu8 (`peer_stage/xnnpack/u8`). "
-             "In parentheses: lowbit's ratio to the peer named in the column head.\n",
+             "In parentheses: lowbit's ratio to the peer named in the column head." +
+             (" oneDNN's implementation: " + ", ".join(f"`{i}`" for i in impls) + "."
+              if impls else "") + "\n",
              "\n### (a) Float output: per-channel scales, bias, ReLU\n",
              "| shape | " + " | ".join(f"lowbit {c} (x oneDNN)" for c in STAGE_CELLS) +
              " | oneDNN u8s8->f32 fused |",
