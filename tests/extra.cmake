@@ -135,3 +135,12 @@ if(LOWBIT_SANITIZE STREQUAL "")
     set_tests_properties(float_bits:${LOWBIT_FLOAT_BITS_TEST} PROPERTIES TIMEOUT 300)
   endif()
 endif()
+
+# The default packing's layouts follow the core profile's rates (packing/layout_choice.hpp), so
+# its tests also run under every x86 profile, whatever the host's own is.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND TARGET test_one_packing)
+  foreach(core reference zen4 zen5 icelake)
+    add_test(NAME core-${core}:test_one_packing COMMAND test_one_packing)
+    set_tests_properties(core-${core}:test_one_packing PROPERTIES ENVIRONMENT LOWBIT_CORE=${core})
+  endforeach()
+endif()

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 
 #include "lowbit/dispatch/select.hpp"
 #include "lowbit/format.hpp"
@@ -49,20 +50,21 @@ namespace detail {
 // small-M kernel over panels already stored, same_panels: no layout of its own, so the NEON
 // 1-row and 8-row GEMV kernels of a width share one bit-dense layout).
 //
-// One bit-dense layout instead (dense.row1 != nullptr). x86: where the model picks an 8-row kernel
-// for some M, the host has the bit-dense family of the weights' width (kernels/gemv/gemv_x86.hpp
-// dense_families: the 8-row kernel, a 1-row kernel over its panels and an unpacker) and the main
-// kernel takes the unpacked panels (the int8 dot kernels' 32-row k4 panels), the packing stores
-// the family's layout alone (packed with dense.row1, whose K step is the larger): M = 1..8 run
-// run[m] on it (the 1-row or the 8-row kernel where the model picked a small-M kernel), and
-// every other M the main kernel on panels the driver unpacks per call. NEON: where the main
-// kernel is an int8 one with an unpacker and some M runs a GEMV kernel (neon_dense_for).
-// Not with k_group (the grouped driver reads stored panels only).
+// One bit-dense layout instead (dense.row1 != nullptr). x86: where the host has the bit-dense
+// family of the weights' width (kernels/gemv/gemv_x86.hpp dense_families: the 8-row kernel, a
+// 1-row kernel over its panels and an unpacker) and the main kernel takes the unpacked panels
+// (the int8 dot kernels' 32-row k4 panels), the packing stores the family's layout alone
+// (packed with dense.row1, whose K step is the larger): M = 1..8 run run[m] on it (the 1-row
+// or the 8-row kernel, or the main kernel charged the unpack, whichever the model rates
+// best), and every other M the main kernel on panels the driver unpacks per call. NEON: where the
+// main kernel is an int8 one with an unpacker and some M runs a GEMV kernel (neon_dense_for). Not
+// with k_group (the grouped driver reads stored panels only).
 struct dense_layout {
   const kernels::ukernel_desc* rows8;     // the 8-row kernel (x86)
   const kernels::ukernel_desc* row1;      // a small-M kernel over its panels (packs the layout)
   panel_unpack_fn unpack;                 // its panels into the main kernel's
   std::size_t parts = 1, part_bytes = 0;  // main's column tiles a stored panel holds (NEON)
+  double unpack_cycles = 0.0;             // the unpacker's cycles per weight (x86)
 };
 struct layout_choice {
   const kernels::ukernel_desc* kernels[3] = {};
@@ -92,6 +94,7 @@ inline dense_layout dense_family_for(const kernels::ukernel_desc& main, int w_bi
       if (std::strcmp(d.name, f.rows8) == 0) r = dense_layout{&d, &f.row1, f.unpack};
     });
   }
+  if (r.rows8 != nullptr) r.unpack_cycles = kernels::gemv::dense_unpack_cycles(r.row1->w_bits);
 #else
   (void)main, (void)w_bits, (void)opt;
 #endif
@@ -249,11 +252,13 @@ inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::si
   }
   c.count = kept;
   if (neon_dense_for(c, wf.bits, n, k, opt)) return c;
-  // One bit-dense layout where the model picked an 8-row small-M kernel: each M keeps the kind
-  // of kernel it picked (1-row, 8-row, or the main one, now on unpacked panels).
-  bool rows8 = false;
-  for (std::size_t i = 1; i < c.count; ++i) rows8 |= c.kernels[i]->mr > 1;
-  const dense_layout dense = rows8 ? dense_family_for(*c.kernels[0], wf.bits, opt) : dense_layout{};
+  // One bit-dense layout wherever the host has the family for the weights' width and the main
+  // kernel takes its panels unpacked, whatever the model picked at small M (so the default's
+  // size does not depend on the core profile or the shape): each M = 1..small_m_max runs the
+  // best by the model of the family's 1-row kernel (M = 1), its 8-row kernel, and the main
+  // kernel (or its taller sibling) charged the unpack per call (its cycles per weight over M
+  // rows); larger M the main kernel on unpacked panels.
+  const dense_layout dense = dense_family_for(*c.kernels[0], wf.bits, opt);
   if (dense.rows8 == nullptr) {
     // Otherwise each set of identical bytes is stored once: a small-M kernel over the main
     // layout's panels runs on them, and small-M kernels over one another's panels share one
@@ -272,8 +277,21 @@ inline layout_choice choose_layouts(format wf, format af, std::size_t n, std::si
     c.count = kept;
     return c;
   }
+  const double unpack = dense.unpack_cycles;
   for (std::size_t m = 1; m <= small_m_max; ++m) {
-    if (c.for_m[m] != 0) c.run[m] = c.kernels[c.for_m[m]]->mr == 1 ? dense.row1 : dense.rows8;
+    const kernels::ukernel_desc& own = kernels::kernel_for_rows(*c.kernels[0], m);
+    const kernels::ukernel_desc& main_m = c.for_m[m] == 0 && c.run[m] != nullptr ? *c.run[m] : own;
+    const double s = expected_throughput(main_m, m, n, k);
+    double best = s > 0.0 ? 1.0 / (1.0 / s + unpack / static_cast<double>(m)) : 0.0;
+    c.run[m] = &main_m == &own ? nullptr : &main_m;
+    for (const kernels::ukernel_desc* t : {dense.row1, dense.rows8}) {
+      if (t->mr < m) continue;
+      const double st = expected_throughput(*t, m, n, k);
+      if (st > best) {
+        best = st;
+        c.run[m] = t;
+      }
+    }
     c.for_m[m] = 0;
   }
   c.count = 1;
