@@ -15,6 +15,9 @@
 #if defined(__linux__) && (defined(__aarch64__) || defined(__arm__))
 #include <sys/auxv.h>
 #endif
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
 
 namespace lowbit {
 namespace detail {
@@ -95,6 +98,22 @@ constexpr feature_set compile_time_features() noexcept {
 inline bool getauxval_i8mm() noexcept { return (getauxval(AT_HWCAP2) & (1ul << 13)) != 0; }
 #endif
 
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+// AVX-VNNI from CPUID itself (leaf 7 sub-leaf 1, EAX bit 4), usable when the OS saves the YMM
+// state (CPUID.1:ECX.OSXSAVE and XCR0 bits 1 and 2). Neither Debian's 2022 cpuinfo nor Clang
+// 14's __builtin_cpu_supports knows AVX-VNNI, and GCC's only since 11: with them a Clang build,
+// or any build through cpuinfo, missed it on hosts that have it.
+inline bool cpuid_avxvnni() noexcept {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & (1u << 27)) == 0) return false;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0u));
+  if ((xcr0_lo & 6u) != 6u || static_cast<unsigned>(__get_cpuid_max(0, nullptr)) < 7u) return false;
+  __cpuid_count(7, 1, a, b, c, d);
+  return (a & (1u << 4)) != 0;
+}
+#endif
+
 inline feature_set detect_runtime_features() noexcept {
   feature_set f = 0;
 #if defined(LOWBIT_HAVE_CPUINFO)
@@ -118,9 +137,8 @@ inline feature_set detect_runtime_features() noexcept {
     if (cpuinfo_has_x86_avx512vbmi2()) f |= bit(cpu_feature::avx512vbmi2);
     if (cpuinfo_has_x86_avx512vpopcntdq()) f |= bit(cpu_feature::avx512vpopcntdq);
     if (cpuinfo_has_x86_avx512bitalg()) f |= bit(cpu_feature::avx512bitalg);
-      // The 2022 cpuinfo Debian ships has no AVX-VNNI query: ask the compiler's runtime.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
-    if (__builtin_cpu_supports("avxvnni")) f |= bit(cpu_feature::avxvnni);
+#if defined(__GNUC__)
+    if (cpuid_avxvnni()) f |= bit(cpu_feature::avxvnni);  // not in this cpuinfo
 #endif
 #elif defined(__aarch64__) || defined(__arm__)
     if (cpuinfo_has_arm_neon()) f |= bit(cpu_feature::neon);
@@ -151,9 +169,7 @@ inline feature_set detect_runtime_features() noexcept {
   if (__builtin_cpu_supports("avx512vbmi2")) f |= bit(cpu_feature::avx512vbmi2);
   if (__builtin_cpu_supports("avx512vpopcntdq")) f |= bit(cpu_feature::avx512vpopcntdq);
   if (__builtin_cpu_supports("avx512bitalg")) f |= bit(cpu_feature::avx512bitalg);
-#if !defined(__clang__) && __GNUC__ >= 11
-  if (__builtin_cpu_supports("avxvnni")) f |= bit(cpu_feature::avxvnni);
-#endif
+  if (cpuid_avxvnni()) f |= bit(cpu_feature::avxvnni);
 #elif defined(__linux__) && defined(__aarch64__)
   const unsigned long hw = getauxval(AT_HWCAP);
   if (hw & (1ul << 1)) f |= bit(cpu_feature::neon);           // HWCAP_ASIMD
