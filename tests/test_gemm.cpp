@@ -62,9 +62,10 @@ TEST_CASE("every kernel matches the reference on every format pair and edge shap
 
 TEST_CASE("dispatch forced to each ISA level picks only kernels within it, exactly",
           "[gemm][dispatch]") {
-  const isa levels[] = {isa::scalar,       isa::sse4,       isa::avx2,      isa::avxvnni,
-                        isa::avx512,       isa::avx512vnni, isa::avx512icl, isa::neon,
-                        isa::neon_dotprod, isa::neon_i8mm,  isa::native};
+  const isa levels[] = {isa::scalar, isa::sse4,       isa::avx2,         isa::avxvnni,
+                        isa::avx512, isa::avx512vnni, isa::avx512icl,    isa::avx512icl_avxvnni,
+                        isa::amx,    isa::neon,       isa::neon_dotprod, isa::neon_i8mm,
+                        isa::native};
   for (isa level : levels) {
     const feature_set need = level == isa::native ? 0 : isa_features(level);
     if ((need & ~detail::host_features()) != 0) continue;  // the host cannot run this level

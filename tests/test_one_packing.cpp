@@ -28,9 +28,9 @@ const std::vector<std::size_t> rows_tested{1, 2, 7, 8, 9, 64, 1000};
 // one's kernels are forced in turn.
 std::vector<isa> host_levels() {
   std::vector<isa> out;
-  for (isa l :
-       {isa::scalar, isa::sse4, isa::avx2, isa::avxvnni, isa::avx512, isa::avx512vnni,
-        isa::avx512icl, isa::avx512icl_avxvnni, isa::neon, isa::neon_dotprod, isa::neon_i8mm})
+  for (isa l : {isa::scalar, isa::sse4, isa::avx2, isa::avxvnni, isa::avx512, isa::avx512vnni,
+                isa::avx512icl, isa::avx512icl_avxvnni, isa::amx, isa::neon, isa::neon_dotprod,
+                isa::neon_i8mm})
     if ((isa_features(l) & ~allowed_features()) == 0) out.push_back(l);
   out.push_back(isa::native);
   return out;

@@ -24,7 +24,7 @@ using lowbit::kernels::ukernel_desc;
 
 using lowbit::bench::run_kernel;
 
-// Ceilings from targets.md's port limits: vpdpbusd 2 per cycle (128 MAC/cycle zmm, 64 ymm);
+// Ceilings from targets.md's port limits (AMX: Intel's optimization manual): vpdpbusd 2 per cycle (128 MAC/cycle zmm, 64 ymm);
 // before VNNI, vpmaddubsw and vpmaddwd issue on two ports (zmm: the adds share them; ymm/xmm:
 // the adds have a third port): 3 ops per vector of 4-byte groups on the 8-bit path, 2 on the
 // low-bit path (vpmaddubsw + vpaddw), and vpmaddwd + vpaddd per 2-value groups for w8a8.
@@ -32,6 +32,8 @@ double ceiling_of(const ukernel_desc& d) {
   using lowbit::bit;
   using lowbit::cpu_feature;
   const bool z = (d.features & bit(cpu_feature::avx512f)) != 0;
+  // TDPBUSD: 16 x 16 x 64 MACs a tile, one issued every 16 cycles (Sapphire Rapids).
+  if (d.features & bit(cpu_feature::amx_int8)) return 1024;
   if (d.features & bit(cpu_feature::avx512vnni)) return 128;
   if (d.features & bit(cpu_feature::avxvnni)) return 64;
   const double lanes = z ? 16 : (d.features & bit(cpu_feature::avx2)) ? 8 : 4;  // int32 lanes

@@ -32,6 +32,8 @@ enum class cpu_feature : std::uint32_t {
   avx512vpopcntdq,
   avx512bitalg,
   avxvnni,
+  amx_tile,  // AMX tile registers (TILECFG, TILEDATA), enabled by the OS for this process
+  amx_int8,  // TDPBUSD and friends
   // Arm
   neon,
   neon_dotprod,
@@ -61,7 +63,9 @@ enum class isa : std::uint8_t {
   avx512,             // avx2 + AVX-512 F/CD/BW/DQ/VL (Skylake-SP)
   avx512vnni,         // avx512 + VNNI (Cascade Lake)
   avx512icl,          // avx512vnni + VBMI, VBMI2, VPOPCNTDQ, BITALG (Ice Lake and later)
-  avx512icl_avxvnni,  // avx512icl + AVX-VNNI (Sapphire/Emerald Rapids): everything on x86
+  avx512icl_avxvnni,  // avx512icl + AVX-VNNI (Sapphire/Emerald Rapids without AMX)
+  amx,                // avx512icl_avxvnni + AMX-TILE, AMX-INT8 (Sapphire Rapids and later):
+                      // everything on x86
   neon,               // Armv7-A NEON or Armv8-A ASIMD
   neon_dotprod,       // + Armv8.2 SDOT/UDOT
   neon_i8mm,          // + Armv8.6 SMMLA/UMMLA
@@ -101,6 +105,9 @@ constexpr feature_set isa_features(isa level) noexcept {
       return detail::x86_avx512icl;
     case isa::avx512icl_avxvnni:
       return detail::x86_avx512icl | bit(cpu_feature::avxvnni);
+    case isa::amx:
+      return detail::x86_avx512icl |
+             features(cpu_feature::avxvnni, cpu_feature::amx_tile, cpu_feature::amx_int8);
     case isa::neon:
       return bit(cpu_feature::neon);
     case isa::neon_dotprod:
@@ -131,6 +138,8 @@ constexpr const char* isa_name(isa level) noexcept {
       return "avx512icl";
     case isa::avx512icl_avxvnni:
       return "avx512icl_avxvnni";
+    case isa::amx:
+      return "amx";
     case isa::neon:
       return "neon";
     case isa::neon_dotprod:
@@ -163,6 +172,8 @@ constexpr const char* cpu_feature_name(cpu_feature f) noexcept {
                                    "avx512vpopcntdq",
                                    "avx512bitalg",
                                    "avxvnni",
+                                   "amx-tile",
+                                   "amx-int8",
                                    "neon",
                                    "dotprod",
                                    "i8mm"};
@@ -185,6 +196,10 @@ constexpr const char* cpu_feature_name(cpu_feature f) noexcept {
 #define LOWBIT_X86_TARGET_AVX512VNNI LOWBIT_X86_TARGET_AVX512 ",avx512vnni"
 #define LOWBIT_X86_TARGET_AVX512ICL \
   LOWBIT_X86_TARGET_AVX512VNNI ",avx512vbmi,avx512vbmi2,avx512vpopcntdq,avx512bitalg"
+#define LOWBIT_X86_TARGET_AMX LOWBIT_X86_TARGET_AVX512ICL ",avxvnni,amx-tile,amx-int8"
+// The AMX int8 kernel's own target (kernels/dot/dot_amx.hpp): AVX-512 VNNI's and the two AMX
+// features, no more, so a host whose hypervisor hides AVX-VNNI or VBMI still runs it.
+#define LOWBIT_X86_TARGET_AMX_INT8 LOWBIT_X86_TARGET_AVX512VNNI ",amx-tile,amx-int8"
 
 namespace lowbit {
 namespace detail {
@@ -216,6 +231,11 @@ static_assert(target_features(LOWBIT_X86_TARGET_AVX512VNNI) == isa_features(isa:
               "avx512vnni");
 static_assert(target_features(LOWBIT_X86_TARGET_AVX512ICL) == isa_features(isa::avx512icl),
               "avx512icl");
+static_assert(target_features(LOWBIT_X86_TARGET_AMX) == isa_features(isa::amx), "amx");
+static_assert((target_features(LOWBIT_X86_TARGET_AMX_INT8) & ~isa_features(isa::amx)) == 0 &&
+                  (target_features(LOWBIT_X86_TARGET_AMX_INT8) &
+                   ~isa_features(isa::avx512icl_avxvnni)) != 0,
+              "the AMX kernel runs at the amx level and not below");
 
 }  // namespace detail
 }  // namespace lowbit

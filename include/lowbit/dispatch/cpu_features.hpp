@@ -4,6 +4,12 @@
 // come from cpuinfo; otherwise from the compiler's builtins on x86 (__builtin_cpu_supports checks
 // both CPUID and the OS's XSAVE state) and getauxval(AT_HWCAP) on Arm Linux. Bare-metal and
 // unknown targets report only what the compiler was told to assume (-march / -mfpu).
+//
+// AMX is read from CPUID and XCR0 in every configuration (Debian's cpuinfo and GCC 12's
+// __builtin_cpu_supports know nothing of it), and Linux also wants each process to ask for the
+// tile data state once (arch_prctl ARCH_REQ_XCOMP_PERM) before its first tile instruction, which
+// otherwise raises SIGILL: the one-time detection asks, and a refusal means no AMX. Other OSes:
+// no AMX (none is known to enable it without such a request).
 #pragma once
 
 #include "lowbit/isa.hpp"
@@ -19,10 +25,16 @@
 #include <cpuid.h>
 #endif
 
+#if defined(__linux__) && defined(__x86_64__) && defined(__GNUC__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace lowbit {
 namespace detail {
 
 // Features the compiler may already use everywhere in this translation unit (-march=...).
+// Not AMX: -mamx-tile does not give the process the OS's permission (see the file comment).
 constexpr feature_set compile_time_features() noexcept {
   feature_set f = 0;
 #if defined(__SSSE3__)
@@ -114,8 +126,34 @@ inline bool cpuid_avxvnni() noexcept {
 }
 #endif
 
+// AMX-TILE and AMX-INT8 when the CPU has them (CPUID.(7,0):EDX bits 24 and 25), the OS saves
+// their state (XCR0 bits 17 XTILECFG and 18 XTILEDATA, read with XGETBV after CPUID.1:ECX
+// OSXSAVE) and, on Linux, grants this process the tile data state: arch_prctl(
+// ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18), process-wide and idempotent, made here
+// once (host_features' one-time detection). Any failure: neither feature.
+inline feature_set detect_amx() noexcept {
+#if defined(__linux__) && defined(__x86_64__) && defined(__GNUC__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0u), "c"(0u));
+  if (eax < 7) return 0;
+  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1u), "c"(0u));
+  if ((ecx & (1u << 27)) == 0) return 0;  // no OSXSAVE: XGETBV would fault
+  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7u), "c"(0u));
+  const bool tile = (edx & (1u << 24)) != 0, int8 = (edx & (1u << 25)) != 0;
+  if (!tile) return 0;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0u));
+  const unsigned tile_state = (1u << 17) | (1u << 18);
+  if ((xcr0_lo & tile_state) != tile_state) return 0;
+  if (syscall(SYS_arch_prctl, 0x1023, 18) != 0) return 0;
+  return bit(cpu_feature::amx_tile) | (int8 ? bit(cpu_feature::amx_int8) : 0);
+#else
+  return 0;
+#endif
+}
+
 inline feature_set detect_runtime_features() noexcept {
-  feature_set f = 0;
+  feature_set f = detect_amx();
 #if defined(LOWBIT_HAVE_CPUINFO)
   if (cpuinfo_initialize()) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -4,7 +4,7 @@
 // kernels: a kernel qualifies when it serves the bit widths (its w_bits/a_bits are at least the
 // formats') and the allowed features include all it needs. Allowed = host features, capped by an
 // ISA level (per call: pack_options::isa; process-wide: lowbit::force_isa(); environment:
-// LOWBIT_ISA=scalar|sse4|avx2|avxvnni|avx512|avx512vnni|avx512icl|neon|neon_dotprod|...), and an
+// LOWBIT_ISA=scalar|sse4|avx2|avxvnni|avx512|avx512vnni|avx512icl|amx|neon|...), and an
 // algorithm can be forced the same three ways (LOWBIT_ALGO=lut_actsum|lut_product|bitplane|
 // dot_i8|scalar). Among qualifying kernels the highest expected throughput wins: the kernel's
 // measured MACs per cycle, discounted by the work its tile and K step waste on this shape; when

@@ -19,6 +19,7 @@
 
 #if defined(__x86_64__)
 
+#include "lowbit/kernels/dot/dot_amx.hpp"
 #include "lowbit/kernels/dot/dot_avx2.hpp"
 #include "lowbit/kernels/dot/dot_avx512.hpp"
 #include "lowbit/kernels/dot/dot_avx512vnni.hpp"
@@ -53,9 +54,10 @@ constexpr ukernel_desc dot_desc(const char* name, feature_set f, int wb, int ab,
 
 inline ukernel_list x86_ukernels() noexcept {
   static const ukernel_desc list[] = {
+      dot_desc<amx::dot_amx>("dot_w8a8_32x32c4__amx", amx::features, 8, 8, 32, 497.0f),
       with_short_tile(dot_desc<avx512vnni::dot_vnni_rows<8, 2>>(
                           "dot_w8a8_8x32c4__avx512vnni", avx512vnni::features, 8, 8, 8, 122.0f),
-                      &list[1]),
+                      &list[2]),
       // Run instead of the 8-row tile when it pads M less (M = 49, 196); never chosen on its own
       // unless M favours it at packing time (14 accumulators still cover vpdpbusd's latency).
       dot_desc<avx512vnni::dot_vnni_rows<7, 2>>("dot_w8a8_7x32c4__avx512vnni", avx512vnni::features,
