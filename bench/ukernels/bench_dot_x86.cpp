@@ -24,10 +24,11 @@ using lowbit::kernels::ukernel_desc;
 
 using lowbit::bench::run_kernel;
 
-// Ceilings from targets.md's port limits (AMX: Intel's optimization manual): vpdpbusd 2 per cycle (128 MAC/cycle zmm, 64 ymm);
-// before VNNI, vpmaddubsw and vpmaddwd issue on two ports (zmm: the adds share them; ymm/xmm:
-// the adds have a third port): 3 ops per vector of 4-byte groups on the 8-bit path, 2 on the
-// low-bit path (vpmaddubsw + vpaddw), and vpmaddwd + vpaddd per 2-value groups for w8a8.
+// Ceilings from targets.md's port limits (AMX: Intel's optimization manual): vpdpbusd 2 per cycle
+// (128 MAC/cycle zmm, 64 ymm); before VNNI, vpmaddubsw and vpmaddwd issue on two ports (zmm: the
+// adds share them; ymm/xmm: the adds have a third port): 3 ops per vector of 4-byte groups on the
+// 8-bit path, 2 on the low-bit path (vpmaddubsw + vpaddw), and vpmaddwd + vpaddd per 2-value groups
+// for w8a8.
 double ceiling_of(const ukernel_desc& d) {
   using lowbit::bit;
   using lowbit::cpu_feature;
