@@ -284,10 +284,13 @@ TEST_CASE("default bitplane packing of 1/2-bit weights and activations holds one
           "[gemm][one_packing][x86]") {
   if (!host_runs(isa::avx512icl)) return;
   const std::size_t n = 4096, k = 4096;
+  // Capped at the bitplane level: above it (AMX) the int8 tile kernel is the main one.
+  pack_options opt;
+  opt.cap = isa::avx512icl;
   // w1a1, w1a2 (w2a1 packs the signed-plane kernel, whose panels no 1-row kernel reads)
   const cell bitplane_cells[] = {cells[4], cells[5]};
   for (const cell& c : bitplane_cells) {
-    const packed_weights pw = pack_zeros(c.wf, c.af, n, k);
+    const packed_weights pw = pack_zeros(c.wf, c.af, n, k, opt);
     INFO("w" << c.wf.bits << "a" << c.af.bits << ": main " << pw.kernel_name() << ", M=1 runs "
              << pw.kernel_name(1));
     // Where the core profile rates another main kernel higher (w1a2: the activation-sum tables
@@ -312,21 +315,27 @@ TEST_CASE("panels unpacked per call: both loop orders, K blocks, threads, caller
   // unpacked before its row tiles), and K past the bit-dense kernels' 65536 (two K blocks).
   const shape shapes[] = {{37, 70, 200}, {40, 700, 1000}, {9, 40, 65536 + 100}};
   const cell dense_cells[] = {cells[0], cells[1], cells[2], cells[7]};
-  for (const shape& sh : shapes)
-    for (const cell& c : dense_cells) {
-      const data d = make_data(c.wf, c.af, sh.m, sh.n, sh.k, 7u + static_cast<unsigned>(sh.k));
-      packed_weights pw;
-      REQUIRE(pack_weights(codes(d.w.data(), sh.n, sh.k), c.wf, c.af, pw).ok());
-      INFO("w" << c.wf.bits << " a" << c.af.bits << " " << sh.m << "x" << sh.n << "x" << sh.k
-               << " runs " << pw.kernel_name(sh.m));
-      // Where the profile's rates pick a main kernel that takes no unpacked panels (the 6 x 16
-      // AVX-VNNI tile, which pads N = 40 or 70 less, on a host that has it), the default holds
-      // that kernel's layout; the results are checked either way.
-      const kernels::ukernel_desc& main = *pw.kernel();
-      if (main.algo == algorithm::dot_i8 && main.nr == 32) CHECK(pw.unpacks_for(sh.m));
-      check_stages(pw, c.af, d, sh.m);
-      check_two_threads(pw, c.af, d, false);
-    }
+  // Each level's main kernel on unpacked panels: the AVX-512 VNNI one, and on AMX hosts the AMX
+  // one (the same k4 panels).
+  for (isa level : {isa::avx512icl_avxvnni, isa::native}) {
+    pack_options opt;
+    opt.cap = level;
+    for (const shape& sh : shapes)
+      for (const cell& c : dense_cells) {
+        const data d = make_data(c.wf, c.af, sh.m, sh.n, sh.k, 7u + static_cast<unsigned>(sh.k));
+        packed_weights pw;
+        REQUIRE(pack_weights(codes(d.w.data(), sh.n, sh.k), c.wf, c.af, pw, opt).ok());
+        INFO(isa_name(level) << " w" << c.wf.bits << " a" << c.af.bits << " " << sh.m << "x" << sh.n
+                             << "x" << sh.k << " runs " << pw.kernel_name(sh.m));
+        // Where the profile's rates pick a main kernel that takes no unpacked panels (the 6 x 16
+        // AVX-VNNI tile, which pads N = 40 or 70 less, on a host that has it), the default holds
+        // that kernel's layout; the results are checked either way.
+        const kernels::ukernel_desc& main = *pw.kernel();
+        if (main.algo == algorithm::dot_i8 && main.nr == 32) CHECK(pw.unpacks_for(sh.m));
+        check_stages(pw, c.af, d, sh.m);
+        check_two_threads(pw, c.af, d, false);
+      }
+  }
 }
 #endif
 
