@@ -32,19 +32,24 @@
 #include <cstring>
 
 #include "lowbit/isa.hpp"
+#include "lowbit/kernels/dot/dot_avx512vnni.hpp"
 #include "lowbit/kernels/dot/dot_pack_x86.hpp"
 #include "lowbit/kernels/ukernel.hpp"
 
+// Entry points carry the AMX target (their features, dot_x86.hpp's descriptor). The bodies
+// carry AVX-512 VNNI's: the tile instructions are inline asm, which needs no target, and so
+// they inline into avx512vnni::group_tile (run_grouped), whose ops have that target.
 #define LOWBIT_AMX_ENTRY __attribute__((target(LOWBIT_X86_TARGET_AMX_INT8)))
-#define LOWBIT_AMX_OP __attribute__((target(LOWBIT_X86_TARGET_AMX_INT8), always_inline)) inline
+#define LOWBIT_AMX_OP __attribute__((target(LOWBIT_X86_TARGET_AVX512VNNI), always_inline)) inline
 
 // The tile instructions as inline asm (AT&T operand order) with a memory clobber. Not the
 // compilers' intrinsics: GCC 12's tileloadd / tilestored asm names no memory operand (the
 // compiler may drop or move the stores that fill a stack tile), and its ldtilecfg / sttilecfg
 // declare 8 of the 64 bytes they access.
-#define LOWBIT_TILE_LOAD(t, base, stride)                                                          \
-  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(base), "r"(std::size_t{stride}) : "memor" \
-                                                                                           "y")
+#define LOWBIT_TILE_LOAD(t, base, stride)                                                \
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(base), "r"(std::size_t{stride}) \
+                   : "memor"                                                             \
+                     "y")
 #define LOWBIT_TILE_STORE(t, base, stride)                                                   \
   __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(base), "r"(std::size_t{stride}) \
                    : "memory")
@@ -94,9 +99,38 @@ struct dot_amx {
 
   LOWBIT_AMX_ENTRY static void run(std::size_t kc, const void* a_panel, const void* w_panel,
                                    std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
+    configure_tiles();
+    tiles(kc, a_panel, w_panel, c, ldc, accumulate);
+  }
+
+  // ukernel.hpp's run_grouped through the VNNI kernel's body (avx512vnni::group_tile: the same
+  // terms, scales and float accumulation), whose int32 accumulators sums_onto adds each group's
+  // tiles onto.
+  static constexpr bool grouped = true;
+  static constexpr bool grouped_finish = true;
+  LOWBIT_AMX_ENTRY static void run_grouped(const group_args& ga) noexcept {
+    configure_tiles();
+    avx512vnni::group_tile<avx512vnni::ops, MR, 2>::template run<dot_amx>(ga);
+  }
+
+  // The panels' sums over kc added onto acc (the tiles configured by the caller): computed in
+  // the tiles, stored to the stack and added (run_grouped's groups).
+  LOWBIT_AMX_OP static void sums_onto(std::size_t kc, const void* a_panel, const void* w_panel,
+                                      __m512i (&acc)[MR][2]) noexcept {
+    alignas(64) std::int32_t s[MR * NR];
+    tiles(kc, a_panel, w_panel, s, NR, false);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+      for (int j = 0; j < 2; ++j)
+        acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_load_si512(s + NR * i + 16 * j));
+  }
+
+  // run() once the tiles are configured.
+  LOWBIT_AMX_OP static void tiles(std::size_t kc, const void* a_panel, const void* w_panel,
+                                  std::int32_t* c, std::size_t ldc, bool accumulate) noexcept {
     typename pack_a_t::header h;
     std::memcpy(&h, a_panel, sizeof h);
-    configure_tiles();
     const std::size_t ldcb = ldc * sizeof(std::int32_t);
     if (accumulate) {
       LOWBIT_TILE_LOAD(0, c, ldcb);
