@@ -26,7 +26,8 @@
 //   reference rate while the vpermb tables and bitplane kernels keep theirs, so, as on Zen 4,
 //   w2a2 belongs to the tables. Its rates were measured kernel by kernel (the list below).
 // Any other core (other Intel cores, earlier AMD without AVX-512, an unknown Arm part) uses the
-// declared rates.
+// declared rates, except where the reference profile lists another (reference_rates: the AMX
+// kernel, whose rate alone would take the 1-bit cell from the bitplane kernel).
 //
 // LOWBIT_CORE=reference|zen4|zen5|icelake|little|big|apple overrides the detection: to see what
 // dispatch would choose on another core (examples/lowbit_info), or to test a profile on a host that
@@ -64,6 +65,22 @@ enum class core_kind : unsigned char {
 struct kernel_rate {
   const char* kernel;
   float macs_per_cycle;
+};
+
+// The reference core's own exceptions to the declared rates: the rate dispatch compares for a
+// kernel whose rate alone misleads it there.
+// - The AMX int8 kernel ran 395 MAC/cycle alone (its declared rate, dot_x86.hpp; 2026-12-08, a
+//   Sapphire/Emerald Rapids-class host), above the bitplane w1a1 kernel's 315, but in whole calls
+//   w1a1 ran faster on the bitplane kernel where the byte weight panels leave L2 (256 x 4096 x
+//   4096: 1.55x; 49 x 512 x 4608: 1.3-1.4x) or M fills a quarter of the 32-row tile (8 x 4096 x
+//   4096: 4x), 0.80-1.06x on the other ResNet-18 shapes, and kept weights 1/8 the size;
+//   the model sees neither the weights' size at large M nor, once the AMX kernel is the main
+//   one, the bitplane kernel at small M. At 250 it stays above every other cell's best kernel
+//   (186) and, with each kernel's A packing charged over N (select.hpp: 0.07 cycles a code for
+//   the bitplane kernel, 0.02 for this one), below w1a1's bitplane kernel from N = 64 up
+//   (docs/performance.md, "AMX host").
+inline constexpr kernel_rate reference_rates[] = {
+    {"dot_w8a8_32x32c4__amx", 250.0f},
 };
 
 // AMD Zen 4, measured 2026-12-06 on an EPYC (family 0x19, model 0x11) at 3.65 GHz, g++ 12, one
@@ -603,6 +620,7 @@ inline core_profile profile_of(core_kind k) noexcept {
       use_rates(p, arm_apple_rates);
       break;
     case core_kind::reference:
+      use_rates(p, reference_rates);
       break;
   }
   if (p.kind == core_kind::arm_little || p.kind == core_kind::arm_big ||

@@ -12,8 +12,10 @@
 // weight offset) and qualifies only where the OS grants the tile state (cpu_features.hpp); its
 // rate is the mean of 6 medians (g++ 12 and clang++ 14, 378-413) at N = 256, K = 2048 on a
 // Sapphire/Emerald Rapids-class KVM host (2026-12-08, loaded), where the bitplane w1a1 kernel
-// measured its own declared rate and the VNNI kernel 82-91 (docs/performance.md). It takes every cell at large M; small M keeps the GEMV
-// layouts, whose bit-dense weights win where a call is memory-bound.
+// measured its own declared rate and the VNNI kernel 82-91 (docs/performance.md). The reference
+// core profile compares it at 250 (core_profile.hpp reference_rates), so it takes every cell at
+// large M but w1a1; small M keeps the GEMV layouts, whose bit-dense weights win where a call is
+// memory-bound.
 //
 // The kernel bodies are written once (dot_body_x86-inl.hpp); each level's header supplies only
 // its vector ops and target string (isa.hpp's LOWBIT_X86_TARGET_*), and gets its own copy of the
