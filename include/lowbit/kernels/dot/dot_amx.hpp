@@ -11,8 +11,8 @@
 // Per 64 values of K: A tile t = 16 rows x 64 bytes at the rows' stride; B tile j = 16 k4-rows x
 // 64 bytes (columns 16j..16j+15) at stride 128 in the panel; 2 x 2 C tiles of 16 x 16 int32, so
 // the kernel's tile is 32 x 32 (a 16 x 32 one, 2 loads per 2 TDPBUSD, ran at two thirds of its
-// rate: docs/performance.md). The K tail (kc not a multiple of 64) is copied,
-// zero-padded, into stack tiles: nothing reads past a row or past the panel.
+// rate: docs/performance.md). The K tail (kc not a multiple of 64) is copied, zero-padded, into
+// stack tiles: nothing reads past a row or past the panel.
 //
 // Tile configuration (palette 1, every tile used 16 rows x 64 bytes) is per thread. Each call
 // stores the current one (sttilecfg, about 5 ns here) and loads its own only when it differs,
@@ -46,13 +46,14 @@
 // compilers' intrinsics: GCC 12's tileloadd / tilestored asm names no memory operand (the
 // compiler may drop or move the stores that fill a stack tile), and its ldtilecfg / sttilecfg
 // declare 8 of the 64 bytes they access.
-#define LOWBIT_TILE_LOAD(t, base, stride)                                                \
-  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(base), "r"(std::size_t{stride}) \
-                   : "memor"                                                             \
-                     "y")
-#define LOWBIT_TILE_STORE(t, base, stride)                                                   \
-  __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(base), "r"(std::size_t{stride}) \
-                   : "memory")
+// clang-format off
+#define LOWBIT_TILE_LOAD(t, base, stride)                        \
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t                \
+                   :: "r"(base), "r"(std::size_t{stride}) : "memory")
+#define LOWBIT_TILE_STORE(t, base, stride)                       \
+  __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)"            \
+                   :: "r"(base), "r"(std::size_t{stride}) : "memory")
+// clang-format on
 #define LOWBIT_TILE_ZERO(t) __asm__ volatile("tilezero %%tmm" #t ::)
 // C[t] += A[a] . B[b]: u8 x s8 groups of 4 into int32 lanes.
 #define LOWBIT_TILE_DPBUSD(t, a, b) \
