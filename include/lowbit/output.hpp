@@ -69,6 +69,10 @@ struct float_output {
   // floats, row n holding channel n's scales; they replace w_scales. The result is then
   //   clamp(a_scale * sum_g (w_group_scales[n][g] * float(T_g)) + bias[n])
   // with T_g the exact integer sum over group g, accumulated in float in group order.
+  // Weights packed with their scales (pack_options::group_scales or group_scales_f16, the
+  // recommended way: 16 bits a scale where exact, read with the weights) take a stage with
+  // w_scales, w_group_scales and w_group_zeros all null and use the stored ones, with the same
+  // result; giving w_group_scales (or w_group_zeros, or w_scales) as well is an error.
   const float* w_group_scales = nullptr;
   // Optional per-group weight zero points with w_group_scales (asymmetric weights, GPTQ/AWQ
   // style: real = w_group_scales[n][g] * (q - w_group_zeros[n][g]), q the weight's value):
@@ -275,10 +279,13 @@ inline status validate_stage(const int32_output& o, std::size_t m, std::size_t n
   return validate_zeros(o.zeros, n);
 }
 
-inline status validate_stage(const float_output& o, std::size_t m, std::size_t n) noexcept {
+// stored_group_scales: the weights hold pack-time group scales, which stand for both scale
+// fields (gemm checks that neither is given).
+inline status validate_stage(const float_output& o, std::size_t m, std::size_t n,
+                             bool stored_group_scales = false) noexcept {
   if (o.data == nullptr) return {errc::null_pointer, "out.data"};
   LOWBIT_RETURN_IF_ERROR(validate_extent(o, m, n));
-  if (o.w_scales == nullptr && o.w_group_scales == nullptr)
+  if (o.w_scales == nullptr && o.w_group_scales == nullptr && !stored_group_scales)
     return {errc::null_pointer, "out.w_scales"};
   if (o.w_scale_count != 1 && o.w_scale_count != n)
     return {errc::dimension_mismatch, "out.w_scale_count",

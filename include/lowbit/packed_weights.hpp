@@ -11,6 +11,8 @@
 // M (docs/gemv.md). Layout of each:
 //   [column sums of u-codes: N x uint32, 64-aligned]
 //   [packed in K groups: per column panel, per group, NR column sums (zero past N); 64-aligned]
+//   [with pack-time group scales: per column panel, per group, NR scales (binary16 or binary32,
+//    zero past N); 64-aligned] [their zero points, if given, the same way (int8 or int16)]
 //   [panel 0: K block 0 | K block 1 | ...] [panel 1: ...] ...    (a panel = NR rows of W)
 // Each K block is one micro-panel in the kernel's own layout, at a 64-byte aligned offset.
 //
@@ -139,9 +141,36 @@ class packed_weights {
     return column_sums() + group_sums_offset(n_) +
            tile * k_blocks() * (kernel_ != nullptr ? kernel_->nr : 0);
   }
+  // The kernel's column panel width, NR (the per-panel group tables are padded to it).
+  std::size_t nr() const noexcept { return kernel_ != nullptr ? kernel_->nr : 0; }
   // Where the per-group column sums start, in uint32 after the N column sums (64-aligned).
   static constexpr std::size_t group_sums_offset(std::size_t n) noexcept {
     return (n + 15) / 16 * 16;
+  }
+  // Per-group scales stored at pack time (pack_options::group_scales / group_scales_f16):
+  // bytes a scale, 2 (IEEE binary16 bits) or 4 (float); 0 when none are stored. Every layout
+  // of a packing holds them (the small-M ones too, in their own column panels).
+  std::size_t group_scale_bytes() const noexcept { return gscale_bytes_; }
+  bool has_group_scales() const noexcept { return gscale_bytes_ != 0; }
+  // Column panel `tile`'s stored scales: group g's NR scales at [g * NR + j] (zero past N), as
+  // group_scale_bytes() says (std::uint16_t binary16 bits, or float); one contiguous run per
+  // panel, k_blocks() groups, in the order the grouped kernels read them.
+  const void* group_scales(std::size_t tile) const noexcept {
+    return buffer_.bytes() + gscales_offset_ + tile * k_blocks() * nr() * gscale_bytes_;
+  }
+  // The same for stored per-group zero points (pack_options::group_zeros): 1 (int8) or 2
+  // (int16) bytes each, 0 when none are stored.
+  std::size_t group_zero_bytes() const noexcept { return gzero_bytes_; }
+  bool has_group_zeros() const noexcept { return gzero_bytes_ != 0; }
+  const void* group_zeros(std::size_t tile) const noexcept {
+    return buffer_.bytes() + gzeros_offset_ + tile * k_blocks() * nr() * gzero_bytes_;
+  }
+  // Channel n's stored zero point of group g.
+  std::int32_t group_zero(std::size_t n, std::size_t g) const noexcept {
+    const std::size_t r = nr(), at = g * r + n % r;
+    const void* z = group_zeros(n / r);
+    return gzero_bytes_ == 1 ? static_cast<const std::int8_t*>(z)[at]
+                             : static_cast<const std::int16_t*>(z)[at];
   }
   const void* panel(std::size_t tile, std::size_t kblock) const noexcept {
     return buffer_.bytes() + panels_offset_ + tile * panel_stride_ + kblock * kblock_stride_;
@@ -175,6 +204,10 @@ class packed_weights {
     unpack_w_offset_ = std::exchange(o.unpack_w_offset_, 0);
     unpack_parts_ = std::exchange(o.unpack_parts_, std::size_t{1});
     unpack_part_bytes_ = std::exchange(o.unpack_part_bytes_, 0);
+    gscales_offset_ = std::exchange(o.gscales_offset_, 0);
+    gzeros_offset_ = std::exchange(o.gzeros_offset_, 0);
+    gscale_bytes_ = std::exchange(o.gscale_bytes_, 0);
+    gzero_bytes_ = std::exchange(o.gzero_bytes_, 0);
   }
 
   // Destroys the nested small-M layouts (constructed in small_store_ by the packer).
@@ -210,6 +243,8 @@ class packed_weights {
   panel_unpack_fn unpack_ = nullptr;
   int unpack_w_offset_ = 0;
   std::size_t unpack_parts_ = 1, unpack_part_bytes_ = 0;  // unpack_panel
+  // Pack-time group scales and zero points: byte offsets in buffer_ and bytes an entry (0: none).
+  std::size_t gscales_offset_ = 0, gzeros_offset_ = 0, gscale_bytes_ = 0, gzero_bytes_ = 0;
 };
 
 namespace detail {
@@ -233,6 +268,16 @@ struct packed_weights_access {
     p.w_offset_ = w_offset;
   }
   static void clear(packed_weights& p) noexcept { p = packed_weights{}; }
+  // Where the layout's stored group scales and zero points lie (byte offsets in its buffer) and
+  // their bytes an entry (0: none).
+  static void set_group_storage(packed_weights& p, std::size_t scales_offset,
+                                std::size_t scale_bytes, std::size_t zeros_offset,
+                                std::size_t zero_bytes) noexcept {
+    p.gscales_offset_ = scales_offset;
+    p.gscale_bytes_ = scale_bytes;
+    p.gzeros_offset_ = zeros_offset;
+    p.gzero_bytes_ = zero_bytes;
+  }
   // Moves the packed layouts `smalls` (count 0..2) into p as its small-M layouts; for_m[m]
   // (m = 0..8) is 1 + the index of the one a call with m rows runs, 0 for p's own, and run[m]
   // the kernel that layout runs for m rows (nullptr: kernel_for_rows). False (p without small

@@ -134,6 +134,12 @@ LOWBIT_API status pack_conv_weights(const std::uint8_t* w_ohwi, const conv_param
                                     format af, packed_conv_weights& out,
                                     const pack_options& opt) noexcept {
   out = packed_conv_weights{};
+  // Per-group scales go to conv2d at call time (float_output::w_group_scales); the conv
+  // packings store none.
+  if (opt.group_scales != nullptr || opt.group_scales_f16 != nullptr || opt.group_zeros != nullptr)
+    return {errc::invalid_argument,
+            "options.group_scales (pack_conv_weights stores no group scales: give conv2d "
+            "float_output::w_group_scales)"};
   std::size_t k = 0;
   LOWBIT_RETURN_IF_ERROR(detail::check_conv_packing(w_ohwi, true, p, wf, af, k));
   const std::size_t taps = p.taps(), cg = p.in_per_group(), ng = p.out_per_group();

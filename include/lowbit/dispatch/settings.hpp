@@ -24,6 +24,21 @@ struct dispatch_options {
   std::size_t m_hint = 0;                 // expected M, when known, for the shape heuristic
   std::size_t k_group = 0;  // weights quantized in groups of k_group along K (per-group scales,
                             // float_output::w_group_scales); 0: per channel only
+  // Per-group weight scales stored with the packed weights (pack_weights with k_group; not
+  // pack_conv_weights): N x ceil(K / k_group) values, row n holding channel n's scales, the
+  // layout and meaning of float_output::w_group_scales, given either as floats (group_scales)
+  // or as IEEE binary16 bits (group_scales_f16, as fp16 checkpoints hold them), not both.
+  // group_scale_count must be N x ceil(K / k_group). Optional group_zeros (same layout, the
+  // meaning of float_output::w_group_zeros) go with them. A gemm call then takes a float_output
+  // without w_scales, w_group_scales or w_group_zeros and uses the stored ones: the same bits
+  // as passing the same floats at call time (binary16 scales as their exact binary32 values,
+  // NaNs quiet). Storage: binary16 when every scale converts to binary16 and back exactly
+  // (always for group_scales_f16), else binary32; zero points as int8 when all fit, else
+  // int16 (packed_weights::group_scale_bytes, group_zero_bytes).
+  const float* group_scales = nullptr;
+  const std::uint16_t* group_scales_f16 = nullptr;
+  const std::int32_t* group_zeros = nullptr;
+  std::size_t group_scale_count = 0;
   // A comes from im2col rows that kernels keeping runs of codes (ukernel_desc::a_runs) read in
   // place, with no packing, while the others copy and pack each row (conv2d sets it).
   bool a_in_place = false;

@@ -26,6 +26,7 @@
 #include <type_traits>
 
 #include "lowbit/detail/codes.hpp"
+#include "lowbit/detail/half.hpp"
 #include "lowbit/detail/row_scan.hpp"
 #include "lowbit/dispatch/core_profile.hpp"
 #include "lowbit/driver/epilogue.hpp"
@@ -427,9 +428,19 @@ struct grouped_block_runner {
     // may alias a member read through this).
     const epilogue_algebra e = algebra;
     const std::uint32_t c1 = e.c1;
+    // The scales and zero points: the caller's N x groups rows (out.w_group_scales,
+    // w_group_zeros), or the weights' pack-time ones, NR a group per column panel, binary16 or
+    // float (packed_weights::group_scales, group_zeros).
+    const bool stored = out.w_group_scales == nullptr;
+    const std::size_t sbytes = stored ? w.group_scale_bytes() : 0;
+    const std::int32_t* gz = out.w_group_zeros;
+    const bool group_zeros = gz != nullptr || (stored && w.has_group_zeros());
+    const auto zero_at = [&](std::size_t c, std::size_t g) noexcept {
+      return gz != nullptr ? gz[c * groups + g] : w.group_zero(c, g);
+    };
     // One x for every column (no zero points per group, none or one per channel): x * y folds
     // into p, and the kernels skip a multiply per element and group.
-    bool uniform = out.w_group_zeros == nullptr;
+    bool uniform = !group_zeros;
     for (std::size_t j = 1; j < n && uniform; ++j) uniform = col_x[j] == col_x[0];
     const bool in_kernel = d.run_grouped != nullptr && !src.corrects();
     // p's coefficient of the row sum sa. When it is zero (weights stored as their values, one x
@@ -454,7 +465,6 @@ struct grouped_block_runner {
         row_y[at] = e.y(sa, kg);
         row_p[at] = e.p(sa, kpg) + (uniform ? col_x[0] * row_y[at] : 0);
       }
-    const std::int32_t* gz = out.w_group_zeros;
     const std::size_t ldo = out.ld ? out.ld : n;
     // A column tile's tables for run_grouped (group-major, NR a group): x when it is not uniform
     // (zero past the columns), the column terms c1 * colsum_g (+ p_g when folded) when either is
@@ -475,8 +485,11 @@ struct grouped_block_runner {
     }
     // Kernels tell the table from the caller's rows by scale_col == 1, which the rows also have
     // with one group: then they would load whole vectors past the last column, so one group
-    // always goes through the table.
-    const bool scale_table = tiles_m > 1 || groups == 1;
+    // always goes through the table. Stored scales are tables already (float), or are read as
+    // binary16 tables by kernels that can (ukernel_desc::grouped_f16) and converted into the
+    // table for the others.
+    const bool scale_table = !stored && (tiles_m > 1 || groups == 1);
+    const bool f16_direct = stored && sbytes == 2 && in_kernel && d.grouped_f16;
     const std::size_t gsum_bytes = groups * nr * sizeof(std::uint32_t);  // one panel's
     // Kernels that finish the float stage themselves take the tile's bias NR wide (zero past
     // the columns) in the tile scratch, which only the per-group loop uses.
@@ -487,6 +500,24 @@ struct grouped_block_runner {
       const std::uint32_t* sums = w.group_column_sums(jt / nr);  // [g * nr + j]
       if (finish && out.bias != nullptr)
         for (std::size_t j = 0; j < nr; ++j) fbias[j] = j < cols ? out.bias[jt + j] : 0.0f;
+      // This tile's scales, scale(j, g) = sc[j * s_col + g * s_group] (or the binary16 table sc16).
+      const float* sc = stored ? nullptr : out.w_group_scales + jt * groups;
+      std::size_t s_col = groups, s_group = 1;
+      const std::uint16_t* sc16 = nullptr;
+      if (stored) {
+        s_col = 1;
+        s_group = nr;
+        const void* st = w.group_scales(jt / nr);
+        if (sbytes == 4) {
+          sc = static_cast<const float*>(st);
+        } else if (f16_direct) {
+          sc16 = static_cast<const std::uint16_t*>(st);
+        } else {
+          const auto* h = static_cast<const std::uint16_t*>(st);
+          for (std::size_t x = 0; x < groups * nr; ++x) t_scales[x] = half_to_float(h[x]);
+          sc = t_scales;
+        }
+      }
       if (in_kernel) {
         // c1 * colsum_g + t_p for the whole panel, one vector exact row over its stored sums (the
         // row term's coefficients are the sums themselves, times a row sum of zero).
@@ -496,12 +527,11 @@ struct grouped_block_runner {
         for (std::size_t g = 0; g < groups && !uniform; ++g)
           for (std::size_t j = 0; j < nr; ++j)
             t_x[g * nr + j] =
-                j >= cols ? 0 : (gz != nullptr ? e.x(gz[(jt + j) * groups + g]) : col_x[jt + j]);
+                j >= cols ? 0 : (group_zeros ? e.x(zero_at(jt + j, g)) : col_x[jt + j]);
         // 16 groups at a time: each column's 16 scales are one line of its row, read in order,
         // and stored into 16 of the table's rows (a 4 KiB block that stays in L1). Group by group
         // over all the columns read a line of every row per group and missed in L1.
         if (scale_table) {
-          const float* sc = out.w_group_scales + jt * groups;
           for (std::size_t g0 = 0; g0 < groups; g0 += 16) {
             const std::size_t gn = (groups - g0) < 16 ? (groups - g0) : 16;
             for (std::size_t j = 0; j < cols; ++j)
@@ -510,16 +540,25 @@ struct grouped_block_runner {
             for (std::size_t g = 0; g < gn; ++g)
               for (std::size_t j = cols; j < nr; ++j) t_scales[(g0 + g) * nr + j] = 0.0f;
           }
+          sc = t_scales;
+          s_col = 1;
+          s_group = nr;
         }
       }
       // What the next column tile's tables read, asked for a share per row tile: its per-group
-      // column sums and, for the scale table, its rows of scales (both contiguous, but the
-      // prefetchers stopped at each page).
+      // column sums and, for the scale table, its rows of scales or its stored scales (all
+      // contiguous, but the prefetchers stopped at each page). A single row tile's kernel reads
+      // the stored scales as one stream beside the weights.
       const std::size_t jn = jt + nr, ncols = jn < n ? ((n - jn) < nr ? (n - jn) : nr) : 0;
       const bool ahead = in_kernel && jn < jt1 * nr && ncols != 0;
       const auto* next_scales =
-          ahead ? reinterpret_cast<const char*>(out.w_group_scales + jn * groups) : nullptr;
-      const std::size_t scale_bytes = ahead && scale_table ? ncols * groups * sizeof(float) : 0;
+          !ahead ? nullptr
+                 : (stored ? static_cast<const char*>(w.group_scales(jn / nr))
+                           : reinterpret_cast<const char*>(out.w_group_scales + jn * groups));
+      const std::size_t scale_bytes =
+          !ahead ? 0
+                 : (stored ? (tiles_m > 1 ? groups * nr * sbytes : 0)
+                           : (scale_table ? ncols * groups * sizeof(float) : 0));
       const auto* next_sums = reinterpret_cast<const char*>(sums + groups * nr);
       const std::size_t sum_bytes = ahead && col_table ? gsum_bytes : 0;
       for (std::size_t it = 0; it < mc; it += mr) {
@@ -552,11 +591,12 @@ struct grouped_block_runner {
               tp,
               uniform ? nullptr : t_x,
               col_table ? t_col : nullptr,
-              scale_table ? t_scales : out.w_group_scales + jt * groups,
-              scale_table ? 1 : groups,
-              scale_table ? nr : 1,
+              sc,
+              s_col,
+              s_group,
               facc,
               fold};
+          ga.scales_f16 = sc16;
           if (finish) {
             ga.finish = true;
             ga.a_scale = out.a_scale;
@@ -577,14 +617,13 @@ struct grouped_block_runner {
               for (std::size_t j = 0; j < cols; ++j) {
                 const std::size_t c = jt + j;
                 const std::uint32_t xg =
-                    uniform ? 0 : (gz != nullptr ? e.x(gz[c * groups + g]) : col_x[c]);
+                    uniform ? 0 : (group_zeros ? e.x(zero_at(c, g)) : col_x[c]);
                 ti[j] = static_cast<std::int32_t>(e.alpha * static_cast<std::uint32_t>(ti[j]) +
                                                   xg * y + pr + c1 * swg[j]);
               }
               src.correct_kgroup(ic + it + i, jt, cols, g, ti);
               for (std::size_t j = 0; j < cols; ++j)
-                facc[i * nr + j] =
-                    group_term(facc[i * nr + j], out.w_group_scales[(jt + j) * groups + g], ti[j]);
+                facc[i * nr + j] = group_term(facc[i * nr + j], sc[j * s_col + g * s_group], ti[j]);
             }
           }
         }
@@ -811,7 +850,8 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
   const std::size_t n = w.rows(), k = w.cols(), kc = w.kc();
   const std::size_t threads = ex ? ex->threads() : 1;
   bool grouped = false;
-  if constexpr (std::is_same<Stage, float_output>::value) grouped = out.w_group_scales != nullptr;
+  if constexpr (std::is_same<Stage, float_output>::value)
+    grouped = out.w_group_scales != nullptr || w.has_group_scales();
   const gemm_plan p = plan_for_call(w, m, !src.in_place(), threads, grouped);
   // Panels unpacked per call store u - unpack_w_offset(), the stored ones u - w_offset().
   const bool unpack = w.unpacks_for(m);
@@ -824,7 +864,7 @@ status run_gemm(const Source& src, format af, const packed_weights& w, const Sta
 
   const std::size_t tiles = (n + d.nr - 1) / d.nr;
   if constexpr (std::is_same<Stage, float_output>::value) {
-    if (out.w_group_scales != nullptr) {
+    if (grouped) {
       // The grouped loops run the stored panels (u - w_offset()) and form the per-group terms
       // per block; colconst keeps each column's x.
       const epilogue_algebra e =

@@ -60,18 +60,37 @@ status gemm_impl(const matrix_ref& a, format af, const packed_weights& w, const 
   const feature_set needs = layout.kernel()->features | layout.kernel_for_call(a.rows).features;
   if ((needs & ~detail::host_features()) != 0)
     return {errc::wrong_packing, "weights (kernel needs CPU features this host lacks)"};
-  LOWBIT_RETURN_IF_ERROR(validate_stage(out, a.rows, w.rows()));
   if constexpr (std::is_same<Stage, float_output>::value) {
+    // Weights packed with their group scales: the stage gives no scales of its own.
+    if (w.has_group_scales()) {
+      if (out.w_group_scales != nullptr)
+        return {errc::invalid_argument,
+                "out.w_group_scales (ambiguous: the weights hold pack-time group scales, "
+                "pack_options::group_scales; give one or the other)"};
+      if (out.w_group_zeros != nullptr)
+        return {errc::invalid_argument,
+                "out.w_group_zeros (the weights hold pack-time group scales: zero points go "
+                "with them, pack_options::group_zeros)"};
+      if (out.w_scales != nullptr)
+        return {errc::invalid_argument,
+                "out.w_scales (the weights' pack-time group scales replace it: leave it null)"};
+    }
+    LOWBIT_RETURN_IF_ERROR(validate_stage(out, a.rows, w.rows(), w.has_group_scales()));
     if (out.w_group_scales != nullptr && w.k_group() == 0)
       return {errc::wrong_packing, "out.w_group_scales (weights not packed with k_group)"};
     LOWBIT_RETURN_IF_ERROR(
         validate_group_zeros(out, w.weight_format(), w.rows(), w.k_group() ? w.k_blocks() : 0));
+    if (w.has_group_zeros() && out.zeros.w_zeros != nullptr)
+      return {errc::invalid_argument,
+              "out.zeros.w_zeros (not with group zero points: the weights hold them)"};
+  } else {
+    LOWBIT_RETURN_IF_ERROR(validate_stage(out, a.rows, w.rows()));
   }
   LOWBIT_RETURN_IF_ERROR(validate_zero_points(out.zeros, af, w.weight_format(), w.rows()));
   std::int64_t wmax = max_abs_w_centered(w, out.zeros);
   if constexpr (std::is_same<Stage, float_output>::value) {
     // Group zero points lie in the format's range: |q - z| is at most its span.
-    if (out.w_group_zeros != nullptr)
+    if (out.w_group_zeros != nullptr || w.has_group_zeros())
       wmax = std::int64_t{max_value(w.weight_format())} - min_value(w.weight_format());
   }
   const std::int64_t kmax = max_k(af, w.weight_format(), out.zeros.a_zero, wmax);

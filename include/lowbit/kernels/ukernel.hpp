@@ -206,6 +206,10 @@ struct group_args {
   bool finish = false;
   float a_scale = 1.0f, lo = 0.0f, hi = 0.0f;
   const float* bias = nullptr;  // NR a tile, zero past cols; nullptr: no bias
+  // For kernels with ukernel_desc::grouped_f16: when not null, the scales are this group-major
+  // table of IEEE binary16 bits instead (NR a group, zero past cols: the weights' pack-time
+  // scales, packed_weights::group_scales), each scale its exact float value; `scales` is unused.
+  const std::uint16_t* scales_f16 = nullptr;
 };
 using run_grouped_fn = void (*)(const group_args& g);
 
@@ -283,6 +287,9 @@ struct ukernel_desc {
   run_grouped_fn run_grouped = nullptr;
   // run_grouped also applies the float stage's finish (group_args::finish).
   bool grouped_finish = false;
+  // run_grouped reads binary16 scale tables (group_args::scales_f16); otherwise the driver
+  // hands it float tables it converts from the stored binary16 scales.
+  bool grouped_f16 = false;
   // run() computes only a tile's live rows, rounded up to a power of two >= this; 0: all MR rows.
   std::uint8_t live_rows_min = 0;
 };
@@ -481,6 +488,10 @@ template <class K, class = void>
 struct grouped_finish_of : std::false_type {};
 template <class K>
 struct grouped_finish_of<K, std::enable_if_t<K::grouped_finish>> : std::true_type {};
+template <class K, class = void>
+struct grouped_f16_of : std::false_type {};
+template <class K>
+struct grouped_f16_of<K, std::enable_if_t<K::grouped_f16>> : std::true_type {};
 
 template <class K, class = void>
 struct pack_w_offset_of {
@@ -525,6 +536,7 @@ constexpr ukernel_desc describe_kernel(const char* name, algorithm algo, feature
   d.a_runs = a_runs_of<K>::value;
   d.run_grouped = run_grouped_of<K>::value;
   d.grouped_finish = grouped_finish_of<K>::value;
+  d.grouped_f16 = grouped_f16_of<K>::value;
   return d;
 }
 

@@ -14,6 +14,7 @@
 
 #include "lowbit/detail/aligned_buffer.hpp"
 #include "lowbit/detail/codes.hpp"
+#include "lowbit/detail/half.hpp"
 #include "lowbit/dispatch/select.hpp"
 #include "lowbit/gemm.hpp"
 #include "lowbit/limits.hpp"
@@ -81,17 +82,80 @@ inline bool layout_sizes_for(const kernels::ukernel_desc& d, std::size_t n, std:
   return s.panels <= SIZE_MAX - s.sums;
 }
 
-// Packs w for kernel d alone (one layout) into out, which is empty on entry.
+// Pack-time group scales and zero points (pack_options::group_scales, group_scales_f16,
+// group_zeros), checked, with the storage chosen (group_storage_for): N x groups rows of the
+// caller's, and the bytes an entry each layout stores (0: none).
+struct group_storage {
+  const float* f32 = nullptr;
+  const std::uint16_t* f16 = nullptr;
+  const std::int32_t* zeros = nullptr;
+  std::size_t scale_bytes = 0, zero_bytes = 0;
+};
+
+// Checks the pack-time group scales and zero points of opt against N x K weights of format wf
+// and chooses their storage: binary16 when every scale converts to binary16 and back exactly
+// (always for binary16 input), else float; zero points int8 when every one fits, else int16.
+inline status group_storage_for(const pack_options& opt, format wf, std::size_t n, std::size_t k,
+                                group_storage& gs) noexcept {
+  gs = group_storage{};
+  if (opt.group_scales == nullptr && opt.group_scales_f16 == nullptr) {
+    if (opt.group_zeros != nullptr)
+      return {errc::null_pointer, "options.group_scales (needed with options.group_zeros)"};
+    return status::success();
+  }
+  if (opt.group_scales != nullptr && opt.group_scales_f16 != nullptr)
+    return {errc::invalid_argument,
+            "options.group_scales_f16 (ambiguous: options.group_scales is given too; give one)"};
+  if (opt.k_group == 0)
+    return status::expecting(errc::invalid_argument, "options.k_group", 0,
+                             "a group size (at least 1) with options.group_scales");
+  const std::size_t groups = (k + opt.k_group - 1) / opt.k_group;
+  std::size_t count = 0;
+  if (!mul_size(n, groups, count) || count > SIZE_MAX / 8)
+    return {errc::size_overflow, "N * ceil(K / options.k_group)", static_cast<std::int64_t>(n)};
+  if (opt.group_scale_count != count)
+    return {errc::dimension_mismatch, "options.group_scale_count",
+            static_cast<std::int64_t>(opt.group_scale_count), static_cast<std::int64_t>(count)};
+  gs.f32 = opt.group_scales;
+  gs.f16 = opt.group_scales_f16;
+  gs.scale_bytes = 2;
+  std::uint16_t h = 0;
+  for (std::size_t x = 0; x < count && gs.f32 != nullptr && gs.scale_bytes == 2; ++x)
+    if (!float_to_half_exact(gs.f32[x], h)) gs.scale_bytes = 4;
+  if (opt.group_zeros != nullptr) {
+    gs.zeros = opt.group_zeros;
+    gs.zero_bytes = 1;
+    for (std::size_t x = 0; x < count; ++x) {
+      const std::int32_t z = opt.group_zeros[x];
+      if (z < min_value(wf) || z > max_value(wf))
+        return status::out_of_range(errc::invalid_argument, "options.group_zeros", z, min_value(wf),
+                                    max_value(wf));
+      if (z < -128 || z > 127) gs.zero_bytes = 2;
+    }
+  }
+  return status::success();
+}
+
+// Packs w for kernel d alone (one layout) into out, which is empty on entry, with the stored
+// group scales and zero points of gs (nullptr: none).
 inline status pack_layout(const matrix_ref& w, format wf, int a_bits, const u_table& table,
-                          const kernels::ukernel_desc* d, std::size_t k_group,
-                          packed_weights& out) noexcept {
+                          const kernels::ukernel_desc* d, std::size_t k_group, packed_weights& out,
+                          const group_storage* gs = nullptr) noexcept {
   const std::size_t n = w.rows, k = w.cols;
   layout_sizes ls;
   if (!layout_sizes_for(*d, n, k, k_group, ls))
     return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
   const std::size_t kc = ls.kc, k_blocks = ls.k_blocks, kblock_stride = ls.kblock_stride;
   const std::size_t tiles = ls.tiles, panel_stride = ls.panel_stride, panels = ls.panels;
-  const std::size_t groups = ls.groups, sums = ls.sums;
+  const std::size_t groups = ls.groups;
+  // Stored group scales and zero points after the column sums: per panel, per group, NR each
+  // (packed_weights::group_scales, group_zeros).
+  const std::size_t scale_bytes = gs != nullptr && groups ? gs->scale_bytes : 0;
+  const std::size_t zero_bytes = gs != nullptr && groups ? gs->zero_bytes : 0;
+  const std::size_t entries = tiles * d->nr * groups;  // below ls.sums / 4: no overflow
+  const std::size_t scales_at = ls.sums, zeros_at = scales_at + round64(entries * scale_bytes);
+  const std::size_t sums = zeros_at + round64(entries * zero_bytes);
+  if (panels > SIZE_MAX - sums) return {errc::size_overflow, "N * K", static_cast<std::int64_t>(n)};
 
   aligned_buffer& buf = packed_weights_access::buffer(out);
   if (!buf.allocate(sums + panels))
@@ -117,6 +181,29 @@ inline status pack_layout(const matrix_ref& w, format wf, int a_bits, const u_ta
       }
       col_sums[n0 + r] = s;
     }
+    // The panel's stored scales and zero points, [g * NR + j] (zero past N from the memset).
+    for (std::size_t r = 0; r < rows && scale_bytes != 0; ++r)
+      for (std::size_t g = 0; g < groups; ++g) {
+        const std::size_t from = (n0 + r) * groups + g, at = (t * groups + g) * d->nr + r;
+        std::uint8_t* s = buf.bytes() + scales_at + at * scale_bytes;
+        if (scale_bytes == 4) {
+          std::memcpy(s, gs->f32 + from, 4);
+        } else {
+          std::uint16_t h = 0;
+          if (gs->f16 != nullptr)
+            h = quiet_half(gs->f16[from]);
+          else
+            float_to_half_exact(gs->f32[from], h);  // exact: group_storage_for checked
+          std::memcpy(s, &h, 2);
+        }
+        if (zero_bytes == 1) {
+          const auto z = static_cast<std::int8_t>(gs->zeros[from]);
+          std::memcpy(buf.bytes() + zeros_at + at, &z, 1);
+        } else if (zero_bytes == 2) {
+          const auto z = static_cast<std::int16_t>(gs->zeros[from]);
+          std::memcpy(buf.bytes() + zeros_at + 2 * at, &z, 2);
+        }
+      }
     for (std::size_t kb = 0; kb < k_blocks; ++kb) {
       const std::size_t kcb = (kb + 1 < k_blocks) ? kc : k - kb * kc;
       void* dst = buf.bytes() + sums + t * panel_stride + kb * kblock_stride;
@@ -128,6 +215,7 @@ inline status pack_layout(const matrix_ref& w, format wf, int a_bits, const u_ta
   }
   packed_weights_access::set_layout(out, d, wf, a_bits, n, k, kc, sums, panel_stride, kblock_stride,
                                     w_offset, k_group);
+  packed_weights_access::set_group_storage(out, scales_at, scale_bytes, zeros_at, zero_bytes);
   return status::success();
 }
 }  // namespace detail
@@ -160,6 +248,9 @@ LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed
   detail::u_table table;
   detail::make_u_table(wf, table);
   LOWBIT_RETURN_IF_ERROR(detail::find_invalid_code(w, wf, table, "w.data"));
+  detail::group_storage gs;
+  LOWBIT_RETURN_IF_ERROR(detail::group_storage_for(opt, wf, w.rows, w.cols, gs));
+  const detail::group_storage* stored = gs.scale_bytes != 0 ? &gs : nullptr;
 
   const detail::layout_choice c = detail::choose_layouts(wf, af, w.rows, w.cols, opt);
   const kernels::ukernel_desc* d = c.kernels[0];
@@ -177,7 +268,7 @@ LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed
   }
   if (c.dense.row1 != nullptr) {
     LOWBIT_RETURN_IF_ERROR(
-        detail::pack_layout(w, wf, af.bits, table, c.dense.row1, opt.k_group, out));
+        detail::pack_layout(w, wf, af.bits, table, c.dense.row1, opt.k_group, out, stored));
     detail::packed_weights_access::set_dense(out, d, c.dense.unpack,
                                              detail::choose_w_offset(*d, wf), c.run, c.dense.parts,
                                              c.dense.part_bytes);
@@ -186,11 +277,11 @@ LOWBIT_API status pack_weights(const matrix_ref& w, format wf, format af, packed
   }
   packed_weights smalls[2];
   for (std::size_t i = 1; i < c.count; ++i) {
-    const status s =
-        detail::pack_layout(w, wf, af.bits, table, c.kernels[i], opt.k_group, smalls[i - 1]);
+    const status s = detail::pack_layout(w, wf, af.bits, table, c.kernels[i], opt.k_group,
+                                         smalls[i - 1], stored);
     if (!s.ok()) return s;
   }
-  LOWBIT_RETURN_IF_ERROR(detail::pack_layout(w, wf, af.bits, table, d, opt.k_group, out));
+  LOWBIT_RETURN_IF_ERROR(detail::pack_layout(w, wf, af.bits, table, d, opt.k_group, out, stored));
   if (!detail::packed_weights_access::set_small(out, smalls, c.count - 1, c.for_m, c.run)) {
     detail::packed_weights_access::clear(out);
     return {errc::out_of_memory, "packed weights",

@@ -48,7 +48,8 @@ struct gemv_vnni_avx512 {
   using pack_a_t = gemv_pack_a<MR, k_step>;
   using pack_w_t = gemv_pack_w<L>;
 
-  static constexpr bool grouped = true;  // run_grouped (ukernel.hpp's group_args)
+  static constexpr bool grouped = true;      // run_grouped (ukernel.hpp's group_args)
+  static constexpr bool grouped_f16 = true;  // reads binary16 scale tables (group_args::scales_f16)
 
   // The exact sums S' of kc values into r[i][j] (int32, 16 columns each), in registers.
   __attribute__((always_inline)) LOWBIT_TARGET_GEMV_VNNI512 static inline void sums(
@@ -189,7 +190,9 @@ struct gemv_vnni_avx512 {
   // All K groups of one tile, each group's exact result scaled and added to float accumulators
   // (group_args; the caller's acc tile, in L1). Scales in the caller's rows are moved 16 groups
   // at a time into a group-major buffer (contiguous row loads and a transpose instead of a
-  // gather of 16 lines per group and vector: the load ports were the bottleneck).
+  // gather of 16 lines per group and vector: the load ports were the bottleneck). Tables (the
+  // driver's, or the weights' pack-time scales, binary16 ones widened by vcvtph2ps, exact) are
+  // read as they are, the group 4 ahead prefetched with its weights.
   LOWBIT_TARGET_GEMV_VNNI512 static void run_grouped(const group_args& ga) noexcept {
     alignas(64) float sbuf[16][NR];
     float* const facc = ga.acc;
@@ -198,9 +201,10 @@ struct gemv_vnni_avx512 {
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) _mm512_storeu_ps(facc + i * NR + 16 * j, _mm512_setzero_ps());
     const __m512i alpha = _mm512_set1_epi32(static_cast<std::int32_t>(ga.alpha));
-    const bool rows_layout = ga.scale_col != 1;
+    const bool rows_layout = ga.scale_col != 1 && ga.scales_f16 == nullptr;
+    const std::uint16_t* const s16 = ga.scales_f16;
     for (std::size_t g = 0; g < ga.groups; ++g) {
-      const float* sg = ga.scales + g * ga.scale_group;
+      const float* sg = s16 != nullptr ? nullptr : ga.scales + g * ga.scale_group;
       if (rows_layout) {
         prefetch_next_group_rows<NR>(ga, g);
         if (g % 16 == 0) {
@@ -214,6 +218,12 @@ struct gemv_vnni_avx512 {
       if (g + 4 < ga.groups) {
         const auto* wn = reinterpret_cast<const char*>(ga.w + (g + 4) * ga.w_stride);
         for (std::size_t b = 0; b < ga.w_stride; b += 64) __builtin_prefetch(wn + b, 0, 3);
+        if (!rows_layout) {
+          const auto* sn = s16 != nullptr ? reinterpret_cast<const char*>(s16 + (g + 4) * NR)
+                                          : reinterpret_cast<const char*>(sg + 4 * NR);
+          const std::size_t sb = s16 != nullptr ? NR * 2 : NR * 4;
+          for (std::size_t b = 0; b < sb; b += 64) __builtin_prefetch(sn + b, 0, 3);
+        }
       }
       __m512i r[MR][NV];
       sums(g + 1 < ga.groups ? ga.kc : ga.k_last, ga.a + g * ga.a_stride, ga.w + g * ga.w_stride,
@@ -226,7 +236,10 @@ struct gemv_vnni_avx512 {
                                     : _mm512_setzero_si512();
         colt[j] = ga.col_terms != nullptr ? _mm512_loadu_si512(ga.col_terms + g * NR + 16 * j)
                                           : _mm512_setzero_si512();
-        sc[j] = _mm512_loadu_ps(sg + 16 * j);
+        sc[j] = s16 != nullptr ? _mm512_maskz_cvtph_ps(
+                                     0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                                                 s16 + g * NR + 16 * j)))
+                               : _mm512_loadu_ps(sg + 16 * j);
       }
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) {
