@@ -152,10 +152,14 @@ void register_stages(const Shapes& shapes) {
 }
 
 // Per-group weight scales (LLM weights): w<W>a8, signed weights and activations, float output,
-// packed for M (m_hint) in K groups of g (float_output::w_group_scales) or, for g = 0, without
-// groups (per-channel w_scales): the cost of the groups against the plain float stage on the
-// same cell and shape. Names lowbit_stage/w<W>a8/<f32|f32_g<G>>/<M>x<N>x<K>.
-void bench_group(benchmark::State& state, int wb, std::size_t g, long m, long n, long k) {
+// packed for M (m_hint) in K groups of g with the scales given per call (f32_g<G>:
+// float_output::w_group_scales) or at pack time (f32_g<G>p: pack_options::group_scales, stored
+// in binary16: the scales here are exact in it) or, for g = 0, without groups (per-channel
+// w_scales): the cost of the groups against the plain float stage on the same cell and shape.
+// Names lowbit_stage/w<W>a8/<f32|f32_g<G>|f32_g<G>p>/<M>x<N>x<K>; the counter bytes_per_weight
+// is packed_weights::size_bytes() / (N K).
+void bench_group(benchmark::State& state, int wb, std::size_t g, bool stored, long m, long n,
+                 long k) {
   const lowbit::format wf{wb, lowbit::encoding::signed_int};
   const lowbit::format af{8, lowbit::encoding::signed_int};
   const auto um = static_cast<std::size_t>(m), un = static_cast<std::size_t>(n),
@@ -164,20 +168,26 @@ void bench_group(benchmark::State& state, int wb, std::size_t g, long m, long n,
   std::vector<std::uint8_t> a(um * uk), w(un * uk);
   for (auto& x : a) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(af));
   for (auto& x : w) x = static_cast<std::uint8_t>(rng() & lowbit::code_mask(wf));
+  const std::size_t groups = g ? (uk + g - 1) / g : 1;
+  std::vector<float> scales(un * groups), bias(un), out(um * un);
+  for (auto& x : scales) x = std::ldexp(static_cast<float>(1 + rng() % 100), -10);
+  for (auto& x : bias) x = 0.01f * static_cast<float>(static_cast<int>(rng() % 200) - 100);
   lowbit::pack_options opt;
   opt.m_hint = um;
   opt.k_group = g;
+  if (stored) {
+    opt.group_scales = scales.data();
+    opt.group_scale_count = scales.size();
+  }
   lowbit::packed_weights pw;
   lowbit::status s = lowbit::pack_weights(lowbit::codes(w.data(), un, uk), wf, af, pw, opt);
-  const std::size_t groups = g ? (uk + g - 1) / g : 1;
-  std::vector<float> scales(un * groups), bias(un), out(um * un);
-  for (auto& x : scales) x = 0.001f * static_cast<float>(1 + rng() % 100);
-  for (auto& x : bias) x = 0.01f * static_cast<float>(static_cast<int>(rng() % 200) - 100);
   lowbit::float_output of;
   of.data = out.data();
   of.a_scale = 0.05f;
   of.bias = bias.data();
-  if (g) {
+  if (stored) {
+    // the weights' own scales
+  } else if (g) {
     of.w_group_scales = scales.data();
   } else {
     of.w_scales = scales.data();
@@ -198,6 +208,8 @@ void bench_group(benchmark::State& state, int wb, std::size_t g, long m, long n,
   state.SetLabel(pw.kernel_name(um));
   state.counters["GOPS"] =
       benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["bytes_per_weight"] =
+      static_cast<double>(pw.size_bytes()) / (static_cast<double>(n) * static_cast<double>(k));
 }
 
 void register_groups() {
@@ -207,15 +219,17 @@ void register_groups() {
   for (const int wb : {4, 2})
     for (const long m : {1L, 256L})
       for (const shape sh : {shape{4096, 4096}, shape{11008, 4096}})
-        for (const std::size_t g : {std::size_t{0}, std::size_t{32}, std::size_t{128}}) {
-          const std::string name = "lowbit_stage/w" + std::to_string(wb) + "a8/" +
-                                   (g ? "f32_g" + std::to_string(g) : std::string("f32")) + "/" +
-                                   std::to_string(m) + "x" + std::to_string(sh.n) + "x" +
-                                   std::to_string(sh.k);
-          benchmark::RegisterBenchmark(name.c_str(), bench_group, wb, g, m, sh.n, sh.k)
-              ->Unit(benchmark::kMicrosecond)
-              ->UseRealTime();
-        }
+        for (const std::size_t g : {std::size_t{0}, std::size_t{32}, std::size_t{128}})
+          for (const bool stored : {false, true}) {
+            if (stored && g == 0) continue;
+            const std::string name =
+                "lowbit_stage/w" + std::to_string(wb) + "a8/" +
+                (g ? "f32_g" + std::to_string(g) + (stored ? "p" : "") : std::string("f32")) + "/" +
+                std::to_string(m) + "x" + std::to_string(sh.n) + "x" + std::to_string(sh.k);
+            benchmark::RegisterBenchmark(name.c_str(), bench_group, wb, g, stored, m, sh.n, sh.k)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+          }
 }
 
 // One packing for every M (docs/gemv.md): the same 4096 x 4096 weights packed by default (no

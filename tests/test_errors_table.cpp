@@ -71,6 +71,22 @@ TEST_CASE("errors table: pack_weights", "[errors][table]") {
   group.kernel_name = "scalar_w8a8_4x4__scalar";
   group.k_group = std::size_t{1} << 31;  // above the kernel's kc_max
   const matrix_ref m = codes(w.data(), 4, 16);
+  // Pack-time group scales (4 x 2 with k_group 8).
+  const std::vector<float> gsc(8, 1.0f);
+  const std::vector<std::uint16_t> ghalf(8, 0x3C00);
+  std::vector<std::int32_t> gz(8, 0);
+  gz[3] = 2;  // s2 weights: -2..1
+  dispatch_options g_nok, g_both, g_count, g_zeros, g_zrange;
+  for (dispatch_options* o : {&g_nok, &g_both, &g_count, &g_zeros, &g_zrange}) {
+    o->k_group = 8;
+    o->group_scales = gsc.data();
+    o->group_scale_count = 8;
+  }
+  g_nok.k_group = 0;
+  g_both.group_scales_f16 = ghalf.data();
+  g_count.group_scale_count = 4;
+  g_zeros.group_scales = nullptr;
+  g_zeros.group_zeros = g_zrange.group_zeros = gz.data();
   check_table({
       {"bits 0", pack_weights(m, {0, encoding::unsigned_int}, u2, p), errc::invalid_bits,
        "w_format.bits"},
@@ -112,6 +128,17 @@ TEST_CASE("errors table: pack_weights", "[errors][table]") {
        "options.algo"},
       {"k_group above kc_max", pack_weights(m, s2, u2, p, group), errc::unsupported_isa,
        "options.kernel_name"},
+      {"group scales without k_group", pack_weights(m, s2, u2, p, g_nok), errc::invalid_argument,
+       "options.k_group"},
+      {"group scales as floats and binary16", pack_weights(m, s2, u2, p, g_both),
+       errc::invalid_argument,
+       "options.group_scales_f16 (ambiguous: options.group_scales is given too; give one)"},
+      {"group_scale_count", pack_weights(m, s2, u2, p, g_count), errc::dimension_mismatch,
+       "options.group_scale_count"},
+      {"group zeros without scales", pack_weights(m, s2, u2, p, g_zeros), errc::null_pointer,
+       "options.group_scales (needed with options.group_zeros)"},
+      {"group zero out of range", pack_weights(m, s2, u2, p, g_zrange), errc::invalid_argument,
+       "options.group_zeros"},
   });
   CHECK(p.empty());
 }
@@ -137,6 +164,21 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
   f_clamp.clamp_min = 1.0f;
   f_clamp.clamp_max = 0.0f;
   f_group.w_group_scales = &one;
+  // Weights with pack-time group scales and zero points (4 x 2, k_group 8), and stages that
+  // give scales or zero points as well.
+  const std::vector<float> gsc(8, 1.0f);
+  const std::vector<std::int32_t> gz(8, 0);
+  pack_options stored_opt;
+  stored_opt.k_group = 8;
+  stored_opt.group_scales = gsc.data();
+  stored_opt.group_scale_count = 8;
+  stored_opt.group_zeros = gz.data();
+  const packed_weights p_stored = pack(n, k, s2, u2, stored_opt);
+  float_output f_st_group{cf}, f_st_zeros{cf}, f_st_scales{cf}, f_st_wz{cf};
+  f_st_group.w_group_scales = gsc.data();
+  f_st_zeros.w_group_zeros = gz.data();
+  f_st_scales.w_scales = &one;
+  f_st_wz.zeros = {0, two_zeros, 1};
   const fixed_multiplier mult{1 << 30, 0};
   const fixed_multiplier bad_shift{1 << 30, 31};  // 31 - shift must lie in 1..62
   quantized_output q_bits, q_null, q_count, q_order, q_above, q_below, q_odd, q_shift;
@@ -213,6 +255,20 @@ TEST_CASE("errors table: gemm and output stages", "[errors][table]") {
       {"float clamp", gemm(am, u2, p, f_clamp), errc::invalid_argument, "out.clamp_min"},
       {"group scales, ungrouped", gemm(am, u2, p, f_group), errc::wrong_packing,
        "out.w_group_scales (weights not packed with k_group)"},
+      {"group scales at pack time and call time", gemm(am, u2, p_stored, f_st_group),
+       errc::invalid_argument,
+       "out.w_group_scales (ambiguous: the weights hold pack-time group scales, "
+       "pack_options::group_scales; give one or the other)"},
+      {"group zeros at call time on pack-time scales", gemm(am, u2, p_stored, f_st_zeros),
+       errc::invalid_argument,
+       "out.w_group_zeros (the weights hold pack-time group scales: zero points go with them, "
+       "pack_options::group_zeros)"},
+      {"w_scales on pack-time group scales", gemm(am, u2, p_stored, f_st_scales),
+       errc::invalid_argument,
+       "out.w_scales (the weights' pack-time group scales replace it: leave it null)"},
+      {"zeros.w_zeros on pack-time group zeros", gemm(am, u2, p_stored, f_st_wz),
+       errc::invalid_argument,
+       "out.zeros.w_zeros (not with group zero points: the weights hold them)"},
       {"out_format", gemm(am, u2, p, q_bits), errc::invalid_bits, "out.out_format.bits"},
       {"multipliers", gemm(am, u2, p, q_null), errc::null_pointer, "out.multipliers"},
       {"multiplier_count", gemm(am, u2, p, q_count), errc::dimension_mismatch,
@@ -315,7 +371,16 @@ TEST_CASE("errors table: pack_conv_weights and conv2d", "[errors][table]") {
     return p;
   };
   const conv_params ok = conv(8, 8, 3);
+  const std::vector<float> gsc(8 * 9, 1.0f);
+  pack_options stored;
+  stored.k_group = 8;
+  stored.group_scales = gsc.data();
+  stored.group_scale_count = gsc.size();
   check_table({
+      {"pack-time group scales", pack_conv_weights(w.data(), ok, u2, u2, pw, stored),
+       errc::invalid_argument,
+       "options.group_scales (pack_conv_weights stores no group scales: give conv2d "
+       "float_output::w_group_scales)"},
       {"groups 0", pack_conv_weights(w.data(), conv(8, 8, 3, 0), u2, u2, pw),
        errc::invalid_argument, "params.groups"},
       {"in_channels 0", pack_conv_weights(w.data(), conv(0, 8, 3), u2, u2, pw),

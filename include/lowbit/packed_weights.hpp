@@ -113,9 +113,9 @@ class packed_weights {
     return kernel_ ? kernel_->algo : algorithm::automatic;
   }
   const kernels::ukernel_desc* kernel() const noexcept { return kernel_; }
-  // Bytes of packed weights held, every layout counted: column sums and panels with their
-  // 64-byte alignment padding; panels unpacked per call live in the call's workspace, not here
-  // (docs/gemv.md has bytes per weight for the default cases).
+  // Bytes of packed weights held, every layout counted: column sums, pack-time group scales and
+  // zero points, and panels, with their 64-byte alignment padding; panels unpacked per call live in
+  // the call's workspace, not here (docs/gemv.md has bytes per weight for the default cases).
   std::size_t size_bytes() const noexcept {
     std::size_t s = buffer_.size();
     for (const packed_weights* l : small_)

@@ -5,8 +5,16 @@
 // conversion instructions do).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "lowbit/isa.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LOWBIT_PORTABLE)
+#include <immintrin.h>
+#define LOWBIT_HALF_AVX512 1
+#endif
 
 namespace lowbit {
 namespace detail {
@@ -79,6 +87,30 @@ inline bool float_to_half_exact(float f, std::uint16_t& h) noexcept {
   if ((full & ((1u << shift) - 1)) != 0) return false;
   h = static_cast<std::uint16_t>(sign | (full >> shift));
   return true;
+}
+
+#if defined(LOWBIT_HALF_AVX512)
+__attribute__((target(LOWBIT_X86_TARGET_AVX512))) inline void halves_to_floats_avx512(
+    const std::uint16_t* h, std::size_t n, float* out) noexcept {
+  std::size_t x = 0;
+  for (; x + 16 <= n; x += 16)
+    _mm512_storeu_ps(
+        out + x,
+        _mm512_maskz_cvtph_ps(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + x))));
+  for (; x < n; ++x) out[x] = half_to_float(h[x]);
+}
+#endif
+
+// out[x] = half_to_float(h[x]) for x < n: vcvtph2ps (the same values) when `features` (the
+// running kernel's) include AVX-512, else one element at a time.
+inline void halves_to_floats(const std::uint16_t* h, std::size_t n, float* out,
+                             feature_set features) noexcept {
+#if defined(LOWBIT_HALF_AVX512)
+  if ((features & x86_avx512) == x86_avx512) return halves_to_floats_avx512(h, n, out);
+#else
+  (void)features;
+#endif
+  for (std::size_t x = 0; x < n; ++x) out[x] = half_to_float(h[x]);
 }
 
 }  // namespace detail

@@ -513,8 +513,8 @@ struct grouped_block_runner {
         } else if (f16_direct) {
           sc16 = static_cast<const std::uint16_t*>(st);
         } else {
-          const auto* h = static_cast<const std::uint16_t*>(st);
-          for (std::size_t x = 0; x < groups * nr; ++x) t_scales[x] = half_to_float(h[x]);
+          halves_to_floats(static_cast<const std::uint16_t*>(st), groups * nr, t_scales,
+                           d.features);
           sc = t_scales;
         }
       }
