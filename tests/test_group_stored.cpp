@@ -217,6 +217,21 @@ TEST_CASE("stored group scales: the call-time bytes on every kernel, binary16 an
     }
 }
 
+TEST_CASE("stored group scales: one group (K <= G) and few columns", "[groups][stored]") {
+  unsigned seed = 8500;
+  for (std::size_t group : {32, 128})
+    for (std::size_t k : {group, group / 2 + 4})
+      for (std::size_t m : {1, 3, 8, 9})
+        for (std::size_t n : {1, 7, 37}) {
+          const stored_case c{w4s, a8u, m, n, k, group, false, 0};
+          const stored_data d = make_data(c, ++seed);
+          check_same(c, d, nullptr, given::f32);
+          check_same(c, d, nullptr, given::f16);
+          const stored_case cz{w2u, a8u, m, n, k, group, true, 3, m == 3};
+          check_same(cz, make_data(cz, ++seed), nullptr, given::f32);
+        }
+}
+
 TEST_CASE("stored group scales: NaN and infinite scales give the call-time bytes",
           "[groups][stored]") {
   const stored_case c{w4s, a8u, 1, 70, 96, 32, false, 0};
