@@ -13,6 +13,7 @@
 // Output: "case <label>" lines, each followed by one "<hex bits> <value>" line per output
 // element (codes and zero points as "<int>"), or "status <message>" when a call fails.
 #include <lowbit/conv.hpp>
+#include <lowbit/detail/half.hpp>
 #include <lowbit/quantize.hpp>
 
 #include <cstdint>
@@ -115,7 +116,15 @@ struct stage_data {
   }
 };
 
-enum class stage_kind { tensor, channel_bias_relu, channel_bias_relu6, groups_bias, groups_zeros };
+enum class stage_kind {
+  tensor,
+  channel_bias_relu,
+  channel_bias_relu6,
+  groups_bias,
+  groups_zeros,
+  groups_stored16,  // scales (truncated to binary16) and zero points stored at pack time
+  groups_stored32,  // the same with the scales as floats
+};
 
 const char* stage_name(stage_kind s) {
   switch (s) {
@@ -129,6 +138,10 @@ const char* stage_name(stage_kind s) {
       return "group_scales+bias+zeros";
     case stage_kind::groups_zeros:
       return "group_scales+group_zeros+bias";
+    case stage_kind::groups_stored16:
+      return "stored binary16 group_scales+group_zeros+bias";
+    case stage_kind::groups_stored32:
+      return "stored float group_scales+group_zeros+bias";
   }
   return "?";
 }
@@ -171,6 +184,11 @@ float_output make_stage(stage_kind kind, const stage_data& sd, std::size_t n, fl
       o.bias = sd.bias.data();
       o.zeros.a_zero = sd.a_zero;
       break;
+    case stage_kind::groups_stored16:
+    case stage_kind::groups_stored32:  // the weights hold the scales and zero points
+      o.bias = sd.bias.data();
+      o.zeros.a_zero = sd.a_zero;
+      break;
   }
   return o;
 }
@@ -187,6 +205,24 @@ void gemm_case(isa level, format wf, format af, std::size_t m, std::size_t n, st
   pack_options opt;
   opt.cap = level;
   opt.k_group = k_group;
+  // Pack-time scales: binary16 bits of the scales cut to 11 significant bits, or the floats.
+  std::vector<std::uint16_t> halves(sd.group_scales.size());
+  if (kind == stage_kind::groups_stored16 || kind == stage_kind::groups_stored32) {
+    for (std::size_t x = 0; x < halves.size(); ++x) {
+      std::uint32_t b;
+      std::memcpy(&b, &sd.group_scales[x], sizeof b);
+      b &= ~0x1FFFu;
+      float f;
+      std::memcpy(&f, &b, sizeof f);
+      if (!detail::float_to_half_exact(f, halves[x])) halves[x] = 0x3C00;  // outside: 1.0
+    }
+    if (kind == stage_kind::groups_stored16)
+      opt.group_scales_f16 = halves.data();
+    else
+      opt.group_scales = sd.group_scales.data();
+    opt.group_scale_count = sd.group_scales.size();
+    opt.group_zeros = sd.group_zeros.data();
+  }
   std::string label = std::string("gemm ") + isa_name(level) + " w" + fmt_name(wf) + " a" +
                       fmt_name(af) + " M=" + std::to_string(m) + " N=" + std::to_string(n) +
                       " K=" + std::to_string(k) + " k_group=" + std::to_string(k_group) + " " +
@@ -356,7 +392,9 @@ int main() {
           gemm_case(level, wf, af, m, 37, 256, kg, stage_kind::groups_bias);
     for (auto [wf, af] : grouped)
       for (std::size_t m : {1, 3, 64})
-        gemm_case(level, wf, af, m, 37, 200, 32, stage_kind::groups_zeros);
+        for (stage_kind s :
+             {stage_kind::groups_zeros, stage_kind::groups_stored16, stage_kind::groups_stored32})
+          gemm_case(level, wf, af, m, 37, 200, 32, s);
     for (const conv_case& cc : convs) run_conv(level, cc, stage_kind::channel_bias_relu);
     run_conv(level, convs[1], stage_kind::tensor);
     for (const conv_case& cc : conv_groups) run_conv(level, cc, stage_kind::groups_bias);

@@ -14,6 +14,9 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LOWBIT_PORTABLE)
 #include <immintrin.h>
 #define LOWBIT_HALF_AVX512 1
+#elif defined(__aarch64__) && defined(__ARM_NEON) && !defined(LOWBIT_PORTABLE)
+#include <arm_neon.h>
+#define LOWBIT_HALF_NEON 1
 #endif
 
 namespace lowbit {
@@ -101,12 +104,26 @@ __attribute__((target(LOWBIT_X86_TARGET_AVX512))) inline void halves_to_floats_a
 }
 #endif
 
+#if defined(LOWBIT_HALF_NEON)
+// AArch64's fcvtl: exact, NaNs quiet with their payload (the default FPCR: no default-NaN mode,
+// binary16 subnormals not flushed); Armv7 NEON would flush subnormals, so it converts one by one.
+inline void halves_to_floats_neon(const std::uint16_t* h, std::size_t n, float* out) noexcept {
+  std::size_t x = 0;
+  for (; x + 4 <= n; x += 4)
+    vst1q_f32(out + x, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + x))));
+  for (; x < n; ++x) out[x] = half_to_float(h[x]);
+}
+#endif
+
 // out[x] = half_to_float(h[x]) for x < n: vcvtph2ps (the same values) when `features` (the
-// running kernel's) include AVX-512, else one element at a time.
+// running kernel's) include AVX-512, fcvtl on AArch64, else one element at a time.
 inline void halves_to_floats(const std::uint16_t* h, std::size_t n, float* out,
                              feature_set features) noexcept {
 #if defined(LOWBIT_HALF_AVX512)
   if ((features & x86_avx512) == x86_avx512) return halves_to_floats_avx512(h, n, out);
+#elif defined(LOWBIT_HALF_NEON)
+  (void)features;
+  return halves_to_floats_neon(h, n, out);
 #else
   (void)features;
 #endif
