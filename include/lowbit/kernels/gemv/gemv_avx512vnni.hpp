@@ -215,8 +215,10 @@ struct gemv_vnni_avx512 {
         sg = sbuf[g % 16];
       }
       // The weights of the group 4 ahead: a group is a short run of the stream (1 KiB at G =
-      // 32), cut by the scale and epilogue work in between.
-      if (g + 4 < ga.groups) {
+      // 32), cut by the scale and epilogue work in between. With tables (stored scales), whose
+      // groups cost less in between, only for runs of at most 512 bytes: longer ones were
+      // faster left to the hardware prefetchers (docs/gemv.md, "Group scales at M = 1").
+      if ((rows_layout || ga.w_stride <= 512) && g + 4 < ga.groups) {
         const auto* wn = reinterpret_cast<const char*>(ga.w + (g + 4) * ga.w_stride);
         for (std::size_t b = 0; b < ga.w_stride; b += 64) __builtin_prefetch(wn + b, 0, 3);
       }
