@@ -16,6 +16,7 @@
 
 #if (defined(__aarch64__) || (defined(__arm__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))))
 
+#include "lowbit/detail/half.hpp"
 #include "lowbit/dispatch/select.hpp"
 #include "lowbit/kernels/neon/neon_kernels.hpp"
 #include "lowbit/output.hpp"
@@ -34,12 +35,16 @@ std::size_t run_all(lowbit::kernels::ukernel_list list) {
 // output.hpp group_term) over exact sums: `groups` groups of kc values (k_last in the last),
 // `cols` live columns, both scale layouts, with and without x and column terms, alpha 1 or not.
 // Scales: 0 normal ones; 1 some below 2^-103, subnormal among them (Armv7 NEON would flush
-// them: the kernel must give VFP's bits); 2 also a NaN with a payload. Compared bit for bit.
+// them: the kernel must give VFP's bits); 2 also a NaN with a payload. f16 (kernels with
+// grouped_f16): the weights' binary16 table instead (group_args::scales_f16), random finite
+// binary16 values, subnormals among them, and with scale_kind 2 a NaN with a payload.
+// Compared bit for bit.
 void check_grouped(const lowbit::kernels::ukernel_desc& d, std::size_t groups, std::size_t kc,
                    std::size_t k_last, std::size_t cols, bool rows_layout, bool terms,
-                   unsigned seed, int scale_kind = 0) {
+                   unsigned seed, int scale_kind = 0, bool f16 = false) {
   using namespace lowbit;
   REQUIRE(d.mr == 1);
+  REQUIRE((!f16 || (d.grouped_f16 && !rows_layout)));
   const std::size_t nr = d.nr, k = (groups - 1) * kc + k_last;
   std::mt19937 rng(seed);
   std::vector<std::uint8_t> a(k), w(cols * k);
@@ -72,6 +77,18 @@ void check_grouped(const lowbit::kernels::ukernel_desc& d, std::size_t groups, s
     const std::uint32_t nan_bits = 0x7fc01234u;
     std::memcpy(&scale(cols - 1, groups / 2), &nan_bits, sizeof(nan_bits));
   }
+  // The binary16 table (zero past cols) and the float values the kernel must read from it.
+  std::vector<std::uint16_t> halves(f16 ? nr * groups : 0, 0);
+  for (std::size_t j = 0; j < cols && f16; ++j)
+    for (std::size_t g = 0; g < groups; ++g) {
+      auto h = static_cast<std::uint16_t>(rng());
+      if ((h & 0x7C00u) == 0x7C00u) h &= 0xBFFFu;  // infinities and NaNs made finite
+      halves[g * nr + j] = h;
+    }
+  if (f16 && scale_kind == 2) halves[(groups / 2) * nr + cols - 1] = 0x7E15u;
+  for (std::size_t j = 0; j < cols && f16; ++j)
+    for (std::size_t g = 0; g < groups; ++g)
+      scale(j, g) = detail::half_to_float(halves[g * nr + j]);
   std::vector<float> acc(nr, -7.0f);
   const kernels::group_args ga{groups,
                                kc,
@@ -90,7 +107,12 @@ void check_grouped(const lowbit::kernels::ukernel_desc& d, std::size_t groups, s
                                rows_layout ? groups : 1,
                                rows_layout ? 1 : nr,
                                acc.data()};
-  d.run_grouped(ga);
+  kernels::group_args gh = ga;
+  if (f16) {
+    gh.scales = nullptr;  // not read when the binary16 table is given
+    gh.scales_f16 = halves.data();
+  }
+  d.run_grouped(gh);
   for (std::size_t j = 0; j < cols; ++j) {
     float expect = 0.0f;
     for (std::size_t g = 0; g < groups; ++g) {
@@ -101,7 +123,8 @@ void check_grouped(const lowbit::kernels::ukernel_desc& d, std::size_t groups, s
       expect = detail::group_term(expect, scale(j, g), static_cast<std::int32_t>(t));
     }
     INFO(d.name << " groups " << groups << " kc " << kc << " k_last " << k_last << " cols " << cols
-                << " rows " << rows_layout << " terms " << terms << " column " << j);
+                << " rows " << rows_layout << " terms " << terms << " f16 " << f16 << " column "
+                << j);
     std::uint32_t got_bits = 0, expect_bits = 0;
     std::memcpy(&got_bits, &acc[j], sizeof(got_bits));
     std::memcpy(&expect_bits, &expect, sizeof(expect_bits));
@@ -129,6 +152,15 @@ std::size_t check_all_grouped(lowbit::kernels::ukernel_list list) {
         for (std::size_t cols : {std::size_t{3}, std::size_t{d.nr}})
           for (bool rows_layout : {false, true})
             check_grouped(d, groups, 32, 17, cols, rows_layout, true, ++seed, kind);
+    if (!d.grouped_f16) continue;
+    for (std::size_t groups : {1, 2, 3, 9})
+      for (std::size_t k_last : {std::size_t{1}, std::size_t{32}})
+        for (std::size_t cols : {std::size_t{1}, std::size_t{3}, std::size_t{d.nr}})
+          for (bool terms : {false, true})
+            for (int kind : {0, 2})
+              check_grouped(d, groups, 32, k_last, cols, false, terms, ++seed, kind, true);
+    for (std::size_t groups : {2, 5})
+      check_grouped(d, groups, 64, 40, d.nr, false, true, ++seed, 0, true);
   }
   return ran;
 }
@@ -167,6 +199,25 @@ TEST_CASE("NEON GEMV kernels: run_grouped is the documented per-group float orde
           "[ukernel][gemv][groups][neon]") {
   CHECK(check_all_grouped(lowbit::kernels::neon::gemv_ukernels()) ==
         count_grouped(lowbit::kernels::neon::gemv_ukernels()));
+}
+
+// On AArch64 the one-row kernels read the weights' binary16 scales themselves (FCVTL); Armv7
+// takes float tables the driver converts one by one (its NEON flushes subnormals).
+TEST_CASE("NEON GEMV kernels: which read binary16 scale tables", "[ukernel][gemv][groups][neon]") {
+  for (const auto& d : lowbit::kernels::neon::gemv_ukernels()) {
+    INFO(d.name);
+#if defined(__aarch64__)
+    CHECK(d.grouped_f16 == (d.run_grouped != nullptr));
+#else
+    CHECK_FALSE(d.grouped_f16);
+#endif
+  }
+#if defined(__aarch64__)
+  for (const auto& d : lowbit::kernels::neon::gemv_dotprod_ukernels()) {
+    INFO(d.name);
+    CHECK(d.grouped_f16 == (d.run_grouped != nullptr));
+  }
+#endif
 }
 
 #if defined(__aarch64__)

@@ -11,7 +11,10 @@
 // latencies). General: alpha != 1 or x per column; otherwise both terms are skipped. The float
 // step is in NEON lanes, the scales of four groups at a time moved from the caller's rows into
 // group-major vectors (one load per column and a 4 x 4 transpose instead of a load per column
-// and group). Vfp (Armv7 only): the step in scalar VFP code instead.
+// and group); a group-major float table is loaded as it is, and on AArch64 the weights' binary16
+// table (group_args::scales_f16) is one load and FCVTL/FCVTL2 per group (exact: every binary16
+// value is a float; NaNs come back quiet with their payload, as half_to_float gives them).
+// Vfp (Armv7 only): the step in scalar VFP code instead.
 //
 // Armv7 NEON flushes subnormal inputs and results to zero, VFP does not. The NEON step is
 // exact (the same bits as VFP) when every scale is zero, infinite or of magnitude at least
@@ -38,6 +41,11 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
 #pragma GCC unroll 4
   for (int q = 0; q < Q; ++q) facc[q] = vdupq_n_f32(0.0f);
   float vacc[NR] = {};  // Vfp
+#if defined(__aarch64__)
+  const bool f16 = ga.scales_f16 != nullptr;
+#else
+  constexpr bool f16 = false;  // kernels read binary16 tables on AArch64 only (grouped_f16)
+#endif
 #if !defined(__aarch64__)
   static_assert(Q == 1, "one vector of columns on Armv7");
   // All lanes set while every scale read is exact in NEON lanes (above).
@@ -48,7 +56,24 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
     const std::size_t gn = ga.groups - g0 < 4 ? ga.groups - g0 : 4;
     float32x4_t sb[4][Q];  // sb[x][q]: group g0 + x, columns 4q..4q+3
     if constexpr (!Vfp) {
-      if (ga.scale_col == 1) {
+      if (f16) {
+#if defined(__aarch64__)
+        // The weights' binary16 table: NR contiguous halves a group, widened by FCVTL/FCVTL2.
+        for (std::size_t x = 0; x < gn; ++x) {
+          const std::uint16_t* h = ga.scales_f16 + (g0 + x) * NR;
+#pragma GCC unroll 2
+          for (int q = 0; q < Q; q += 2) {
+            if (q + 1 < Q) {
+              const float16x8_t v = vreinterpretq_f16_u16(vld1q_u16(h + 4 * q));
+              sb[x][q] = vcvt_f32_f16(vget_low_f16(v));
+              sb[x][q + 1] = vcvt_high_f32_f16(v);
+            } else {
+              sb[x][q] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + 4 * q)));
+            }
+          }
+        }
+#endif
+      } else if (ga.scale_col == 1) {
         for (std::size_t x = 0; x < gn; ++x)
 #pragma GCC unroll 4
           for (int q = 0; q < Q; ++q) sb[x][q] = vld1q_f32(ga.scales + (g0 + x) * NR + 4 * q);

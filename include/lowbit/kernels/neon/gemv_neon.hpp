@@ -178,6 +178,9 @@ struct gemv_widen {
   static constexpr std::uint32_t kc_max = 1u << 30;
   static constexpr float bytes_per_weight = B / 8.0f;
   static constexpr bool grouped = true;
+#if defined(__aarch64__)
+  static constexpr bool grouped_f16 = true;  // reads binary16 scale tables (FCVTL)
+#endif
   using pack_a_t = rowblock_packer<1, KS>;
   using pack_w_t = gemv_pack_w<B, NR>;
 
@@ -286,6 +289,9 @@ struct gemv_udot {
   static constexpr std::uint32_t kc_max = 1u << 30;
   static constexpr float bytes_per_weight = B / 8.0f;
   static constexpr bool grouped = true;
+#if defined(__aarch64__)
+  static constexpr bool grouped_f16 = true;  // reads binary16 scale tables (FCVTL)
+#endif
   using pack_a_t = rowblock_packer<1, KS>;
   using pack_w_t = gemv_pack_w<B, NR>;
 
