@@ -9,7 +9,10 @@
 //       packers, then calls its run() <calls> times (cache-resident panels, accumulate off).
 //       A kernel with run_grouped and a K step dividing 32 is also listed as <kernel>_g32 at
 //       run_grouped's address: K in groups of 32 with per-group scales in the caller's N x groups
-//       rows and column terms (a GEMV's one row tile), run_grouped <calls> times.
+//       rows and column terms (a GEMV's one row tile), run_grouped <calls> times. One that
+//       also reads binary16 scale tables (ukernel_desc::grouped_f16) is listed again as
+//       <kernel>_g32s: the same call on the weights' stored scales (group_args::scales_f16, the
+//       group-major table of binary16 a packing with pack_options::group_scales holds).
 //       A kernel that computes only a tile's live rows (ukernel_desc::live_rows_min: the NEON
 //       8-row GEMV kernels) is also listed as <kernel>_r<R>, tile R rows, for each row count R
 //       below MR that it computes (2 and 4, or 4): run() on a panel of R rows.
@@ -27,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "lowbit/detail/half.hpp"
 #include "lowbit/kernels/neon/neon_kernels.hpp"
 
 namespace {
@@ -55,13 +59,17 @@ volatile std::int32_t sink;  // keeps the result observable
 
 constexpr std::size_t group_k = 32;
 constexpr const char* grouped_suffix = "_g32";
+constexpr const char* stored_suffix = "_g32s";
 
 bool lists_grouped(const ukernel_desc& d) {
   return d.run_grouped != nullptr && group_k % d.k_step == 0;
 }
+bool lists_stored(const ukernel_desc& d) { return lists_grouped(d) && d.grouped_f16; }
 
-// run_grouped over K / 32 groups of 32 (the A and W panels of each group packed on their own).
-int run_grouped_kernel(const ukernel_desc& d, std::size_t k, unsigned long calls) {
+// run_grouped over K / 32 groups of 32 (the A and W panels of each group packed on their own),
+// the scales in the caller's N x groups rows, or (stored) the weights' group-major binary16
+// table.
+int run_grouped_kernel(const ukernel_desc& d, std::size_t k, unsigned long calls, bool stored) {
   if (k % group_k != 0) {
     std::fprintf(stderr, "mca_kernels: K=%zu must be a multiple of %zu\n", k, group_k);
     return 2;
@@ -84,10 +92,20 @@ int run_grouped_kernel(const ukernel_desc& d, std::size_t k, unsigned long calls
     for (auto& x : *v) x = rng() % 1000;
   std::vector<float> scales(nr * groups), acc(mr * nr);
   for (auto& x : scales) x = static_cast<float>(rng() % 100) / 64.0f;
-  const lowbit::kernels::group_args ga{
+  std::vector<std::uint16_t> halves(nr * groups);  // [g * nr + j], the same values
+  for (std::size_t j = 0; j < nr; ++j)
+    for (std::size_t g = 0; g < groups; ++g)
+      lowbit::detail::float_to_half_exact(scales[j * groups + g], halves[g * nr + j]);
+  lowbit::kernels::group_args ga{
       groups, group_k, group_k,      ap,           a_stride, wp,           w_stride,
       nr,     1,       row_y.data(), row_p.data(), nullptr,  col_t.data(), scales.data(),
       groups, 1,       acc.data()};
+  if (stored) {
+    ga.scales = nullptr;
+    ga.scales_f16 = halves.data();
+    ga.scale_col = 1;
+    ga.scale_group = nr;
+  }
   for (unsigned long i = 0; i < calls; ++i) d.run_grouped(ga);
   float s = 0.0f;
   for (float v : acc) s += v;
@@ -107,15 +125,17 @@ int run_kernel(const char* name, std::size_t k, unsigned long calls) {
   for_each_kernel([&](const ukernel_desc& d) {
     if (std::strcmp(d.name, name) == 0) kernel = &d;
   });
-  const std::size_t base_len = std::strlen(name) - std::strlen(grouped_suffix);
-  if (kernel == nullptr && std::strlen(name) > std::strlen(grouped_suffix) &&
-      std::strcmp(name + base_len, grouped_suffix) == 0) {
+  for (const bool stored : {false, true}) {
+    const char* suffix = stored ? stored_suffix : grouped_suffix;
+    if (kernel != nullptr || std::strlen(name) <= std::strlen(suffix)) continue;
+    const std::size_t base_len = std::strlen(name) - std::strlen(suffix);
+    if (std::strcmp(name + base_len, suffix) != 0) continue;
     for_each_kernel([&](const ukernel_desc& d) {
-      if (lists_grouped(d) && std::strlen(d.name) == base_len &&
+      if ((stored ? lists_stored(d) : lists_grouped(d)) && std::strlen(d.name) == base_len &&
           std::strncmp(d.name, name, base_len) == 0)
         kernel = &d;
     });
-    if (kernel != nullptr) return run_grouped_kernel(*kernel, k, calls);
+    if (kernel != nullptr) return run_grouped_kernel(*kernel, k, calls, stored);
   }
   std::size_t rows = 0;  // 0: MR
   if (kernel == nullptr) {
@@ -166,6 +186,11 @@ int main(int argc, char** argv) {
       if (lists_grouped(d))
         std::printf(
             "%s%s %u %u %u 0x%llx\n", d.name, grouped_suffix, static_cast<unsigned>(d.mr),
+            static_cast<unsigned>(d.nr), static_cast<unsigned>(group_k),
+            static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(d.run_grouped)));
+      if (lists_stored(d))
+        std::printf(
+            "%s%s %u %u %u 0x%llx\n", d.name, stored_suffix, static_cast<unsigned>(d.mr),
             static_cast<unsigned>(d.nr), static_cast<unsigned>(group_k),
             static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(d.run_grouped)));
       for_each_live_rows(d, [&](std::size_t r) {

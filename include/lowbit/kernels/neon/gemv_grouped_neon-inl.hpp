@@ -12,8 +12,8 @@
 // step is in NEON lanes, the scales of four groups at a time moved from the caller's rows into
 // group-major vectors (one load per column and a 4 x 4 transpose instead of a load per column
 // and group); a group-major float table is loaded as it is, and on AArch64 the weights' binary16
-// table (group_args::scales_f16) is one load and FCVTL/FCVTL2 per group (exact: every binary16
-// value is a float; NaNs come back quiet with their payload, as half_to_float gives them).
+// table (group_args::scales_f16) is read where each group's step uses it, one load and
+// FCVTL/FCVTL2 (half_rows; no stores into the four groups' buffer and loads back).
 // Vfp (Armv7 only): the step in scalar VFP code instead.
 //
 // Armv7 NEON flushes subnormal inputs and results to zero, VFP does not. The NEON step is
@@ -23,10 +23,13 @@
 // no operand or result is ever subnormal (and NaN scales, whose payload VFP would keep and NEON
 // would not, are excluded). The NEON loop checks that for every scale it reads and returns
 // false when one fails; the caller then runs the VFP loop for the whole tile.
-template <int NR, class K, bool One, bool General, bool Vfp = false>
+template <int NR, class K, bool One, bool General, bool F16, bool Vfp = false>
 __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loop(
     const group_args& ga) noexcept {
   constexpr int Q = NR / 4;
+#if !defined(__aarch64__)
+  static_assert(!F16, "binary16 tables are read on AArch64 only (grouped_f16)");
+#endif
   // Absent terms read a zero row (stride 0) rather than branch.
   const std::uint32_t zero[NR] = {};
   const std::uint32_t* col_t = ga.col_terms != nullptr ? ga.col_terms : zero;
@@ -41,11 +44,6 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
 #pragma GCC unroll 4
   for (int q = 0; q < Q; ++q) facc[q] = vdupq_n_f32(0.0f);
   float vacc[NR] = {};  // Vfp
-#if defined(__aarch64__)
-  const bool f16 = ga.scales_f16 != nullptr;
-#else
-  constexpr bool f16 = false;  // kernels read binary16 tables on AArch64 only (grouped_f16)
-#endif
 #if !defined(__aarch64__)
   static_assert(Q == 1, "one vector of columns on Armv7");
   // All lanes set while every scale read is exact in NEON lanes (above).
@@ -54,26 +52,9 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
 #endif
   for (std::size_t g0 = 0; g0 < ga.groups; g0 += 4) {
     const std::size_t gn = ga.groups - g0 < 4 ? ga.groups - g0 : 4;
-    float32x4_t sb[4][Q];  // sb[x][q]: group g0 + x, columns 4q..4q+3
-    if constexpr (!Vfp) {
-      if (f16) {
-#if defined(__aarch64__)
-        // The weights' binary16 table: NR contiguous halves a group, widened by FCVTL/FCVTL2.
-        for (std::size_t x = 0; x < gn; ++x) {
-          const std::uint16_t* h = ga.scales_f16 + (g0 + x) * NR;
-#pragma GCC unroll 2
-          for (int q = 0; q < Q; q += 2) {
-            if (q + 1 < Q) {
-              const float16x8_t v = vreinterpretq_f16_u16(vld1q_u16(h + 4 * q));
-              sb[x][q] = vcvt_f32_f16(vget_low_f16(v));
-              sb[x][q + 1] = vcvt_high_f32_f16(v);
-            } else {
-              sb[x][q] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + 4 * q)));
-            }
-          }
-        }
-#endif
-      } else if (ga.scale_col == 1) {
+    float32x4_t sb[4][Q];          // sb[x][q]: group g0 + x, columns 4q..4q+3
+    if constexpr (!Vfp && !F16) {  // F16: the binary16 table is read group by group below
+      if (ga.scale_col == 1) {
         for (std::size_t x = 0; x < gn; ++x)
 #pragma GCC unroll 4
           for (int q = 0; q < Q; ++q) sb[x][q] = vld1q_f32(ga.scales + (g0 + x) * NR + 4 * q);
@@ -119,6 +100,15 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
                 ga.w + g * ga.w_stride, s);
       }
       const std::uint32_t y = ga.row_y[g], pr = ga.row_p[g];
+      float32x4_t sc[Q];
+      if constexpr (F16) {
+#if defined(__aarch64__)
+        half_rows<Q>(ga.scales_f16 + g * NR, sc);
+#endif
+      } else {
+#pragma GCC unroll 4
+        for (int q = 0; q < Q; ++q) sc[q] = sb[x][q];
+      }
 #pragma GCC unroll 4
       for (int q = 0; q < Q; ++q) {
         uint32x4_t v = s[q];
@@ -140,7 +130,7 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
         }
 #endif
         {
-          float32x4_t prod = vmulq_f32(sb[x][q], vcvtq_f32_s32(vreinterpretq_s32_u32(v)));
+          float32x4_t prod = vmulq_f32(sc[q], vcvtq_f32_s32(vreinterpretq_s32_u32(v)));
           __asm__("" : "+w"(prod));  // rounded on its own: no FMA with the add
           facc[q] = vaddq_f32(facc[q], prod);
         }
@@ -162,15 +152,20 @@ __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline bool groups_loo
   return true;
 }
 
-// The kernel's run_grouped: the loop for its case (one-block groups or not; alpha or x present);
+// The kernel's run_grouped: the loop for its case (one-block groups or not; alpha or x present;
+// on AArch64 binary16 scales or float ones: a branch per group would split the overlap above);
 // on Armv7 again in VFP code when a scale is not exact in NEON lanes (groups_loop).
 template <int NR, class K, bool One, bool General>
 __attribute__((always_inline)) LOWBIT_GEMV_GROUPED_TARGET inline void run_groups(
     const group_args& ga) noexcept {
 #if defined(__aarch64__)
-  groups_loop<NR, K, One, General>(ga);
+  if (ga.scales_f16 != nullptr)
+    groups_loop<NR, K, One, General, true>(ga);
+  else
+    groups_loop<NR, K, One, General, false>(ga);
 #else
-  if (!groups_loop<NR, K, One, General>(ga)) groups_loop<NR, K, One, General, true>(ga);
+  if (!groups_loop<NR, K, One, General, false>(ga))
+    groups_loop<NR, K, One, General, false, true>(ga);
 #endif
 }
 

@@ -138,6 +138,24 @@ __attribute__((always_inline)) inline void transpose4(const float32x4_t (&r)[4],
 #endif
 }
 
+#if defined(__aarch64__)
+// NR = 4 Q binary16 values at h widened into floats: FCVTL and FCVTL2 of one 16-byte load per 8
+// (exact: every binary16 value is a float, subnormals included; NaNs come back quiet with their
+// payload, as detail::half_to_float gives them, under the default FPCR).
+template <int Q>
+__attribute__((always_inline)) inline void half_rows(const std::uint16_t* h,
+                                                     float32x4_t (&out)[Q]) noexcept {
+#pragma GCC unroll 4
+  for (int q = 0; q + 1 < Q; q += 2) {
+    const float16x8_t v = vreinterpretq_f16_u16(vld1q_u16(h + 4 * q));
+    out[q] = vcvt_f32_f16(vget_low_f16(v));
+    out[q + 1] = vcvt_high_f32_f16(v);
+  }
+  if constexpr (Q % 2 != 0)
+    out[Q - 1] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + 4 * (Q - 1))));
+}
+#endif
+
 // run_grouped's loop over the groups, once for each target (gemv_grouped_neon-inl.hpp):
 // gemv_base::run_grouped and gemv_dot::run_grouped.
 namespace gemv_base {
