@@ -346,10 +346,10 @@ struct gemv_udot {
     }
   }
 
-  // One block of 32 values into acc. One: a group's only block (run_grouped), the barrier every
-  // two chunks for w4, every four for w2 and w1 (chunks of two and four columns; fewer
-  // barriers let the in-order models overlap more of a group, llvm-mca: w2 A55 0.496 -> 0.457,
-  // A57 0.168 -> 0.172).
+  // One block of 32 values into acc. One: a group's only block (run_grouped), with no barrier
+  // between its chunks, and for w2 one at its end (llvm-mca, docs/arm-mca.md: fewer barriers let
+  // the in-order models overlap more of a group; the end barrier takes w2 A55 0.409 -> 0.398
+  // and w4 0.394 -> 0.408).
   template <int Sets, bool One>
   __attribute__((always_inline)) LOWBIT_TARGET_GEMV_NEONDOT static inline void block(
       const std::uint8_t* a, const std::uint8_t* w, uint8x16_t mask,
@@ -360,14 +360,13 @@ struct gemv_udot {
     av[1] = vld1q_u8(a + 16);
     // gemv_chunks with one chunk ahead, spelled out: its callback could not be inlined here for
     // certain (a lambda compiled for dotprod inside a baseline template).
-    constexpr int every = per_chunk > 1 ? 4 : 2;
     uint8x16_t cur = vld1q_u8(w);
 #pragma GCC unroll 16
     for (int c = 0; c < chunks; ++c) {
       uint8x16_t next = cur;
       if (c + 1 < chunks) next = vld1q_u8(w + 16 * (c + 1));
       slots<0, Sets>(cur, mask, av, c, acc);
-      if (!One || c % every == every - 1) __asm__ __volatile__("");  // as gemv_chunks's
+      if (!One || (per_chunk == 2 && c == chunks - 1)) __asm__ __volatile__("");  // gemv_chunks
       cur = next;
     }
   }
@@ -375,10 +374,11 @@ struct gemv_udot {
   // run_grouped's one-block groups (gemv_grouped_neon-inl.hpp), in group order: the accumulators
   // are never zeroed (a UDOT adds to its destination: zeroing took a move per accumulator and
   // group); each group's sums are its column totals minus the previous group's, exact modulo
-  // 2^32. One accumulator set where a chunk holds several columns (w2, w1: the chunks' UDOTs
-  // alternate between columns), two for w4 (a chunk is one column, whose two UDOTs would
-  // otherwise wait on each other).
-  static constexpr int one_sets = per_chunk > 1 ? 1 : 2;
+  // 2^32. One accumulator set: with no barrier in the block the scheduler interleaves the
+  // columns' UDOTs, so a w4 column's two (one chunk) need not go to two sets, and the group's
+  // step adds no pair of sets (8 fewer ADDs, and 8 registers: with two sets a float
+  // accumulator was spilled).
+  static constexpr int one_sets = 1;
   struct one_state {
     uint32x4_t acc[one_sets][NR];
     uint32x4_t prev[NR / 4];
