@@ -111,42 +111,46 @@ inline bool getauxval_i8mm() noexcept { return (getauxval(AT_HWCAP2) & (1ul << 1
 #endif
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-// AVX-VNNI from CPUID itself (leaf 7 sub-leaf 1, EAX bit 4), usable when the OS saves the YMM
-// state (CPUID.1:ECX.OSXSAVE and XCR0 bits 1 and 2). Neither Debian's 2022 cpuinfo nor Clang
-// 14's __builtin_cpu_supports knows AVX-VNNI, and GCC's only since 11: with them a Clang build,
-// or any build through cpuinfo, missed it on hosts that have it.
-inline bool cpuid_avxvnni() noexcept {
+// XCR0's low word (the register state the OS saves) when the OS has enabled XSAVE
+// (CPUID.1:ECX.OSXSAVE), else 0: XGETBV would fault.
+inline unsigned os_xsave_state() noexcept {
   unsigned a = 0, b = 0, c = 0, d = 0;
-  if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & (1u << 27)) == 0) return false;
-  unsigned xcr0_lo = 0, xcr0_hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0u));
-  if ((xcr0_lo & 6u) != 6u || static_cast<unsigned>(__get_cpuid_max(0, nullptr)) < 7u) return false;
-  __cpuid_count(7, 1, a, b, c, d);
-  return (a & (1u << 4)) != 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & (1u << 27)) == 0) return 0;
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
+  return lo;
+}
+
+// CPUID leaf 7, sub-leaf `sub`: {eax, ebx, ecx, edx}; false where the CPU has no leaf 7.
+inline bool cpuid_leaf7(unsigned sub, unsigned (&r)[4]) noexcept {
+  if (static_cast<unsigned>(__get_cpuid_max(0, nullptr)) < 7u) return false;
+  __cpuid_count(7, sub, r[0], r[1], r[2], r[3]);
+  return true;
+}
+
+// AVX-VNNI from CPUID itself (leaf 7 sub-leaf 1, EAX bit 4), usable when the OS saves the YMM
+// state (XCR0 bits 1 and 2). Neither Debian's 2022 cpuinfo nor Clang 14's
+// __builtin_cpu_supports knows AVX-VNNI, and GCC's only since 11: with them a Clang build, or any
+// build through cpuinfo, missed it on hosts that have it.
+inline bool cpuid_avxvnni() noexcept {
+  unsigned r[4] = {};
+  return (os_xsave_state() & 6u) == 6u && cpuid_leaf7(1, r) && (r[0] & (1u << 4)) != 0;
 }
 #endif
 
 // AMX-TILE and AMX-INT8 when the CPU has them (CPUID.(7,0):EDX bits 24 and 25), the OS saves
-// their state (XCR0 bits 17 XTILECFG and 18 XTILEDATA, read with XGETBV after CPUID.1:ECX
-// OSXSAVE) and, on Linux, grants this process the tile data state: arch_prctl(
-// ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18), process-wide and idempotent, made here
-// once (host_features' one-time detection). Any failure: neither feature.
+// their state (XCR0 bits 17 XTILECFG and 18 XTILEDATA) and, on Linux, grants this process the
+// tile data state: arch_prctl(ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18),
+// process-wide and idempotent, made here once (host_features' one-time detection). Any failure:
+// neither feature.
 inline feature_set detect_amx() noexcept {
 #if defined(__linux__) && defined(__x86_64__) && defined(__GNUC__)
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0u), "c"(0u));
-  if (eax < 7) return 0;
-  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1u), "c"(0u));
-  if ((ecx & (1u << 27)) == 0) return 0;  // no OSXSAVE: XGETBV would fault
-  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7u), "c"(0u));
-  const bool tile = (edx & (1u << 24)) != 0, int8 = (edx & (1u << 25)) != 0;
-  if (!tile) return 0;
-  unsigned xcr0_lo = 0, xcr0_hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0u));
+  unsigned r[4] = {};
+  if (!cpuid_leaf7(0, r) || (r[3] & (1u << 24)) == 0) return 0;
   const unsigned tile_state = (1u << 17) | (1u << 18);
-  if ((xcr0_lo & tile_state) != tile_state) return 0;
+  if ((os_xsave_state() & tile_state) != tile_state) return 0;
   if (syscall(SYS_arch_prctl, 0x1023, 18) != 0) return 0;
-  return bit(cpu_feature::amx_tile) | (int8 ? bit(cpu_feature::amx_int8) : 0);
+  return bit(cpu_feature::amx_tile) | ((r[3] & (1u << 25)) != 0 ? bit(cpu_feature::amx_int8) : 0);
 #else
   return 0;
 #endif
